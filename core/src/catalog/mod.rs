@@ -1,0 +1,400 @@
+//! The endpoint catalog: every termination endpoint, declared once.
+//!
+//! Each endpoint is one `endpoint!` block in [`endpoints`]: id, method, host, path template,
+//! typed path and body fields with their documented limits, success status and typed
+//! output. The macro derives the Rust params struct, its validation, the JSON body and
+//! an [`EndpointSpec`] that bindings read, so no binding holds per-endpoint code.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::request::Method;
+use crate::validate::{Limits, Location, check_string};
+
+pub mod endpoints;
+pub mod models;
+
+pub use endpoints::*;
+pub use models::*;
+
+/// Which WeChat Pay host serves an endpoint; each can be overridden in the client config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// `https://api.mch.weixin.qq.com` (backup `https://api2.mch.weixin.qq.com`).
+    Api,
+    /// `https://apihk.mch.weixin.qq.com`, for cross-border (global) APIs.
+    Global,
+}
+
+impl Host {
+    /// The production origin.
+    pub const fn default_origin(self) -> &'static str {
+        match self {
+            Host::Api => "https://api.mch.weixin.qq.com",
+            Host::Global => "https://apihk.mch.weixin.qq.com",
+        }
+    }
+}
+
+/// The JSON type of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// A JSON string.
+    String,
+    /// A non-negative JSON integer.
+    Integer,
+}
+
+/// One request field of an endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    /// The API's own field name (snake_case).
+    pub name: &'static str,
+    /// Path segment or JSON body member.
+    pub location: Location,
+    /// JSON type.
+    pub ty: FieldType,
+    /// Whether the API requires it.
+    pub required: bool,
+    /// Documented length and character-set limits.
+    pub limits: Limits,
+    /// What the field is, from the official docs.
+    pub doc: &'static str,
+}
+
+/// Everything the core knows about one endpoint.
+#[derive(Debug)]
+pub struct EndpointSpec {
+    /// Stable operation id, e.g. `terminate_papay_contract`.
+    pub id: &'static str,
+    /// The official page title (Chinese).
+    pub title: &'static str,
+    /// HTTP method.
+    pub method: Method,
+    /// Host the endpoint lives on.
+    pub host: Host,
+    /// Path template with `{var}` path parameters.
+    pub path: &'static str,
+    /// 200 (JSON body) or 204 (no body).
+    pub success_status: u16,
+    /// Whether a JSON body is sent (`{}` when every body field is optional and absent).
+    pub has_body: bool,
+    /// Request fields, path parameters first, body fields in body order.
+    pub fields: &'static [FieldSpec],
+    /// Rust name of the typed output.
+    pub output: &'static str,
+    /// Official documentation pages.
+    pub docs: &'static [&'static str],
+}
+
+impl EndpointSpec {
+    /// The field named `name`.
+    pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// A typed operation: the params struct of one endpoint.
+pub trait Operation: Serialize + DeserializeOwned {
+    /// The endpoint's declaration.
+    const SPEC: &'static EndpointSpec;
+    /// The typed success result.
+    type Output: ResponseBody;
+    /// Checks every field against the documented rules.
+    fn validate(&self) -> Result<()>;
+    /// `(name, value)` for each path parameter, unencoded.
+    fn path_params(&self) -> Vec<(&'static str, String)>;
+    /// The compact JSON body, or `None` for body-less endpoints.
+    fn body(&self) -> Result<Option<Vec<u8>>>;
+}
+
+/// A success body type: JSON-decoded, or [`NoContent`] for 204 endpoints.
+pub trait ResponseBody: Serialize + Sized {
+    /// Decodes the verified raw body.
+    fn decode(body: &[u8]) -> Result<Self>;
+}
+
+pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    if body.is_empty() {
+        return Err(Error::new(ErrorKind::Decode, "the success response has an empty body"));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        // serde_json's message names the field and position, never the content.
+        Error::new(ErrorKind::Decode, format!("the success body does not match the documented shape ({e})"))
+    })
+}
+
+/// A value a request field can hold.
+pub trait FieldValue {
+    /// JSON type.
+    const TYPE: FieldType;
+    /// `false` only for `Option`.
+    const REQUIRED: bool;
+    /// Applies the field's rules.
+    fn check(&self, name: &str, limits: Limits, location: Location) -> Result<()>;
+    /// The unencoded path segment.
+    fn path_segment(&self) -> String;
+    /// True for an absent optional field, which the body omits.
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl FieldValue for String {
+    const TYPE: FieldType = FieldType::String;
+    const REQUIRED: bool = true;
+    fn check(&self, name: &str, limits: Limits, location: Location) -> Result<()> {
+        check_string(name, self, limits, location)
+    }
+    fn path_segment(&self) -> String {
+        self.clone()
+    }
+}
+
+impl FieldValue for u64 {
+    const TYPE: FieldType = FieldType::Integer;
+    const REQUIRED: bool = true;
+    fn check(&self, _: &str, _: Limits, _: Location) -> Result<()> {
+        Ok(())
+    }
+    fn path_segment(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl<T: FieldValue> FieldValue for Option<T> {
+    const TYPE: FieldType = T::TYPE;
+    const REQUIRED: bool = false;
+    fn check(&self, name: &str, limits: Limits, location: Location) -> Result<()> {
+        match self {
+            Some(v) => v.check(name, limits, location),
+            None => Ok(()),
+        }
+    }
+    fn path_segment(&self) -> String {
+        self.as_ref().map(T::path_segment).unwrap_or_default()
+    }
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+#[doc(hidden)]
+pub fn absent<T: FieldValue>(value: &&T) -> bool {
+    value.is_absent()
+}
+
+/// Declares one endpoint. See the module docs.
+macro_rules! endpoint {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident {
+            id: $id:literal,
+            title: $title:literal,
+            method: $method:ident,
+            host: $host:ident,
+            path: $path:literal,
+            success: $success:literal,
+            output: $output:ty,
+            docs: [$($docurl:literal),* $(,)?],
+            path_params: { $( $(#[doc = $pdoc:literal])* $pname:ident : $pty:ty = $plim:expr ),* $(,)? },
+            body: { $( $(#[doc = $bdoc:literal])* $bname:ident : $bty:ty = $blim:expr ),* $(,)? } $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[doc = ""]
+        #[doc = concat!("`", stringify!($method), " ", $path, "` → ", stringify!($success), ", operation id `", $id, "`.")]
+        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $( $(#[doc = $pdoc])* pub $pname: $pty, )*
+            $( $(#[doc = $bdoc])* #[serde(skip_serializing_if = "crate::catalog::FieldValue::is_absent")] pub $bname: $bty, )*
+        }
+
+        impl crate::catalog::Operation for $name {
+            const SPEC: &'static crate::catalog::EndpointSpec = &crate::catalog::EndpointSpec {
+                id: $id,
+                title: $title,
+                method: crate::request::Method::$method,
+                host: crate::catalog::Host::$host,
+                path: $path,
+                success_status: $success,
+                has_body: 0 $(+ { let _ = stringify!($bname); 1 })* > 0,
+                fields: &[
+                    $(crate::catalog::FieldSpec {
+                        name: stringify!($pname),
+                        location: crate::validate::Location::Path,
+                        ty: <$pty as crate::catalog::FieldValue>::TYPE,
+                        required: <$pty as crate::catalog::FieldValue>::REQUIRED,
+                        limits: $plim,
+                        doc: concat!($($pdoc),*),
+                    },)*
+                    $(crate::catalog::FieldSpec {
+                        name: stringify!($bname),
+                        location: crate::validate::Location::Body,
+                        ty: <$bty as crate::catalog::FieldValue>::TYPE,
+                        required: <$bty as crate::catalog::FieldValue>::REQUIRED,
+                        limits: $blim,
+                        doc: concat!($($bdoc),*),
+                    },)*
+                ],
+                output: stringify!($output),
+                docs: &[$($docurl),*],
+            };
+            type Output = $output;
+
+            fn validate(&self) -> crate::error::Result<()> {
+                $( crate::catalog::FieldValue::check(&self.$pname, stringify!($pname), $plim, crate::validate::Location::Path)?; )*
+                $( crate::catalog::FieldValue::check(&self.$bname, stringify!($bname), $blim, crate::validate::Location::Body)?; )*
+                Ok(())
+            }
+
+            fn path_params(&self) -> Vec<(&'static str, String)> {
+                vec![$( (stringify!($pname), crate::catalog::FieldValue::path_segment(&self.$pname)) ),*]
+            }
+
+            #[allow(unused_variables)]
+            fn body(&self) -> crate::error::Result<Option<Vec<u8>>> {
+                if !<Self as crate::catalog::Operation>::SPEC.has_body {
+                    return Ok(None);
+                }
+                #[derive(serde::Serialize)]
+                struct Body<'a> {
+                    #[serde(skip)]
+                    _borrow: std::marker::PhantomData<&'a ()>,
+                    $( #[serde(skip_serializing_if = "crate::catalog::absent")] $bname: &'a $bty, )*
+                }
+                let body = Body { _borrow: std::marker::PhantomData, $( $bname: &self.$bname, )* };
+                serde_json::to_vec(&body).map(Some).map_err(|e| {
+                    crate::error::Error::invalid_input("body", format!("body could not be serialised ({e})"))
+                })
+            }
+        }
+    };
+}
+pub(crate) use endpoint;
+
+/// Type-erased entry points of one operation, for bindings that call by id with JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationEntry {
+    /// The endpoint declaration.
+    pub spec: &'static EndpointSpec,
+    pub(crate) from_json: fn(serde_json::Value) -> Result<BuiltParams>,
+    pub(crate) decode: fn(&[u8]) -> Result<serde_json::Value>,
+}
+
+/// Path parameters and body of a validated typed operation.
+#[derive(Debug)]
+pub(crate) struct BuiltParams {
+    pub(crate) path_params: Vec<(&'static str, String)>,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+impl OperationEntry {
+    const fn of<T: Operation>() -> OperationEntry {
+        OperationEntry { spec: T::SPEC, from_json: params_from_json::<T>, decode: decode_to_json::<T> }
+    }
+}
+
+pub(crate) fn build_params<T: Operation>(op: &T) -> Result<BuiltParams> {
+    op.validate()?;
+    Ok(BuiltParams { path_params: op.path_params(), body: op.body()? })
+}
+
+/// Checks a JSON object against the spec field by field, so each mistake names its field,
+/// then deserialises it into the typed params.
+fn params_from_json<T: Operation>(params: serde_json::Value) -> Result<BuiltParams> {
+    let serde_json::Value::Object(mut object) = params else {
+        return Err(Error::invalid_input("params", "params must be an object of field names to values"));
+    };
+    if let Some(unknown) = object.keys().find(|k| T::SPEC.field(k).is_none()) {
+        return Err(Error::invalid_input(
+            unknown.as_str(),
+            format!("`{unknown}` is not a parameter of `{}`", T::SPEC.id),
+        ));
+    }
+    // An explicit null means "not given", as a binding's `None`/`undefined` does.
+    object.retain(|_, v| !v.is_null());
+    for field in T::SPEC.fields {
+        match object.get(field.name) {
+            None if field.required => {
+                return Err(Error::invalid_input(field.name, format!("`{}` is required", field.name)));
+            }
+            None => {}
+            Some(value) => check_json_type(field, value)?,
+        }
+    }
+    let op: T = serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|e| Error::invalid_input("params", format!("params do not match `{}` ({e})", T::SPEC.id)))?;
+    build_params(&op)
+}
+
+fn check_json_type(field: &FieldSpec, value: &serde_json::Value) -> Result<()> {
+    let ok = match field.ty {
+        FieldType::String => value.is_string(),
+        FieldType::Integer => value.is_u64(),
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match field.ty {
+        FieldType::String => "a string",
+        FieldType::Integer => "a non-negative integer",
+    };
+    Err(Error::invalid_input(field.name, format!("`{}` must be {expected}", field.name)))
+}
+
+fn decode_to_json<T: Operation>(body: &[u8]) -> Result<serde_json::Value> {
+    let output = T::Output::decode(body)?;
+    let mut value = serde_json::to_value(&output)
+        .map_err(|e| Error::new(ErrorKind::Decode, format!("typed output could not be re-encoded ({e})")))?;
+    drop_nulls(&mut value);
+    Ok(value)
+}
+
+/// Absent optional output fields are left out rather than sent to bindings as null.
+fn drop_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+macro_rules! catalog {
+    ($($op:ident),* $(,)?) => {
+        /// Every operation of the catalog, in table order.
+        pub static OPERATIONS: &[OperationEntry] = &[$(OperationEntry::of::<$op>()),*];
+    };
+}
+
+catalog![
+    TerminateEduschoolpayContract,
+    TerminatePasswordExemptContract,
+    TerminatePapayContract,
+    TerminatePapayPartnerContract,
+    TerminatePapayInsuranceContract,
+    TerminateCombinePapayContract,
+    TerminateCreditRepaymentContract,
+    TerminateGlobalPapayContract,
+    TerminateEduPapayContract,
+    TerminateFacepayUserContract,
+    TerminatePayscorePermissionByAuthorizationCode,
+    TerminatePayscorePermissionByOpenid,
+    TerminatePayscorePartnerPermissionByAuthorizationCode,
+    TerminatePayscorePartnerPermission,
+    TerminatePayscoreAcquiringbankPermission,
+    TerminatePayscoreUserPermission,
+    CloseTransferAuthorization,
+    CloseTransferPartnerAuthorization,
+    RevokeWebizpayEmployee,
+];
+
+/// The operation with this id.
+pub fn operation(id: &str) -> Option<&'static OperationEntry> {
+    OPERATIONS.iter().find(|entry| entry.spec.id == id)
+}

@@ -1,0 +1,323 @@
+//! Typed success bodies. Unknown fields are ignored, so new server fields never break parsing;
+//! fields the docs mark optional are `Option`.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{ResponseBody, decode_json};
+use crate::error::Result;
+
+/// The result of a 204 endpoint: the verified empty success. Serialises as `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct NoContent;
+
+impl ResponseBody for NoContent {
+    // A 204 endpoint that ever sends a body has still succeeded once the signature verified.
+    fn decode(_body: &[u8]) -> Result<Self> {
+        Ok(NoContent)
+    }
+}
+
+macro_rules! json_body {
+    ($($t:ty),* $(,)?) => {
+        $(impl ResponseBody for $t {
+            fn decode(body: &[u8]) -> Result<Self> {
+                decode_json(body)
+            }
+        })*
+    };
+}
+
+json_body!(
+    PasswordExemptContract,
+    PapayContract,
+    PapayPartnerContract,
+    InsuranceContract,
+    CombinePapayContract,
+    CreditRepaymentTermination,
+    TransferAuthorization,
+    EmployeeRevocation,
+);
+
+/// An amount in the smallest currency unit (分 for CNY).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amount {
+    /// 金额. The ENTRUST.TERMINATE notification spells it `amount`, so both are read.
+    #[serde(alias = "amount")]
+    pub total: i64,
+    /// 货币类型, e.g. `CNY`.
+    pub currency: Option<String>,
+}
+
+/// 协议解约信息.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractTerminateInfo {
+    /// 协议解约方式, e.g. `MCH_API_TERMINATE`, `USER_TERMINATE`.
+    pub contract_termination_mode: String,
+    /// 协议解约时间 (RFC 3339).
+    pub contract_terminated_time: String,
+    /// 解约备注.
+    pub contract_termination_remark: Option<String>,
+}
+
+/// 预约扣费场景的预约信息.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeductSchedule {
+    /// 预计扣费的日期 (`YYYY-MM-DD`).
+    pub estimated_deduct_date: String,
+    /// 预计的扣费金额.
+    pub estimated_deduct_amount: Amount,
+    /// 扣费预约状态: `NO_SCHEDULED`, `SCHEDULED`, `PAID`, `EXPIRED`.
+    pub schedule_state: String,
+    /// 已预约的扣费金额.
+    pub scheduled_amount: Option<Amount>,
+    /// 实际扣费金额.
+    pub deduct_amount: Option<Amount>,
+    /// 实际扣费的日期.
+    pub deduct_date: Option<String>,
+}
+
+/// 免密支付解约结果: an echo of the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordExemptContract {
+    /// 商户号.
+    pub mchid: String,
+    /// 免密支付服务ID.
+    pub service_id: u64,
+    /// 商户签约协议号.
+    pub out_contract_code: String,
+}
+
+/// 委托代扣签约协议 (direct merchant).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PapayContract {
+    /// 商户号.
+    pub mchid: String,
+    /// 委托代扣协议ID.
+    pub contract_id: String,
+    /// 商户AppID.
+    pub appid: String,
+    /// 委托代扣模板ID.
+    pub plan_id: u64,
+    /// 商户签约协议号.
+    pub out_contract_code: String,
+    /// 用户账户展示名称.
+    pub contract_display_account: String,
+    /// 委托代扣协议状态, e.g. `TERMINATED`.
+    pub contract_state: String,
+    /// 协议签署时间.
+    pub contract_signed_time: Option<String>,
+    /// 协议到期时间.
+    pub contract_expired_time: Option<String>,
+    /// 用户OpenID.
+    pub openid: String,
+    /// 协议解约信息.
+    pub contract_terminate_info: Option<ContractTerminateInfo>,
+    /// 商户侧用户标识.
+    pub out_user_code: Option<String>,
+    /// 预约扣费场景的预约信息.
+    pub deduct_schedule: Option<DeductSchedule>,
+}
+
+/// 委托代扣签约协议 (service provider).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PapayPartnerContract {
+    /// 委托代扣协议ID.
+    pub contract_id: String,
+    /// 服务商商户号.
+    pub sp_mchid: String,
+    /// 服务商AppID.
+    pub sp_appid: String,
+    /// 子商户号.
+    pub sub_mchid: String,
+    /// 子商户AppID.
+    pub sub_appid: Option<String>,
+    /// 委托代扣模板ID.
+    pub plan_id: u64,
+    /// 商户签约协议号.
+    pub out_contract_code: String,
+    /// 用户账户展示名称.
+    pub contract_display_account: String,
+    /// 委托代扣协议状态.
+    pub contract_state: String,
+    /// 协议签署时间.
+    pub contract_signed_time: Option<String>,
+    /// 协议到期时间.
+    pub contract_expired_time: Option<String>,
+    /// 用户在服务商AppID下的OpenID.
+    pub sp_openid: String,
+    /// 用户在子商户AppID下的OpenID.
+    pub sub_openid: Option<String>,
+    /// 协议解约信息.
+    pub contract_terminate_info: Option<ContractTerminateInfo>,
+    /// 商户侧用户标识.
+    pub out_user_code: Option<String>,
+    /// 预约扣费场景的预约信息.
+    pub deduct_schedule: Option<DeductSchedule>,
+}
+
+/// 保险自动续费签约协议.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsuranceContract {
+    /// 商户号.
+    pub mchid: String,
+    /// 委托代扣协议ID.
+    pub contract_id: String,
+    /// 商户AppID.
+    pub appid: String,
+    /// 委托代扣模板ID.
+    pub plan_id: u64,
+    /// 商户签约协议号.
+    pub out_contract_code: String,
+    /// 被保人展示名称.
+    pub insured_display_name: Option<String>,
+    /// `SIGNED`, `TERMINATED`, `SIGN_FAILED`, `TO_BE_RENEWED`, `TERMINATE_PENDING`.
+    pub contract_state: String,
+    /// 协议签署时间.
+    pub contract_signed_time: Option<String>,
+    /// 协议到期时间.
+    pub contract_expired_time: Option<String>,
+    /// 协议解约信息.
+    pub contract_terminate_info: Option<ContractTerminateInfo>,
+    /// 用户OpenID.
+    pub openid: String,
+    /// 商户侧用户标识.
+    pub out_user_code: Option<String>,
+}
+
+/// 合单代扣解约结果.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CombinePapayContract {
+    /// 商户号.
+    pub mchid: String,
+    /// 委托代扣模板ID.
+    pub plan_id: u64,
+    /// 商户签约协议号.
+    pub out_contract_code: String,
+}
+
+/// 解除自动还款协议结果.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRepaymentTermination {
+    /// 协议信息.
+    pub contract_info: Option<CreditRepaymentContract>,
+}
+
+/// 自动还款协议信息.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRepaymentContract {
+    /// 协议ID.
+    pub contract_id: String,
+    /// 模板ID: a string here (a number on every other endpoint), so both are read.
+    #[serde(deserialize_with = "string_or_integer")]
+    pub plan_id: String,
+    /// 服务商签约协议号.
+    pub out_contract_code: String,
+    /// 用户展示名称.
+    pub display_name: String,
+    /// `CONTRACT_STATE_INVALID`, `CONTRACT_STATE_EFFECTIVE`, `CONTRACT_STATE_TERMINATED`.
+    pub contract_state: String,
+    /// 协议签署时间.
+    pub contract_signed_time: Option<String>,
+    /// 协议解约时间.
+    pub contract_terminated_time: Option<String>,
+    /// `TERMINATION_MODE_INVALID`, `TERMINATION_MODE_BY_USER`, `TERMINATION_MODE_BY_MERCHANT`,
+    /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`.
+    pub contract_terminated_mode: Option<String>,
+    /// 协议解约备注.
+    pub contract_termination_remark: Option<String>,
+    /// 还款日.
+    pub repayment_day: Option<i64>,
+    /// 用户服务商标识.
+    pub openid: Option<String>,
+    /// 服务商AppID.
+    pub appid: Option<String>,
+    /// 还款金额上限 (分). An integer in the API, a string in its notification, so both are read.
+    #[serde(deserialize_with = "integer_or_string")]
+    pub repayment_amount_limit: i64,
+}
+
+/// 免确认收款授权 after closing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferAuthorization {
+    /// 商户侧授权单号.
+    pub out_authorization_no: String,
+    /// 商户AppID.
+    pub appid: String,
+    /// 用户OpenID.
+    pub openid: String,
+    /// 用户展示名称.
+    pub user_display_name: String,
+    /// 微信侧授权单号.
+    pub authorization_id: Option<String>,
+    /// 授权状态, `CLOSED` after this call.
+    pub state: String,
+    /// 授权时间.
+    pub authorize_time: Option<String>,
+    /// 解除授权信息.
+    pub close_info: Option<TransferAuthorizationCloseInfo>,
+    /// 转账场景ID, e.g. `1000`.
+    #[serde(default, deserialize_with = "optional_string_or_integer")]
+    pub transfer_scene_id: Option<String>,
+    /// 用户收款感知.
+    pub user_recv_perception: Option<String>,
+    /// 创建时间.
+    pub create_time: Option<String>,
+}
+
+/// 解除授权信息.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferAuthorizationCloseInfo {
+    /// 解除授权时间.
+    pub close_time: String,
+    /// 解除授权原因, e.g. `CLOSE_VIA_MCH_API`.
+    pub close_reason: String,
+}
+
+/// 解除员工授权结果.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmployeeRevocation {
+    /// 服务商商户号.
+    pub sp_mchid: String,
+    /// 子商户号.
+    pub sub_mchid: String,
+    /// 企业支付员工ID.
+    pub user_id: String,
+    /// `REVOKED` or `AUTHORIZED`.
+    pub authorization_state: String,
+    /// 解除授权时间 (RFC 3339).
+    pub authorization_revoked_time: String,
+    /// 解除授权原因.
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StringOrInteger {
+    String(String),
+    Integer(i64),
+}
+
+fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    Ok(match StringOrInteger::deserialize(d)? {
+        StringOrInteger::String(s) => s,
+        StringOrInteger::Integer(i) => i.to_string(),
+    })
+}
+
+fn optional_string_or_integer<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    Option::<StringOrInteger>::deserialize(d).map(|v| {
+        v.map(|v| match v {
+            StringOrInteger::String(s) => s,
+            StringOrInteger::Integer(i) => i.to_string(),
+        })
+    })
+}
+
+fn integer_or_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
+    match StringOrInteger::deserialize(d)? {
+        StringOrInteger::Integer(i) => Ok(i),
+        StringOrInteger::String(s) => s
+            .parse()
+            .map_err(|_| serde::de::Error::custom("expected an integer or a string of digits")),
+    }
+}
