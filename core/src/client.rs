@@ -10,7 +10,9 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::catalog::{self, BuiltParams, Host, Operation, ResponseBody};
-use crate::crypto::{MerchantPrivateKey, PlatformCertificate, Signer, Verifier, WechatpayPublicKey};
+use crate::crypto::{
+    MerchantPrivateKey, PlatformCertificate, Signer, Verifier, WechatpayPublicKey,
+};
 use crate::error::{ApiError, Error, ErrorKind, Result};
 use crate::protocol::{self, MAX_CLOCK_SKEW_SECS, PROBE_PREFIX};
 use crate::request::{Method, Request, UnsignedRequest};
@@ -51,9 +53,15 @@ impl fmt::Debug for ClientConfig {
         f.debug_struct("ClientConfig")
             .field("mchid", &self.mchid)
             .field("serial_no", &self.serial_no)
-            .field("private_key_pem", &self.private_key_pem.as_ref().map(|_| "<redacted>"))
+            .field(
+                "private_key_pem",
+                &self.private_key_pem.as_ref().map(|_| "<redacted>"),
+            )
             .field("wechatpay_public_key_id", &self.wechatpay_public_key_id)
-            .field("platform_certificates", &self.platform_certificates_pem.len())
+            .field(
+                "platform_certificates",
+                &self.platform_certificates_pem.len(),
+            )
             .field("base_url", &self.base_url)
             .field("global_base_url", &self.global_base_url)
             .finish_non_exhaustive()
@@ -121,7 +129,13 @@ pub struct ApiCall {
 impl ApiCall {
     /// A call with no parameters yet.
     pub fn new(method: Method, template: impl Into<String>) -> ApiCall {
-        ApiCall { method, template: template.into(), path_params: Vec::new(), query: Vec::new(), json: None }
+        ApiCall {
+            method,
+            template: template.into(),
+            path_params: Vec::new(),
+            query: Vec::new(),
+            json: None,
+        }
     }
 
     /// Adds a path parameter.
@@ -147,7 +161,10 @@ impl Client {
     /// Parses and checks the configuration. Fails with `InvalidInput` or `InvalidKey`.
     pub fn new(config: &ClientConfig) -> Result<Client> {
         if config.mchid.is_empty() || !config.mchid.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::invalid_input("mchid", "mchid must be the merchant number (digits)"));
+            return Err(Error::invalid_input(
+                "mchid",
+                "mchid must be the merchant number (digits)",
+            ));
         }
         if config.serial_no.is_empty() || !config.serial_no.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::invalid_input(
@@ -161,19 +178,27 @@ impl Client {
         };
 
         let mut verification_keys = Vec::new();
-        match (&config.wechatpay_public_key_id, &config.wechatpay_public_key_pem) {
+        match (
+            &config.wechatpay_public_key_id,
+            &config.wechatpay_public_key_pem,
+        ) {
             (Some(id), Some(pem)) => {
-                let valid_id = id
-                    .strip_prefix(PUBLIC_KEY_ID_PREFIX)
-                    .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+                let valid_id = id.strip_prefix(PUBLIC_KEY_ID_PREFIX).is_some_and(|rest| {
+                    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                });
                 if !valid_id {
                     return Err(Error::invalid_input(
                         "wechatpay_public_key_id",
                         "wechatpay_public_key_id must look like PUB_KEY_ID_0114232134912410000000000000",
                     ));
                 }
-                let key = WechatpayPublicKey::from_pem(pem).map_err(|e| e.with_field("wechatpay_public_key"))?;
-                verification_keys.push(VerificationKey { serial: id.clone(), is_public_key: true, key: Arc::new(key) });
+                let key = WechatpayPublicKey::from_pem(pem)
+                    .map_err(|e| e.with_field("wechatpay_public_key"))?;
+                verification_keys.push(VerificationKey {
+                    serial: id.clone(),
+                    is_public_key: true,
+                    key: Arc::new(key),
+                });
             }
             (Some(_), None) => {
                 return Err(Error::invalid_input(
@@ -190,8 +215,12 @@ impl Client {
             (None, None) => {}
         }
         for pem in &config.platform_certificates_pem {
-            let cert = PlatformCertificate::from_pem(pem).map_err(|e| e.with_field("platform_certificates"))?;
-            if !verification_keys.iter().any(|k| k.serial.eq_ignore_ascii_case(cert.serial_no())) {
+            let cert = PlatformCertificate::from_pem(pem)
+                .map_err(|e| e.with_field("platform_certificates"))?;
+            if !verification_keys
+                .iter()
+                .any(|k| k.serial.eq_ignore_ascii_case(cert.serial_no()))
+            {
                 verification_keys.push(VerificationKey {
                     serial: cert.serial_no().to_owned(),
                     is_public_key: false,
@@ -220,7 +249,10 @@ impl Client {
             user_agent.push_str(suffix);
         }
         if user_agent.chars().any(|c| c.is_control() || !c.is_ascii()) {
-            return Err(Error::invalid_input("user_agent_suffix", "User-Agent parts must be printable ASCII"));
+            return Err(Error::invalid_input(
+                "user_agent_suffix",
+                "User-Agent parts must be printable ASCII",
+            ));
         }
         Ok(Client {
             mchid: config.mchid.clone(),
@@ -242,7 +274,10 @@ impl Client {
 
     /// The `Wechatpay-Serial` values this client can verify: public key id and certificate serials.
     pub fn verification_serials(&self) -> Vec<&str> {
-        self.verification_keys.iter().map(|k| k.serial.as_str()).collect()
+        self.verification_keys
+            .iter()
+            .map(|k| k.serial.as_str())
+            .collect()
     }
 
     /// The `User-Agent` every request carries.
@@ -258,7 +293,12 @@ impl Client {
     }
 
     /// Builds a typed operation for the host to sign (two-phase signing).
-    pub fn prepare_unsigned<O: Operation>(&self, op: &O, timestamp: i64, nonce: &str) -> Result<UnsignedRequest> {
+    pub fn prepare_unsigned<O: Operation>(
+        &self,
+        op: &O,
+        timestamp: i64,
+        nonce: &str,
+    ) -> Result<UnsignedRequest> {
         let built = catalog::build_params(op)?;
         self.unsigned_for_spec(O::SPEC, built, timestamp, nonce)
     }
@@ -284,7 +324,10 @@ impl Client {
         nonce: &str,
     ) -> Result<UnsignedRequest> {
         let entry = catalog::operation(operation_id).ok_or_else(|| {
-            Error::invalid_input("operation", format!("`{operation_id}` is not an operation of the catalog"))
+            Error::invalid_input(
+                "operation",
+                format!("`{operation_id}` is not an operation of the catalog"),
+            )
         })?;
         let built = (entry.from_json)(params)?;
         self.unsigned_for_spec(entry.spec, built, timestamp, nonce)
@@ -296,21 +339,38 @@ impl Client {
     }
 
     /// Builds a generic call for the host to sign.
-    pub fn request_unsigned(&self, call: &ApiCall, timestamp: i64, nonce: &str) -> Result<UnsignedRequest> {
+    pub fn request_unsigned(
+        &self,
+        call: &ApiCall,
+        timestamp: i64,
+        nonce: &str,
+    ) -> Result<UnsignedRequest> {
         let (origin, path) = url::split_origin(&call.template)?;
         let origin = origin.unwrap_or(&self.api_origin);
         let body = match &call.json {
-            Some(json) => Some(
-                serde_json::to_vec(json)
-                    .map_err(|e| Error::invalid_input("json", format!("body could not be serialised ({e})")))?,
-            ),
+            Some(json) => Some(serde_json::to_vec(json).map_err(|e| {
+                Error::invalid_input("json", format!("body could not be serialised ({e})"))
+            })?),
             None => None,
         };
         if let Some(json) = &call.json {
             check_json_strings(json)?;
         }
-        let params = call.path_params.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-        self.assemble(None, call.method, origin, path, params, &call.query, body, timestamp, nonce)
+        let params = call
+            .path_params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()));
+        self.assemble(
+            None,
+            call.method,
+            origin,
+            path,
+            params,
+            &call.query,
+            body,
+            timestamp,
+            nonce,
+        )
     }
 
     fn unsigned_for_spec(
@@ -325,7 +385,17 @@ impl Client {
             Host::Global => &self.global_origin,
         };
         let params = built.path_params.iter().map(|(n, v)| (*n, v.as_str()));
-        self.assemble(Some(spec.id), spec.method, origin, spec.path, params, &[], built.body, timestamp, nonce)
+        self.assemble(
+            Some(spec.id),
+            spec.method,
+            origin,
+            spec.path,
+            params,
+            &[],
+            built.body,
+            timestamp,
+            nonce,
+        )
     }
 
     /// The one place a descriptor is put together; typed and generic calls both end here.
@@ -371,7 +441,13 @@ impl Client {
             headers.push(("Wechatpay-Serial", id.clone()));
         }
         Ok(UnsignedRequest {
-            request: Request { operation, method, url, headers, body },
+            request: Request {
+                operation,
+                method,
+                url,
+                headers,
+                body,
+            },
             string_to_sign,
             mchid: self.mchid.clone(),
             serial_no: self.serial_no.clone(),
@@ -382,7 +458,9 @@ impl Client {
 
     fn sign(&self, unsigned: UnsignedRequest) -> Result<Request> {
         let signer = self.signer.as_ref().ok_or_else(|| {
-            Error::invalid_key("no merchant private key is configured: pass one, or sign string_to_sign yourself")
+            Error::invalid_key(
+                "no merchant private key is configured: pass one, or sign string_to_sign yourself",
+            )
         })?;
         unsigned.sign_with(signer.as_ref())
     }
@@ -390,9 +468,19 @@ impl Client {
     // ---- parsing responses -------------------------------------------------------------
 
     /// Verifies a response and decodes a typed operation's result.
-    pub fn parse<O: Operation>(&self, status: u16, headers: &[(&str, &str)], body: &[u8], now: i64) -> Result<Parsed<O::Output>> {
+    pub fn parse<O: Operation>(
+        &self,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        now: i64,
+    ) -> Result<Parsed<O::Output>> {
         let request_id = self.verify(status, headers, body, now)?;
-        Ok(Parsed { status, request_id, data: O::Output::decode(body)? })
+        Ok(Parsed {
+            status,
+            request_id,
+            data: O::Output::decode(body)?,
+        })
     }
 
     /// Verifies a response and decodes it for the operation named by its id, as JSON with
@@ -408,7 +496,10 @@ impl Client {
     ) -> Result<Parsed<serde_json::Value>> {
         let decode = match operation_id {
             Some(id) => Some(catalog::operation(id).ok_or_else(|| {
-                Error::invalid_input("operation", format!("`{id}` is not an operation of the catalog"))
+                Error::invalid_input(
+                    "operation",
+                    format!("`{id}` is not an operation of the catalog"),
+                )
             })?),
             None => None,
         };
@@ -418,12 +509,27 @@ impl Client {
             None if body.is_empty() => serde_json::Value::Null,
             None => catalog::decode_json(body)?,
         };
-        Ok(Parsed { status, request_id, data })
+        Ok(Parsed {
+            status,
+            request_id,
+            data,
+        })
     }
 
     /// Checks status and signature. On a 2xx returns the `Request-ID`; anything else is an error.
-    pub fn verify(&self, status: u16, headers: &[(&str, &str)], body: &[u8], now: i64) -> Result<Option<String>> {
-        let header = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim());
+    pub fn verify(
+        &self,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        now: i64,
+    ) -> Result<Option<String>> {
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim())
+        };
         let request_id = header("Request-ID").map(str::to_owned);
         if !(200..300).contains(&status) {
             return Err(api_error(status, body, request_id));
@@ -446,13 +552,13 @@ impl Client {
                 "WeChat Pay sent a signature probe (WECHATPAY/SIGNTEST/); the response is rejected as the probe expects",
             ));
         }
-        if let Some(kind) = header("Wechatpay-Signature-Type") {
-            if kind != "WECHATPAY2-SHA256-RSA2048" {
-                return Err(Error::new(
-                    ErrorKind::InvalidSignature,
-                    "unsupported Wechatpay-Signature-Type (expected WECHATPAY2-SHA256-RSA2048)",
-                ));
-            }
+        if header("Wechatpay-Signature-Type")
+            .is_some_and(|kind| kind != "WECHATPAY2-SHA256-RSA2048")
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidSignature,
+                "unsupported Wechatpay-Signature-Type (expected WECHATPAY2-SHA256-RSA2048)",
+            ));
         }
         let key = self
             .verification_keys
@@ -468,23 +574,34 @@ impl Client {
                 )
             })?;
         let ts: i64 = timestamp.parse().map_err(|_| {
-            Error::new(ErrorKind::InvalidSignature, "Wechatpay-Timestamp is not a Unix time in seconds")
+            Error::new(
+                ErrorKind::InvalidSignature,
+                "Wechatpay-Timestamp is not a Unix time in seconds",
+            )
         })?;
-        let raw_signature = BASE64
-            .decode(signature)
-            .map_err(|_| Error::new(ErrorKind::InvalidSignature, "Wechatpay-Signature is not base64"))?;
+        let raw_signature = BASE64.decode(signature).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidSignature,
+                "Wechatpay-Signature is not base64",
+            )
+        })?;
         let message = protocol::response_string_to_verify(timestamp, nonce, body);
         if !key.key.verify(&message, &raw_signature) {
             return Err(Error::new(
                 ErrorKind::InvalidSignature,
-                format!("the response signature does not verify with key `{}`: the body or headers were altered", key.serial),
+                format!(
+                    "the response signature does not verify with key `{}`: the body or headers were altered",
+                    key.serial
+                ),
             ));
         }
         let skew = i128::from(now) - i128::from(ts);
         if skew.abs() > i128::from(MAX_CLOCK_SKEW_SECS) {
             return Err(Error::new(
                 ErrorKind::ClockSkew,
-                format!("Wechatpay-Timestamp is {skew} s from the host clock (at most {MAX_CLOCK_SKEW_SECS} s allowed): check NTP or replay"),
+                format!(
+                    "Wechatpay-Timestamp is {skew} s from the host clock (at most {MAX_CLOCK_SKEW_SECS} s allowed): check NTP or replay"
+                ),
             ));
         }
         Ok(request_id)
@@ -502,7 +619,10 @@ fn check_json_strings(value: &serde_json::Value) -> Result<()> {
         serde_json::Value::Array(items) => items.iter().try_for_each(check_json_strings),
         serde_json::Value::Object(map) => {
             if map.keys().any(|k| has_four_byte(k)) {
-                return Err(Error::invalid_input("json", "a body key contains a 4-byte UTF-8 character"));
+                return Err(Error::invalid_input(
+                    "json",
+                    "a body key contains a 4-byte UTF-8 character",
+                ));
             }
             map.values().try_for_each(check_json_strings)
         }
@@ -513,16 +633,34 @@ fn check_json_strings(value: &serde_json::Value) -> Result<()> {
 /// Non-2xx responses are not signed reliably (WeChat Pay omits the headers on many), so they
 /// are reported as-is; the error body is parsed leniently.
 fn api_error(status: u16, body: &[u8], request_id: Option<String>) -> Error {
-    let parsed: Option<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(body).ok();
-    let text = |key: &str| parsed.as_ref().and_then(|m| m.get(key)).and_then(|v| v.as_str()).map(str::to_owned);
-    let detail = parsed.as_ref().and_then(|m| m.get("detail")).filter(|v| !v.is_null()).cloned();
-    Error::api(ApiError { status, code: text("code"), message: text("message"), detail, request_id })
+    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(body).ok();
+    let text = |key: &str| {
+        parsed
+            .as_ref()
+            .and_then(|m| m.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let detail = parsed
+        .as_ref()
+        .and_then(|m| m.get("detail"))
+        .filter(|v| !v.is_null())
+        .cloned();
+    Error::api(ApiError {
+        status,
+        code: text("code"),
+        message: text("message"),
+        detail,
+        request_id,
+    })
 }
 
 /// 32 upper-case hex characters from the OS RNG, the shape of the official examples.
 #[cfg(feature = "getrandom")]
 pub fn generate_nonce() -> Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|_| Error::invalid_input("nonce", "the OS random number generator failed"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|_| Error::invalid_input("nonce", "the OS random number generator failed"))?;
     Ok(bytes.iter().map(|b| format!("{b:02X}")).collect())
 }

@@ -66,7 +66,9 @@ impl MerchantPrivateKey {
             }
         };
         check_size(key.n().bit_width())?;
-        Ok(MerchantPrivateKey { signing_key: SigningKey::new(key) })
+        Ok(MerchantPrivateKey {
+            signing_key: SigningKey::new(key),
+        })
     }
 }
 
@@ -96,10 +98,12 @@ impl WechatpayPublicKey {
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
         let (label, der) = decode_pem(pem)?;
         let key = match label.as_str() {
-            "PUBLIC KEY" => RsaPublicKey::from_public_key_der(&der)
-                .map_err(|e| Error::invalid_key(format!("public key is not a usable RSA key ({e})")))?,
-            "RSA PUBLIC KEY" => RsaPublicKey::from_pkcs1_der(&der)
-                .map_err(|e| Error::invalid_key(format!("PKCS#1 public key could not be parsed ({e})")))?,
+            "PUBLIC KEY" => RsaPublicKey::from_public_key_der(&der).map_err(|e| {
+                Error::invalid_key(format!("public key is not a usable RSA key ({e})"))
+            })?,
+            "RSA PUBLIC KEY" => RsaPublicKey::from_pkcs1_der(&der).map_err(|e| {
+                Error::invalid_key(format!("PKCS#1 public key could not be parsed ({e})"))
+            })?,
             "CERTIFICATE" => return Ok(PlatformCertificate::from_der(&der)?.key),
             other => {
                 return Err(Error::invalid_key(format!(
@@ -112,7 +116,9 @@ impl WechatpayPublicKey {
 
     fn from_rsa(key: RsaPublicKey) -> Result<Self> {
         check_size(key.n().bit_width())?;
-        Ok(WechatpayPublicKey { verifying_key: VerifyingKey::new(key) })
+        Ok(WechatpayPublicKey {
+            verifying_key: VerifyingKey::new(key),
+        })
     }
 }
 
@@ -151,17 +157,21 @@ impl PlatformCertificate {
     }
 
     fn from_der(der: &[u8]) -> Result<Self> {
-        let cert = Certificate::from_der(der)
-            .map_err(|e| Error::invalid_key(format!("X.509 certificate could not be parsed ({e})")))?;
+        let cert = Certificate::from_der(der).map_err(|e| {
+            Error::invalid_key(format!("X.509 certificate could not be parsed ({e})"))
+        })?;
         let tbs = cert.tbs_certificate();
         let serial_no = serial_hex(tbs.serial_number().as_bytes());
-        let spki = tbs
-            .subject_public_key_info()
-            .to_der()
-            .map_err(|e| Error::invalid_key(format!("certificate public key is malformed ({e})")))?;
-        let key = RsaPublicKey::from_public_key_der(&spki)
-            .map_err(|e| Error::invalid_key(format!("certificate key is not a usable RSA key ({e})")))?;
-        Ok(PlatformCertificate { serial_no, key: WechatpayPublicKey::from_rsa(key)? })
+        let spki = tbs.subject_public_key_info().to_der().map_err(|e| {
+            Error::invalid_key(format!("certificate public key is malformed ({e})"))
+        })?;
+        let key = RsaPublicKey::from_public_key_der(&spki).map_err(|e| {
+            Error::invalid_key(format!("certificate key is not a usable RSA key ({e})"))
+        })?;
+        Ok(PlatformCertificate {
+            serial_no,
+            key: WechatpayPublicKey::from_rsa(key)?,
+        })
     }
 
     /// The serial as WeChat Pay writes it: upper-case hex, no sign byte.
@@ -177,7 +187,10 @@ impl PlatformCertificate {
 
 /// DER stores a positive serial whose top bit is set with a leading 0x00; WeChat Pay's hex does not.
 fn serial_hex(bytes: &[u8]) -> String {
-    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    let start = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
     bytes[start..].iter().map(|b| format!("{b:02X}")).collect()
 }
 

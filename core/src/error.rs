@@ -105,7 +105,12 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), field: None, api: None }
+        Error {
+            kind,
+            message: message.into(),
+            field: None,
+            api: None,
+        }
     }
 
     pub(crate) fn invalid_input(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -127,7 +132,12 @@ impl Error {
             (Some(code), None) => format!("HTTP {} {code}", api.status),
             _ => format!("HTTP {}", api.status),
         };
-        Error { kind: ErrorKind::Api, message, field: None, api: Some(Box::new(api)) }
+        Error {
+            kind: ErrorKind::Api,
+            message,
+            field: None,
+            api: Some(Box::new(api)),
+        }
     }
 
     pub(crate) fn with_field(mut self, field: impl Into<String>) -> Self {

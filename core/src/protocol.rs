@@ -20,7 +20,8 @@ pub fn request_string_to_sign(
     nonce: &str,
     body: &[u8],
 ) -> Vec<u8> {
-    let mut message = Vec::with_capacity(method.len() + canonical_url.len() + nonce.len() + body.len() + 32);
+    let mut message =
+        Vec::with_capacity(method.len() + canonical_url.len() + nonce.len() + body.len() + 32);
     message.extend_from_slice(method.as_bytes());
     message.push(b'\n');
     message.extend_from_slice(canonical_url.as_bytes());
@@ -49,8 +50,16 @@ pub fn response_string_to_verify(timestamp: &str, nonce: &str, body: &[u8]) -> V
 /// `WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",signature="…",timestamp="…",serial_no="…"`.
 ///
 /// WeChat Pay accepts the five items in any order; this order is fixed so vectors are exact.
-pub fn authorization(mchid: &str, nonce: &str, signature_b64: &str, timestamp: i64, serial_no: &str) -> String {
-    let mut header = String::with_capacity(AUTH_SCHEME.len() + mchid.len() + nonce.len() + signature_b64.len() + serial_no.len() + 80);
+pub fn authorization(
+    mchid: &str,
+    nonce: &str,
+    signature_b64: &str,
+    timestamp: i64,
+    serial_no: &str,
+) -> String {
+    let mut header = String::with_capacity(
+        AUTH_SCHEME.len() + mchid.len() + nonce.len() + signature_b64.len() + serial_no.len() + 80,
+    );
     // Writing into a String cannot fail.
     let _ = write!(
         header,
@@ -66,14 +75,24 @@ mod tests {
     // Golden strings published by wechatpay-axios-plugin (reference §5.1 V4) and wechatpay-go (V3).
     #[test]
     fn empty_body_ends_with_two_line_feeds() {
-        let m = request_string_to_sign("GET", "/v3/certificates", 1624523846, "A1B2C3D4E5F6G7", b"");
+        let m =
+            request_string_to_sign("GET", "/v3/certificates", 1624523846, "A1B2C3D4E5F6G7", b"");
         assert_eq!(m, b"GET\n/v3/certificates\n1624523846\nA1B2C3D4E5F6G7\n\n");
     }
 
     #[test]
     fn body_ending_in_lf_still_gets_its_own_lf() {
-        let m = request_string_to_sign("POST", "/v3/certificates", 1624523846, "A1B2C3D4E5F6G7", b"Hello World!\n");
-        assert_eq!(m, b"POST\n/v3/certificates\n1624523846\nA1B2C3D4E5F6G7\nHello World!\n\n");
+        let m = request_string_to_sign(
+            "POST",
+            "/v3/certificates",
+            1624523846,
+            "A1B2C3D4E5F6G7",
+            b"Hello World!\n",
+        );
+        assert_eq!(
+            m,
+            b"POST\n/v3/certificates\n1624523846\nA1B2C3D4E5F6G7\nHello World!\n\n"
+        );
     }
 
     #[test]

@@ -44,7 +44,10 @@ impl Method {
             "PUT" => Ok(Method::Put),
             "PATCH" => Ok(Method::Patch),
             "DELETE" => Ok(Method::Delete),
-            _ => Err(Error::invalid_input("method", "method must be GET, POST, PUT, PATCH or DELETE")),
+            _ => Err(Error::invalid_input(
+                "method",
+                "method must be GET, POST, PUT, PATCH or DELETE",
+            )),
         }
     }
 }
@@ -106,7 +109,10 @@ impl fmt::Debug for Request {
             .field("operation", &self.operation)
             .field("method", &self.method)
             .field("url", &self.url)
-            .field("headers", &self.headers.iter().map(|(n, _)| *n).collect::<Vec<_>>())
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            )
             .field("body_len", &self.body.as_ref().map(Vec::len))
             .finish()
     }
@@ -139,9 +145,15 @@ impl UnsignedRequest {
 
     /// Completes the descriptor with a base64 signature made by the host.
     pub fn complete(self, signature_b64: &str) -> Result<Request> {
-        let valid = BASE64.decode(signature_b64).map(|raw| !raw.is_empty()).unwrap_or(false);
+        let valid = BASE64
+            .decode(signature_b64)
+            .map(|raw| !raw.is_empty())
+            .unwrap_or(false);
         if !valid {
-            return Err(Error::invalid_input("signature", "signature must be standard base64 (with padding)"));
+            return Err(Error::invalid_input(
+                "signature",
+                "signature must be standard base64 (with padding)",
+            ));
         }
         Ok(self.finish(signature_b64))
     }
@@ -154,16 +166,25 @@ impl UnsignedRequest {
     }
 
     fn finish(mut self, signature_b64: &str) -> Request {
-        let authorization =
-            protocol::authorization(&self.mchid, &self.nonce, signature_b64, self.timestamp, &self.serial_no);
+        let authorization = protocol::authorization(
+            &self.mchid,
+            &self.nonce,
+            signature_b64,
+            self.timestamp,
+            &self.serial_no,
+        );
         // Authorization always follows Accept, see `Client::assemble`.
-        self.request.headers.insert(1, ("Authorization", authorization));
+        self.request
+            .headers
+            .insert(1, ("Authorization", authorization));
         self.request
     }
 }
 
 impl fmt::Debug for UnsignedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnsignedRequest").field("request", &self.request).finish_non_exhaustive()
+        f.debug_struct("UnsignedRequest")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
     }
 }

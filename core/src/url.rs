@@ -7,7 +7,11 @@ use crate::validate::{Limits, Location, check_string};
 
 /// Everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded,
 /// so a path value can never add a segment, a query or a fragment. Case is never changed.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 pub(crate) fn encode_component(value: &str, out: &mut String) {
     out.extend(utf8_percent_encode(value, COMPONENT));
@@ -18,7 +22,10 @@ pub(crate) fn split_origin(template: &str) -> Result<(Option<&str>, &str)> {
     for scheme in ["https://", "http://"] {
         if let Some(rest) = template.strip_prefix(scheme) {
             let slash = rest.find('/').ok_or_else(|| {
-                Error::invalid_input("template", "an absolute template needs a path after the host")
+                Error::invalid_input(
+                    "template",
+                    "an absolute template needs a path after the host",
+                )
             })?;
             let origin_len = scheme.len() + slash;
             return Ok((Some(&template[..origin_len]), &template[origin_len..]));
@@ -49,14 +56,19 @@ where
             .ok_or_else(|| Error::invalid_input("template", "unclosed `{` in the path template"))?;
         let name = &after[1..close];
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(Error::invalid_input("template", "path template variables look like `{name}`"));
+            return Err(Error::invalid_input(
+                "template",
+                "path template variables look like `{name}`",
+            ));
         }
         let value = params
             .clone()
             .into_iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v)
-            .ok_or_else(|| Error::invalid_input(name, format!("path parameter `{name}` is missing")))?;
+            .ok_or_else(|| {
+                Error::invalid_input(name, format!("path parameter `{name}` is missing"))
+            })?;
         check_string(name, value, Limits::NONE, Location::Path)?;
         encode_component(value, out);
         used += 1;
@@ -64,7 +76,10 @@ where
     }
     check_literal(rest)?;
     out.push_str(rest);
-    if let Some((unused, _)) = params.into_iter().find(|(n, _)| !template.contains(&format!("{{{n}}}"))) {
+    if let Some((unused, _)) = params
+        .into_iter()
+        .find(|(n, _)| !template.contains(&format!("{{{n}}}")))
+    {
         return Err(Error::invalid_input(
             unused,
             format!("path parameter `{unused}` does not appear in the template"),
@@ -92,7 +107,10 @@ fn check_literal(literal: &str) -> Result<()> {
 pub(crate) fn append_query(query: &[(String, String)], out: &mut String) -> Result<()> {
     for (i, (name, value)) in query.iter().enumerate() {
         if name.is_empty() {
-            return Err(Error::invalid_input("query", "query parameter names must not be empty"));
+            return Err(Error::invalid_input(
+                "query",
+                "query parameter names must not be empty",
+            ));
         }
         out.push(if i == 0 { '?' } else { '&' });
         encode_component(name, out);
@@ -108,7 +126,12 @@ pub(crate) fn normalize_origin(field: &str, url: &str) -> Result<String> {
     let authority = trimmed
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"))
-        .ok_or_else(|| Error::invalid_input(field, format!("`{field}` must start with https:// or http://")))?;
+        .ok_or_else(|| {
+            Error::invalid_input(
+                field,
+                format!("`{field}` must start with https:// or http://"),
+            )
+        })?;
     let valid = !authority.is_empty()
         && authority
             .bytes()
@@ -141,13 +164,24 @@ mod tests {
     #[test]
     fn missing_and_unused_params_name_the_field() {
         assert_eq!(expand("/v3/{a}", &[]).unwrap_err().field(), Some("a"));
-        assert_eq!(expand("/v3/{a}", &[("a", "1"), ("b", "2")]).unwrap_err().field(), Some("b"));
+        assert_eq!(
+            expand("/v3/{a}", &[("a", "1"), ("b", "2")])
+                .unwrap_err()
+                .field(),
+            Some("b")
+        );
     }
 
     #[test]
     fn origins() {
-        assert_eq!(normalize_origin("base_url", "https://api2.mch.weixin.qq.com/").expect("ok"), "https://api2.mch.weixin.qq.com");
-        assert_eq!(normalize_origin("base_url", "http://127.0.0.1:8080").expect("ok"), "http://127.0.0.1:8080");
+        assert_eq!(
+            normalize_origin("base_url", "https://api2.mch.weixin.qq.com/").expect("ok"),
+            "https://api2.mch.weixin.qq.com"
+        );
+        assert_eq!(
+            normalize_origin("base_url", "http://127.0.0.1:8080").expect("ok"),
+            "http://127.0.0.1:8080"
+        );
         assert!(normalize_origin("base_url", "https://h/v3").is_err());
         assert!(normalize_origin("base_url", "ftp://h").is_err());
         assert!(normalize_origin("base_url", "https://u:p@h").is_err());

@@ -13,16 +13,25 @@ pub struct Limits {
 
 impl Limits {
     /// No documented limit beyond the rules every string follows.
-    pub const NONE: Limits = Limits { max_chars: None, alnum: false };
+    pub const NONE: Limits = Limits {
+        max_chars: None,
+        alnum: false,
+    };
 
     /// At most `n` characters.
     pub const fn max(n: usize) -> Limits {
-        Limits { max_chars: Some(n), alnum: false }
+        Limits {
+            max_chars: Some(n),
+            alnum: false,
+        }
     }
 
     /// Also restrict to ASCII letters and digits.
     pub const fn alnum(self) -> Limits {
-        Limits { alnum: true, ..self }
+        Limits {
+            alnum: true,
+            ..self
+        }
     }
 }
 
@@ -38,14 +47,24 @@ pub enum Location {
 /// Every string the API accepts: non-empty, UTF-8 of one to three bytes per character
 /// (APIv3 basic rules: no 4-byte characters such as emoji), within its documented limits.
 /// Path values also may not hold whitespace or control characters, which no WeChat Pay id has.
-pub(crate) fn check_string(field: &str, value: &str, limits: Limits, location: Location) -> Result<()> {
+pub(crate) fn check_string(
+    field: &str,
+    value: &str,
+    limits: Limits,
+    location: Location,
+) -> Result<()> {
     if value.is_empty() {
-        return Err(Error::invalid_input(field, format!("`{field}` must not be empty")));
+        return Err(Error::invalid_input(
+            field,
+            format!("`{field}` must not be empty"),
+        ));
     }
     if value.chars().any(|c| c as u32 > 0xFFFF) {
         return Err(Error::invalid_input(
             field,
-            format!("`{field}` contains a 4-byte UTF-8 character (e.g. an emoji), which WeChat Pay rejects"),
+            format!(
+                "`{field}` contains a 4-byte UTF-8 character (e.g. an emoji), which WeChat Pay rejects"
+            ),
         ));
     }
     if let Some(max) = limits.max_chars {
@@ -58,7 +77,10 @@ pub(crate) fn check_string(field: &str, value: &str, limits: Limits, location: L
         }
     }
     if limits.alnum && !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(Error::invalid_input(field, format!("`{field}` may contain only ASCII letters and digits")));
+        return Err(Error::invalid_input(
+            field,
+            format!("`{field}` may contain only ASCII letters and digits"),
+        ));
     }
     if location == Location::Path && value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(Error::invalid_input(
@@ -72,7 +94,10 @@ pub(crate) fn check_string(field: &str, value: &str, limits: Limits, location: L
 /// The request nonce goes into the signed message and the quoted `Authorization` value.
 pub(crate) fn check_nonce(nonce: &str) -> Result<()> {
     if nonce.is_empty() || nonce.len() > 32 || !nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(Error::invalid_input("nonce", "nonce must be 1 to 32 ASCII letters or digits"));
+        return Err(Error::invalid_input(
+            "nonce",
+            "nonce must be 1 to 32 ASCII letters or digits",
+        ));
     }
     Ok(())
 }
@@ -80,7 +105,10 @@ pub(crate) fn check_nonce(nonce: &str) -> Result<()> {
 /// Unix seconds; WeChat Pay rejects requests more than 5 minutes off its clock.
 pub(crate) fn check_timestamp(timestamp: i64) -> Result<()> {
     if timestamp < 0 {
-        return Err(Error::invalid_input("timestamp", "timestamp must be non-negative Unix seconds"));
+        return Err(Error::invalid_input(
+            "timestamp",
+            "timestamp must be non-negative Unix seconds",
+        ));
     }
     Ok(())
 }

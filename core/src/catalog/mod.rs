@@ -117,11 +117,17 @@ pub trait ResponseBody: Serialize + Sized {
 
 pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.is_empty() {
-        return Err(Error::new(ErrorKind::Decode, "the success response has an empty body"));
+        return Err(Error::new(
+            ErrorKind::Decode,
+            "the success response has an empty body",
+        ));
     }
     serde_json::from_slice(body).map_err(|e| {
         // serde_json's message names the field and position, never the content.
-        Error::new(ErrorKind::Decode, format!("the success body does not match the documented shape ({e})"))
+        Error::new(
+            ErrorKind::Decode,
+            format!("the success body does not match the documented shape ({e})"),
+        )
     })
 }
 
@@ -293,20 +299,30 @@ pub(crate) struct BuiltParams {
 
 impl OperationEntry {
     const fn of<T: Operation>() -> OperationEntry {
-        OperationEntry { spec: T::SPEC, from_json: params_from_json::<T>, decode: decode_to_json::<T> }
+        OperationEntry {
+            spec: T::SPEC,
+            from_json: params_from_json::<T>,
+            decode: decode_to_json::<T>,
+        }
     }
 }
 
 pub(crate) fn build_params<T: Operation>(op: &T) -> Result<BuiltParams> {
     op.validate()?;
-    Ok(BuiltParams { path_params: op.path_params(), body: op.body()? })
+    Ok(BuiltParams {
+        path_params: op.path_params(),
+        body: op.body()?,
+    })
 }
 
 /// Checks a JSON object against the spec field by field, so each mistake names its field,
 /// then deserialises it into the typed params.
 fn params_from_json<T: Operation>(params: serde_json::Value) -> Result<BuiltParams> {
     let serde_json::Value::Object(mut object) = params else {
-        return Err(Error::invalid_input("params", "params must be an object of field names to values"));
+        return Err(Error::invalid_input(
+            "params",
+            "params must be an object of field names to values",
+        ));
     };
     if let Some(unknown) = object.keys().find(|k| T::SPEC.field(k).is_none()) {
         return Err(Error::invalid_input(
@@ -319,14 +335,21 @@ fn params_from_json<T: Operation>(params: serde_json::Value) -> Result<BuiltPara
     for field in T::SPEC.fields {
         match object.get(field.name) {
             None if field.required => {
-                return Err(Error::invalid_input(field.name, format!("`{}` is required", field.name)));
+                return Err(Error::invalid_input(
+                    field.name,
+                    format!("`{}` is required", field.name),
+                ));
             }
             None => {}
             Some(value) => check_json_type(field, value)?,
         }
     }
-    let op: T = serde_json::from_value(serde_json::Value::Object(object))
-        .map_err(|e| Error::invalid_input("params", format!("params do not match `{}` ({e})", T::SPEC.id)))?;
+    let op: T = serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
+        Error::invalid_input(
+            "params",
+            format!("params do not match `{}` ({e})", T::SPEC.id),
+        )
+    })?;
     build_params(&op)
 }
 
@@ -342,13 +365,20 @@ fn check_json_type(field: &FieldSpec, value: &serde_json::Value) -> Result<()> {
         FieldType::String => "a string",
         FieldType::Integer => "a non-negative integer",
     };
-    Err(Error::invalid_input(field.name, format!("`{}` must be {expected}", field.name)))
+    Err(Error::invalid_input(
+        field.name,
+        format!("`{}` must be {expected}", field.name),
+    ))
 }
 
 fn decode_to_json<T: Operation>(body: &[u8]) -> Result<serde_json::Value> {
     let output = T::Output::decode(body)?;
-    let mut value = serde_json::to_value(&output)
-        .map_err(|e| Error::new(ErrorKind::Decode, format!("typed output could not be re-encoded ({e})")))?;
+    let mut value = serde_json::to_value(&output).map_err(|e| {
+        Error::new(
+            ErrorKind::Decode,
+            format!("typed output could not be re-encoded ({e})"),
+        )
+    })?;
     drop_nulls(&mut value);
     Ok(value)
 }

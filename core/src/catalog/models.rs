@@ -304,7 +304,9 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Str
     })
 }
 
-fn optional_string_or_integer<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+fn optional_string_or_integer<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
     Option::<StringOrInteger>::deserialize(d).map(|v| {
         v.map(|v| match v {
             StringOrInteger::String(s) => s,

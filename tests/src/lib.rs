@@ -1,0 +1,120 @@
+//! Loads the shared vectors in `tests/vectors/` for the Rust suite and the benchmarks.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use wxpay_terminate::{Client, ClientConfig};
+
+/// `tests/vectors`, anchored on this crate, never on the working directory.
+pub fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}
+
+/// One case file.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Path relative to `tests/vectors/cases`, used as the test name.
+    pub name: String,
+    /// The parsed JSON.
+    pub json: Value,
+}
+
+/// Every `cases/**/*.json`, sorted by path.
+pub fn load_cases() -> Result<Vec<Case>, String> {
+    let root = vectors_dir().join("cases");
+    let mut files = Vec::new();
+    collect_json(&root, &mut files)?;
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let json =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            let name = path
+                .strip_prefix(&root)
+                .map_err(|e| e.to_string())?
+                .with_extension("")
+                .to_string_lossy()
+                .replace('\\', "/");
+            Ok(Case { name, json })
+        })
+        .collect()
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    for entry in fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() {
+            collect_json(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The bytes of `keys/<file>`.
+pub fn key_file(file: &str) -> Result<Vec<u8>, String> {
+    let path = vectors_dir().join("keys").join(file);
+    fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Every named client of `clients.json`.
+pub fn load_clients() -> Result<BTreeMap<String, Value>, String> {
+    let path = vectors_dir().join("clients.json");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn opt_str(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// A `ClientConfig` from a `clients.json`-shaped object, reading key files from `keys/`.
+pub fn config_from_json(v: &Value) -> Result<ClientConfig, String> {
+    let private_key_pem = match (opt_str(v, "private_key"), opt_str(v, "private_key_text")) {
+        (Some(file), _) => Some(key_file(&file)?.into()),
+        (None, Some(text)) => Some(text.into_bytes().into()),
+        (None, None) => None,
+    };
+    let wechatpay_public_key_pem = match opt_str(v, "wechatpay_public_key") {
+        Some(file) => Some(key_file(&file)?),
+        None => None,
+    };
+    let platform_certificates_pem = v
+        .get("platform_certificates")
+        .and_then(Value::as_array)
+        .map(|files| {
+            files
+                .iter()
+                .filter_map(Value::as_str)
+                .map(key_file)
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(ClientConfig {
+        mchid: opt_str(v, "mchid").unwrap_or_default(),
+        serial_no: opt_str(v, "serial_no").unwrap_or_default(),
+        private_key_pem,
+        wechatpay_public_key_id: opt_str(v, "wechatpay_public_key_id"),
+        wechatpay_public_key_pem,
+        platform_certificates_pem,
+        base_url: opt_str(v, "base_url"),
+        global_base_url: opt_str(v, "global_base_url"),
+        user_agent_platform: None,
+        user_agent_suffix: None,
+    })
+}
+
+/// The client named `name` in `clients.json`.
+pub fn client(name: &str) -> Result<Client, String> {
+    let clients = load_clients()?;
+    let config = clients
+        .get(name)
+        .ok_or_else(|| format!("no client `{name}` in clients.json"))?;
+    Client::new(&config_from_json(config)?).map_err(|e| format!("client `{name}`: {e}"))
+}

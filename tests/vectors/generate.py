@@ -1,0 +1,1825 @@
+#!/usr/bin/env python3
+"""Independent test-vector oracle for wxpay-terminate.
+
+Writes tests/vectors/keys/ (only the files that are missing), clients.json and
+cases/ (deleted and rewritten on every run; the output is deterministic).
+
+Every expected value is computed here with Python's standard library and
+`cryptography` (OpenSSL); nothing comes from the Rust library.  The script
+self-checks: every signature it writes is verified again with the public key,
+the published vectors (V1a, V1b, V2) are asserted byte for byte, every
+intentionally bad signature is asserted NOT to verify, and every expected
+error of a request/response case is re-derived by the small reference model
+below (`build_request`, `process_response`).
+
+Usage: python3 tests/vectors/generate.py   (from any working directory)
+Requires: Python >= 3.11, cryptography.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import sys
+import urllib.parse
+from pathlib import Path
+
+import cryptography
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.backends.openssl.backend import backend as _ossl_backend
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
+
+HERE = Path(__file__).resolve().parent
+KEYS = HERE / "keys"
+CASES = HERE / "cases"
+CLIENTS_JSON = HERE / "clients.json"
+
+ORACLE = (
+    f"oracle: python cryptography {cryptography.__version__} / "
+    f"{_ossl_backend.openssl_version_text()}"
+)
+SRC_V1A = "published: WeChat Pay doc 4012365334 (V1a; reference §5.1)"
+SRC_V1B = (
+    "oracle-recomputed: official doc test key, JSAPI example of doc 4012365334 (V1b; reference §5.1); "
+    + "value asserted equal to the reference"
+)
+SRC_V2 = (
+    "published: wechatpay-go @6dbd7ce core/auth/signers/sha256withrsa_signer_test.go (V2; reference §5.1)"
+)
+
+USER_AGENT_PREFIX = "wxpay-terminate/"
+DEFAULT_BASE_URL = "https://api.mch.weixin.qq.com"
+DEFAULT_GLOBAL_BASE_URL = "https://apihk.mch.weixin.qq.com"
+AUTH_SCHEME = "WECHATPAY2-SHA256-RSA2048"
+SKEW = 300
+
+PUB_KEY_ID = "PUB_KEY_ID_0119000072912025112400000000000001"
+CERT_A_SERIAL = 0x5DEA10EF55877E3CF6C33255C2E7DEFFF7E427EC
+CERT_B_SERIAL = 0xB1A2C3D4E5F60718293A4B5C6D7E8F9001122334
+CERT_A_HEX = "5DEA10EF55877E3CF6C33255C2E7DEFFF7E427EC"
+CERT_B_HEX = "B1A2C3D4E5F60718293A4B5C6D7E8F9001122334"
+CERT_CN = "Tenpay.com Root CA test"
+
+# ---------------------------------------------------------------------------
+# Published keys and vectors (reference §5.1)
+# ---------------------------------------------------------------------------
+
+DOC_KEY_PKCS8 = """-----BEGIN PRIVATE KEY-----
+MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCm2mb6q8gMKH/3
+CNTbpJAIrbqiBiQGEOtjGcBrDYltsGynWgNscqT7WvfzU14FQbYcQUC5T4Wvva7m
+i3fIp3OgX8VqMDNA0qebnr38Pe6kqiLyZgFpJPXlSKDyPyqhRbVTbXssvSMQeVKc
+dXeVxoNNeoOlNFHgF/P0io6AmAVnz+hN8SiZKuOsth5/zUTLGvtkgxBcQooQrtXh
+RcpLT798OyIb9xeJ2HO3xRtMv2+perEzb4gMibI74UBz+2QEbnkubPE+2jU2rRZu
+dnNEz/BPOt3Qj/w2V6/G0VumGDh6+UeMU0jv4aupHztWITC4Akn0l7lBCNy3lgl8
+VFaJnkIxAgMBAAECggEAYGL8aESB7NwciDWW2UdoWUsa7GxFtSdjAz2mFXGdeTsY
+mVh7b9OOkRGM+Qio4LqEHDBp1mMk5E/cUJwy1zw8pGGO5nfvs7u9TT3XnHaefIs4
+YvUgTYAneIuLRkXNN5rQU+CD7mVYczTSz0Vgjqo9wa1LjUz7G0xbBmJgTdMEFGJs
+eJjy6AbJo0CGIwp6HJbTm4CmOUgXnnDAIbEGTIRImkZFH/rzneIeR7oZ77FVwxr1
+CZB2gfRCov/yRPbw8vnryYkmvQ7D/ze3j5097vRg/MoDGBSdoOwcmo75vyofr0AS
+zytMjmHYyifqkf5slPropSiJeGf4p/7gtKyF6dE/XQKBgQDVAlJ+4U5ZVGOuDc3+
+sAhz8CTzgFNlq9vKuSoFK6hOz2L+cwj+E7NXGkOe2DsHHZNy2Xqxk7caKhPEp1z9
+hhpMpyLVMoFt6CKemyoRBWDCQwLLwem9SZF/IAyovBkLiH36P42Jm26gUkNMKC/5
+Zhtqxf6RZgRQzbVudJi47vIRCwKBgQDIh0+v27Oo+DM3fhObH4I1NrXpWOEGH7OQ
+G1dEsMuFYF4hjGhg0kBEP3w9vVdl2+mRllZKTsx9oqjb8OibPLLIH8xsdbAB0WLf
+JvjLu4wl/ILUzN1RI03dWnnv2EnEeQn6c3hizvrJ9wR5U4ue9RPVnQooJ0hZF1PU
+uCL5fWK3MwKBgElReU/PAYbh80WP3t3Rfbdaa32dKBeQ5iCLR5lsA4zM+YgX1HqQ
+EWTj126vgvHaDkyz6vWAoL/Sx+cirHFfXWIRDX5Q2hgYlQH+6qXdMgbrxeSYpHnQ
+/tHBGFpkFELSAnrGsVMyOwvYBO4LzyeLK9i+ufcWJFoj1FVmsMLHDG8tAoGARdbi
+iQQCoYG4DMarO2aQ6cmhN6EN1h0qY7EyBqlwaIZ0okiNfdMcMOjPc41DKCWcRmlO
+qlihXcxN9TQFPzO3rH1urAOdBjUPs1qWYhZyrDQyuLyVBBJApyxAtajloDjrob+f
+mQIvVDHk7ACN6xG+E7K6+9salnTKbJapD618uQMCgYBNy6XUvzLkP/A1U/UZdtcx
+l8GwU/dturLxz4CyGbqDw4ubaYY2e13lnqHUqQgPtiSyH51nq3tdo8G0YAJdfkSv
+KvnfslW91fyEBUKnkdW1o3/1UFU/wprZ7ixVL/F42A4xDu7OFE8EnweJOZ0jWceE
+OdhCkaIGBCfRnlECRK8UyQ==
+-----END PRIVATE KEY-----
+"""
+
+DOC_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAptpm+qvIDCh/9wjU26SQ
+CK26ogYkBhDrYxnAaw2JbbBsp1oDbHKk+1r381NeBUG2HEFAuU+Fr72u5ot3yKdz
+oF/FajAzQNKnm569/D3upKoi8mYBaST15Uig8j8qoUW1U217LL0jEHlSnHV3lcaD
+TXqDpTRR4Bfz9IqOgJgFZ8/oTfEomSrjrLYef81Eyxr7ZIMQXEKKEK7V4UXKS0+/
+fDsiG/cXidhzt8UbTL9vqXqxM2+IDImyO+FAc/tkBG55LmzxPto1Nq0WbnZzRM/w
+Tzrd0I/8NlevxtFbphg4evlHjFNI7+GrqR87ViEwuAJJ9Je5QQjct5YJfFRWiZ5C
+MQIDAQAB
+-----END PUBLIC KEY-----
+"""
+
+GO_KEY_PKCS8 = """-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDZUJN33V+dSfvd
+fL0Mu+39XrZNXFFMQSy1V15FpncHeV47SmV0TzTqZc7hHB0ddqAdDi8Z5k3TKqb7
+6sOwYr5TcAfuR6PIPaleyE0/0KrljBum2Isa2Nyq7Dgc3ElBQ6YN4l/a+DpvKaz1
+FSKmKrhLNskqokWVSlu4g8OlKlbPXQ9ibII14MZRQrrkTmHYHzfi7GXXM0thAKuR
+0HNvyhTHBh4/lrYM3GaMvmWwkwvsMavnOex6+eioZHBOb1/EIZ/LzC6zuHArPpyW
+3daGaZ1rtQB1vVzTyERAVVFsXXgBHvfFud3w3ShsJYk8JvMwK2RpJ5/gV0QSARcm
+LDRUAlPzAgMBAAECggEBAMc7rDeUaXiWv6bMGbZ3BTXpg1FhdddnWUnYE8HfX/km
+OFI7XtBHXcgYFpcjYz4D5787pcsk7ezPidAj58zqenuclmjKnUmT3pfbI5eCA2v4
+C9HnbYDrmUPK1ZcADtka4D6ScDccpNYNa1g2TFHzkIrEa6H+q7S3O2fqxY/DRVtN
+0JIXalBb8daaqL5QVzSmM2BMVnHy+YITJWIkP2a3pKs9C0W65JGDsnG0wVrHinHF
++cnhFZIbaPEI//DAFMc9NkrWOKVRTEgcCUxCFaHOZVNxDWZD7A2ZfJB2rK6eg//y
+gEiFDR2h6mTaDowMB4YF2n2dsIO4/dCG8vPHI20jn4ECgYEA/ZGu6lEMlO0XZnam
+AZGtiNgLcCfM/C2ZERZE7QTRPZH1WdK92Al9ndldsswFw4baJrJLCmghjF/iG4zi
+hhBvLnOLksnZUfjdumxoHDWXo2QBWbI5QsWIE7AuTiWgWj1I7X4fCXSQf6i+M/y2
+6TogQ7d0ANpZFyOkTNMn/tiJvLECgYEA22XqlamG/yfAGWery5KNH2DGlTIyd6xJ
+WtJ9j3jU99lZ0bCQ5xhiBbU9ImxCi3zgTsoqLWgA/p00HhNFNoUcTl9ofc0G3zwT
+D1y0ZzcnVKxGJdZ6ohW52V0hJStAigtjYAsUgjm7//FH7PiQDBDP1Wa6xSRkDQU/
+aSbQxvEE8+MCgYEA3bb8krW7opyM0XL9RHH0oqsFlVO30Oit5lrqebS0oHl3Zsr2
+ZGgoBlWBsEzk3UqUhTFwm/DhJLTSJ/TQPRkxnhQ5/mewNhS9C7yua7wQkzVmWN+V
+YeUGTvDGDF6qDz12/vJAgSwDDRym8x4NcXD5tTw7mmNRcwIfL22SkysThIECgYAV
+BgccoEoXWS/HP2/u6fQr9ZIR6eV8Ij5FPbZacTG3LlS1Cz5XZra95UgebFFUHHtC
+EY1JHJY7z8SWvTH8r3Su7eWNaIAoFBGffzqqSVazfm6aYZsOvRY6BfqPHT3p/H1h
+Tq6AbBffxrcltgvXnCTORjHPglU0CjSxVs7awW3AEQKBgB5WtaC8VLROM7rkfVIq
++RXqE5vtJfa3e3N7W3RqxKp4zHFAPfr82FK5CX2bppEaxY7SEZVvVInKDc5gKdG/
+jWNRBmvvftZhY59PILHO2X5vO4FXh7suEjy6VIh0gsnK36mmRboYIBGsNuDHjXLe
+BDa+8mDLkWu5nHEhOxy2JJZl
+-----END PRIVATE KEY-----
+"""
+
+GO_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA2VCTd91fnUn73Xy9DLvt
+/V62TVxRTEEstVdeRaZ3B3leO0pldE806mXO4RwdHXagHQ4vGeZN0yqm++rDsGK+
+U3AH7kejyD2pXshNP9Cq5YwbptiLGtjcquw4HNxJQUOmDeJf2vg6byms9RUipiq4
+SzbJKqJFlUpbuIPDpSpWz10PYmyCNeDGUUK65E5h2B834uxl1zNLYQCrkdBzb8oU
+xwYeP5a2DNxmjL5lsJML7DGr5znsevnoqGRwTm9fxCGfy8wus7hwKz6clt3Whmmd
+a7UAdb1c08hEQFVRbF14AR73xbnd8N0obCWJPCbzMCtkaSef4FdEEgEXJiw0VAJT
+8wIDAQAB
+-----END PUBLIC KEY-----
+"""
+
+V1A_SIGNATURE = (
+    "Lc9VXxmeonkdV8Xk9tmigQFLhl0vRWTerdmoRu01aAnYwIrD/5nsSwE1WlmZGLRlAFTNQ3QsMa0+VRDlJp1Wp5p0nO8EK68b5sJBbjouxaFciIfq1zfDWWz+jqhcMoKXI1A6dPm1AW7D4d30WsMTNzp6g23OXakIsh9LO3lUmwvTuE0BY8ncf6tNGk4wKmvXwERd/ZpoQY3MAVKz+Nakwc+2XBmzT66KcUehU5kr4IvGa/lEU5RZb/q00zP9VLdBhC/jQSX3X1UcJLCtEc4gTmib4tnmAT+bHF/e17ZAuxDNcx6rqT8gNEXqaJGG+1OflMSTU2tpyG65G4dMKdFcoA=="
+)
+V1B_SIGNATURE = (
+    "jnks4dlrPw3ZX+ozVvSK39oa0t7OMBsg83BHAwd8BRdUFiVaQNTLTvci+wURgP1OQBbKYhFGvt7iqYpDSTQkp7Uq1sltaQKyncCyrA1g88m5bsKERQfPyT0ahSwKTYJ1CAn9QiJuSJRq1QsQs07eehbU/k9BCS51jTyc1Jpsi2H77HF9f/BnjXAOP3/sPObg6V5Ee4EzwLox684hhuMuIwHo7D8KFk3LIHOKDcNI4It1aCXydFWNpNK+SG86VUDe5kwoDpw4Ulqfu9z8OFDGbDs9TCxEv8iqQzbpxOlEVoOe2kalSYM5kApQb3nZcxdUtoE0liJGW3RGUNE0t4v01A=="
+)
+V2_SIGNATURE = (
+    "BKyAfU4iMCuvXMXS0Wzam3V/cnxZ+JaqigPM5OhljS2iOT95OO6Fsuml2JkFANJU9K6q9bLlDhPXuoVz+pp4hAm6pHU4ld815U4jsKu1RkyaII+1CYBUYC8TK0XtJ8FwUXXz8vZHh58rrAVN1XwNyvD1vfpxrMT4SL536GLwvpUHlCqIMzoZUguLli/K8V29QiOhuH6IEqLNJn8e9b3nwNcQ7be3CzYGpDAKBfDGPCqCv8Rw5zndhlffk2FEA70G4hvMwe51qMN/RAJbknXG23bSlObuTCN7Ndj1aJGH6/L+hdwfLpUtJm4QYVazzW7DFD27EpSQEqA8bX9+8m1rLg=="
+)
+V1_TS = 1554208460
+V1_NONCE = "593BEC0C930BF1AFEB40B4A08C8FB242"
+V1B_BODY = (
+    '{"appid":"wxd678efh567hg6787","mchid":"1900007291","description":"Image形象店-深圳腾大-QQ公仔",'
+    '"out_trade_no":"1217752501201407033233368018","notify_url":"https://www.weixin.qq.com/wxpay/pay.php",'
+    '"amount":{"total":100,"currency":"CNY"},"payer":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}}'
+)
+V1A_AUTHORIZATION = (
+    'WECHATPAY2-SHA256-RSA2048 mchid="1900007291",nonce_str="593BEC0C930BF1AFEB40B4A08C8FB242",'
+    f'signature="{V1A_SIGNATURE}",timestamp="1554208460",serial_no="408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB"'
+)
+
+NOT_A_KEY_TEXT = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+
+
+def fail(msg: str) -> None:
+    raise SystemExit(f"generate.py: self-check failed: {msg}")
+
+
+def check(cond: bool, msg: str) -> None:
+    if not cond:
+        fail(msg)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def sign(key: rsa.RSAPrivateKey, message: bytes) -> str:
+    return b64(key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
+
+
+def verifies(pub: rsa.RSAPublicKey, message: bytes, signature_b64: str) -> bool:
+    try:
+        sig = base64.b64decode(signature_b64, validate=True)
+    except Exception:
+        return False
+    try:
+        pub.verify(sig, message, padding.PKCS1v15(), hashes.SHA256())
+        return True
+    except InvalidSignature:
+        return False
+
+
+def sign_checked(key: rsa.RSAPrivateKey, message: bytes) -> str:
+    s = sign(key, message)
+    check(verifies(key.public_key(), message, s), "fresh signature does not verify")
+    # RSASSA-PKCS1-v1_5 is deterministic: signing twice must give the same bytes.
+    check(sign(key, message) == s, "PKCS#1 v1.5 signature is not deterministic")
+    return s
+
+
+def det_hex(label: str, n: int = 32) -> str:
+    return hashlib.sha256(label.encode()).hexdigest()[:n].upper()
+
+
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def det_b62(label: str, n: int = 32) -> str:
+    v = int.from_bytes(hashlib.sha256(("nonce:" + label).encode()).digest(), "big")
+    out = []
+    for _ in range(n):
+        v, r = divmod(v, 62)
+        out.append(_B62[r])
+    return "".join(out)
+
+
+def quote(x: str) -> str:
+    return urllib.parse.quote(x, safe="")
+
+
+def compact(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------
+# Minimal DER helpers (only to give certificate B a 160-bit serial, which
+# cryptography's CertificateBuilder refuses: it caps serials at 159 bits)
+# ---------------------------------------------------------------------------
+
+
+def der_read(buf: bytes, pos: int):
+    tag = buf[pos]
+    ln = buf[pos + 1]
+    hdr = 2
+    if ln & 0x80:
+        n = ln & 0x7F
+        ln = int.from_bytes(buf[pos + 2 : pos + 2 + n], "big")
+        hdr += n
+    start = pos + hdr
+    return tag, start, start + ln  # tag, content start, content end
+
+
+def der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(b)]) + b
+
+
+def der_tlv(tag: int, content: bytes) -> bytes:
+    return bytes([tag]) + der_len(len(content)) + content
+
+
+def der_int(v: int) -> bytes:
+    b = v.to_bytes(v.bit_length() // 8 + 1, "big")  # always leaves room for a sign bit
+    return der_tlv(0x02, b)
+
+
+def cert_with_serial(cert: x509.Certificate, key: rsa.RSAPrivateKey, serial: int) -> bytes:
+    """Re-encode `cert` (signed by `key`) with another serial and re-sign it."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    tag, cs, ce = der_read(der, 0)
+    check(tag == 0x30, "cert is not a SEQUENCE")
+    # tbsCertificate
+    ttag, tcs, tce = der_read(der, cs)
+    check(ttag == 0x30, "tbs is not a SEQUENCE")
+    tbs_full_end = tce
+    sigalg_and_rest_start = tbs_full_end
+    # signatureAlgorithm
+    atag, acs, ace = der_read(der, sigalg_and_rest_start)
+    sigalg = der[sigalg_and_rest_start:ace]
+    # inside tbs: [0] version, INTEGER serial, rest
+    vtag, vcs, vce = der_read(der, tcs)
+    check(vtag == 0xA0, "tbs has no explicit version")
+    stag, scs, sce = der_read(der, vce)
+    check(stag == 0x02, "serial is not an INTEGER")
+    new_tbs_content = der[tcs:vce] + der_int(serial) + der[sce:tce]
+    new_tbs = der_tlv(0x30, new_tbs_content)
+    sig = key.sign(new_tbs, padding.PKCS1v15(), hashes.SHA256())
+    sigbits = der_tlv(0x03, b"\x00" + sig)
+    return der_tlv(0x30, new_tbs + sigalg + sigbits)
+
+
+# ---------------------------------------------------------------------------
+# Keys
+# ---------------------------------------------------------------------------
+
+
+def pem_pkcs8(key) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def load_private(path: Path):
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+def make_cert(key: rsa.RSAPrivateKey, serial: int) -> bytes:
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tenpay.com"),
+            x509.NameAttribute(NameOID.COMMON_NAME, CERT_CN),
+        ]
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
+        .not_valid_after(dt.datetime(2040, 1, 1, tzinfo=dt.timezone.utc))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    )
+    if serial.bit_length() < 160:
+        cert = builder.serial_number(serial).sign(key, hashes.SHA256())
+        return cert.public_bytes(serialization.Encoding.PEM)
+    placeholder = builder.serial_number(1).sign(key, hashes.SHA256())
+    der = cert_with_serial(placeholder, key, serial)
+    return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
+
+
+def write_new(path: Path, data: bytes, created: list[str]) -> None:
+    check(not path.exists(), f"refusing to overwrite {path}")
+    path.write_bytes(data)
+    created.append(path.name)
+
+
+def ensure_keys() -> list[str]:
+    KEYS.mkdir(parents=True, exist_ok=True)
+    created: list[str] = []
+
+    def need(*names: str) -> bool:
+        present = [n for n in names if (KEYS / n).exists()]
+        if present and len(present) != len(names):
+            fail(f"keys/: {present} exist but not all of {list(names)}; restore them (never regenerated)")
+        return not present
+
+    if need("merchant_doc_pkcs8.pem"):
+        write_new(KEYS / "merchant_doc_pkcs8.pem", DOC_KEY_PKCS8.encode(), created)
+    if need("merchant_doc_pkcs1.pem"):
+        k = load_private(KEYS / "merchant_doc_pkcs8.pem")
+        pem = k.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        write_new(KEYS / "merchant_doc_pkcs1.pem", pem, created)
+    if need("merchant_go_pkcs8.pem"):
+        write_new(KEYS / "merchant_go_pkcs8.pem", GO_KEY_PKCS8.encode(), created)
+    if need("wechatpay_public_key.pem", "wechatpay_public_key.private.pem"):
+        k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        write_new(KEYS / "wechatpay_public_key.private.pem", pem_pkcs8(k), created)
+        pub = k.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        write_new(KEYS / "wechatpay_public_key.pem", pub, created)
+    for name, serial in (("platform_cert_a", CERT_A_SERIAL), ("platform_cert_b", CERT_B_SERIAL)):
+        if need(f"{name}.pem", f"{name}.private.pem"):
+            k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            write_new(KEYS / f"{name}.private.pem", pem_pkcs8(k), created)
+            write_new(KEYS / f"{name}.pem", make_cert(k, serial), created)
+    if need("rsa1024_pkcs8.pem"):
+        k = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+        write_new(KEYS / "rsa1024_pkcs8.pem", pem_pkcs8(k), created)
+    if need("ec_p256_pkcs8.pem"):
+        k = ec.generate_private_key(ec.SECP256R1())
+        write_new(KEYS / "ec_p256_pkcs8.pem", pem_pkcs8(k), created)
+    if need("not_a_key.pem"):
+        write_new(KEYS / "not_a_key.pem", NOT_A_KEY_TEXT.encode(), created)
+    return created
+
+
+def spki(pub) -> bytes:
+    return pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+class KeySet:
+    """All fixture keys, loaded and checked."""
+
+    def __init__(self) -> None:
+        p = KEYS
+        check((p / "merchant_doc_pkcs8.pem").read_text() == DOC_KEY_PKCS8, "merchant_doc_pkcs8.pem differs from the doc text")
+        check((p / "merchant_go_pkcs8.pem").read_text() == GO_KEY_PKCS8, "merchant_go_pkcs8.pem differs from the V2 text")
+        check((p / "not_a_key.pem").read_text() == NOT_A_KEY_TEXT, "not_a_key.pem content")
+        self.doc = load_private(p / "merchant_doc_pkcs8.pem")
+        doc1_text = (p / "merchant_doc_pkcs1.pem").read_text()
+        check(doc1_text.startswith("-----BEGIN RSA PRIVATE KEY-----\n"), "pkcs1 header")
+        doc1 = load_private(p / "merchant_doc_pkcs1.pem")
+        check(doc1.private_numbers() == self.doc.private_numbers(), "PKCS#1 doc key is not the doc key")
+        check(spki(self.doc.public_key()) == spki(serialization.load_pem_public_key(DOC_PUBLIC_KEY.encode())), "doc public key")
+        self.go = load_private(p / "merchant_go_pkcs8.pem")
+        check(spki(self.go.public_key()) == spki(serialization.load_pem_public_key(GO_PUBLIC_KEY.encode())), "go public key")
+
+        self.wxpub_priv = load_private(p / "wechatpay_public_key.private.pem")
+        wxpub_text = (p / "wechatpay_public_key.pem").read_text()
+        check(wxpub_text.startswith("-----BEGIN PUBLIC KEY-----\n"), "wechatpay_public_key.pem is not SPKI")
+        self.wxpub = serialization.load_pem_public_key(wxpub_text.encode())
+        check(spki(self.wxpub) == spki(self.wxpub_priv.public_key()), "wechatpay public key pair mismatch")
+        check(isinstance(self.wxpub, rsa.RSAPublicKey) and self.wxpub.key_size == 2048, "wechatpay public key must be RSA-2048")
+
+        self.cert_priv = {}
+        self.cert_pub = {}
+        for name, serial in (("platform_cert_a", CERT_A_SERIAL), ("platform_cert_b", CERT_B_SERIAL)):
+            priv = load_private(p / f"{name}.private.pem")
+            cert = x509.load_pem_x509_certificate((p / f"{name}.pem").read_bytes())
+            check(cert.serial_number == serial, f"{name} serial")
+            check(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == CERT_CN, f"{name} CN")
+            check(spki(cert.public_key()) == spki(priv.public_key()), f"{name} key pair mismatch")
+            check(cert.public_key().key_size == 2048, f"{name} must be RSA-2048")
+            check(cert.not_valid_before_utc == dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc), f"{name} notBefore")
+            check(cert.not_valid_after_utc == dt.datetime(2040, 1, 1, tzinfo=dt.timezone.utc), f"{name} notAfter")
+            # self-signed: the certificate signature verifies with its own key
+            cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hashes.SHA256())
+            hexs = format(cert.serial_number, "X")
+            self.cert_priv[hexs] = priv
+            self.cert_pub[hexs] = cert.public_key()
+        # certificate B's DER serial must carry the leading 00 byte
+        der_b = x509.load_pem_x509_certificate((p / "platform_cert_b.pem").read_bytes()).public_bytes(serialization.Encoding.DER)
+        check(bytes.fromhex("0215 00" + CERT_B_HEX) in der_b, "cert B DER serial lacks the leading 00")
+        check(set(self.cert_priv) == {CERT_A_HEX, CERT_B_HEX}, "cert serial hex forms")
+
+        k1024 = load_private(p / "rsa1024_pkcs8.pem")
+        check(isinstance(k1024, rsa.RSAPrivateKey) and k1024.key_size == 1024, "rsa1024 key")
+        kec = load_private(p / "ec_p256_pkcs8.pem")
+        check(isinstance(kec, ec.EllipticCurvePrivateKey) and kec.curve.name == "secp256r1", "ec key")
+        check((p / "ec_p256_pkcs8.pem").read_text().startswith("-----BEGIN PRIVATE KEY-----"), "ec key PKCS#8")
+        check((p / "rsa1024_pkcs8.pem").read_text().startswith("-----BEGIN PRIVATE KEY-----"), "rsa1024 PKCS#8")
+
+        self.private_by_file = {
+            "merchant_doc_pkcs8.pem": self.doc,
+            "merchant_doc_pkcs1.pem": doc1,
+            "merchant_go_pkcs8.pem": self.go,
+            "wechatpay_public_key.private.pem": self.wxpub_priv,
+            "platform_cert_a.private.pem": self.cert_priv[CERT_A_HEX],
+            "platform_cert_b.private.pem": self.cert_priv[CERT_B_HEX],
+        }
+        # which private key signs a response announced with a given Wechatpay-Serial
+        self.response_signer = {
+            PUB_KEY_ID: self.wxpub_priv,
+            CERT_A_HEX: self.cert_priv[CERT_A_HEX],
+            CERT_B_HEX: self.cert_priv[CERT_B_HEX],
+        }
+        self.cert_file_serial = {"platform_cert_a.pem": CERT_A_HEX, "platform_cert_b.pem": CERT_B_HEX}
+
+
+# ---------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------
+
+DOC_MCHID = "1900007291"
+DOC_SERIAL = "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB"
+
+CLIENTS = {
+    "doc_pubkey": {
+        "mchid": DOC_MCHID,
+        "serial_no": DOC_SERIAL,
+        "private_key": "merchant_doc_pkcs8.pem",
+        "wechatpay_public_key_id": PUB_KEY_ID,
+        "wechatpay_public_key": "wechatpay_public_key.pem",
+        "platform_certificates": None,
+        "base_url": None,
+        "global_base_url": None,
+    },
+    "go_platform": {
+        "mchid": "1234567890",
+        "serial_no": "F5765756002FDD77",
+        "private_key": "merchant_go_pkcs8.pem",
+        "wechatpay_public_key_id": None,
+        "wechatpay_public_key": None,
+        "platform_certificates": ["platform_cert_a.pem", "platform_cert_b.pem"],
+        "base_url": "https://api2.mch.weixin.qq.com",
+        "global_base_url": None,
+    },
+    "migration": {
+        "mchid": DOC_MCHID,
+        "serial_no": DOC_SERIAL,
+        "private_key": "merchant_doc_pkcs1.pem",
+        "wechatpay_public_key_id": PUB_KEY_ID,
+        "wechatpay_public_key": "wechatpay_public_key.pem",
+        "platform_certificates": ["platform_cert_a.pem"],
+        "base_url": "http://127.0.0.1:8080",
+        "global_base_url": "http://127.0.0.1:8080",
+    },
+}
+
+
+# ---------------------------------------------------------------------------
+# Catalog (the reference model of the typed operations)
+# ---------------------------------------------------------------------------
+
+
+class InvalidInput(Exception):
+    def __init__(self, field: str | None, why: str):
+        super().__init__(f"{field}: {why}")
+        self.field = field
+
+
+class P:
+    """A parameter: kind is 'str' or 'int'; loc is 'path' or 'body'."""
+
+    def __init__(self, name, kind="str", loc="body", required=True, max_len=None, alnum=False):
+        self.name, self.kind, self.loc, self.required = name, kind, loc, required
+        self.max_len, self.alnum = max_len, alnum
+
+
+def path_s(name, max_len=None, alnum=False):
+    return P(name, "str", "path", True, max_len, alnum)
+
+
+def path_i(name):
+    return P(name, "int", "path", True)
+
+
+def body(name, required=True, max_len=None, alnum=False):
+    return P(name, "str", "body", required, max_len, alnum)
+
+
+class Op:
+    def __init__(self, op_id, method, path, params, success, output=None, host="api"):
+        self.id, self.method, self.path, self.params = op_id, method, path, params
+        self.success, self.output, self.host = success, output, host
+
+    @property
+    def body_params(self):
+        return [p for p in self.params if p.loc == "body"]
+
+
+# --- output schemas: name -> (type, required); type is 'str', 'int', 'str_coerce',
+#     'int_coerce', or a nested schema dict.  'amount' objects accept the alias.
+AMOUNT = {"total": ("int", True), "currency": ("str", False)}
+TERMINATE_INFO = {
+    "contract_termination_mode": ("str", True),
+    "contract_terminated_time": ("str", True),
+    "contract_termination_remark": ("str", False),
+}
+DEDUCT_SCHEDULE = {
+    "estimated_deduct_date": ("str", True),
+    "estimated_deduct_amount": (AMOUNT, True),
+    "schedule_state": ("str", True),
+    "scheduled_amount": (AMOUNT, False),
+    "deduct_amount": (AMOUNT, False),
+    "deduct_date": ("str", False),
+}
+PASSWORD_EXEMPT_OUT = {"mchid": ("str", True), "service_id": ("int", True), "out_contract_code": ("str", True)}
+PAPAY_CONTRACT = {
+    "mchid": ("str", True),
+    "contract_id": ("str", True),
+    "appid": ("str", True),
+    "plan_id": ("int", True),
+    "out_contract_code": ("str", True),
+    "contract_display_account": ("str", True),
+    "contract_state": ("str", True),
+    "contract_signed_time": ("str", False),
+    "contract_expired_time": ("str", False),
+    "openid": ("str", True),
+    "contract_terminate_info": (TERMINATE_INFO, False),
+    "out_user_code": ("str", False),
+    "deduct_schedule": (DEDUCT_SCHEDULE, False),
+}
+PAPAY_PARTNER_CONTRACT = {
+    "contract_id": ("str", True),
+    "sp_mchid": ("str", True),
+    "sp_appid": ("str", True),
+    "sub_mchid": ("str", True),
+    "sub_appid": ("str", False),
+    "plan_id": ("int", True),
+    "out_contract_code": ("str", True),
+    "contract_display_account": ("str", True),
+    "contract_state": ("str", True),
+    "contract_signed_time": ("str", False),
+    "contract_expired_time": ("str", False),
+    "sp_openid": ("str", True),
+    "sub_openid": ("str", False),
+    "contract_terminate_info": (TERMINATE_INFO, False),
+    "out_user_code": ("str", False),
+    "deduct_schedule": (DEDUCT_SCHEDULE, False),
+}
+INSURANCE_CONTRACT = {
+    "mchid": ("str", True),
+    "contract_id": ("str", True),
+    "appid": ("str", True),
+    "plan_id": ("int", True),
+    "out_contract_code": ("str", True),
+    "insured_display_name": ("str", False),
+    "contract_state": ("str", True),
+    "contract_signed_time": ("str", False),
+    "contract_expired_time": ("str", False),
+    "contract_terminate_info": (TERMINATE_INFO, False),
+    "openid": ("str", True),
+    "out_user_code": ("str", False),
+}
+COMBINE_OUT = {"mchid": ("str", True), "plan_id": ("int", True), "out_contract_code": ("str", True)}
+CREDIT_CONTRACT_INFO = {
+    "contract_id": ("str", True),
+    "plan_id": ("str_coerce", True),
+    "out_contract_code": ("str", True),
+    "display_name": ("str", True),
+    "contract_state": ("str", True),
+    "contract_signed_time": ("str", False),
+    "contract_terminated_time": ("str", False),
+    "contract_terminated_mode": ("str", False),
+    "contract_termination_remark": ("str", False),
+    "repayment_day": ("int", False),
+    "openid": ("str", False),
+    "appid": ("str", False),
+    "repayment_amount_limit": ("int_coerce", True),
+}
+CREDIT_OUT = {"contract_info": (CREDIT_CONTRACT_INFO, False)}
+TRANSFER_AUTHORIZATION = {
+    "out_authorization_no": ("str", True),
+    "appid": ("str", True),
+    "openid": ("str", True),
+    "user_display_name": ("str", True),
+    "authorization_id": ("str", False),
+    "state": ("str", True),
+    "authorize_time": ("str", False),
+    "close_info": ({"close_time": ("str", True), "close_reason": ("str", True)}, False),
+    "transfer_scene_id": ("str", False),
+    "user_recv_perception": ("str", False),
+    "create_time": ("str", False),
+}
+WEBIZPAY_OUT = {
+    "sp_mchid": ("str", True),
+    "sub_mchid": ("str", True),
+    "user_id": ("str", True),
+    "authorization_state": ("str", True),
+    "authorization_revoked_time": ("str", True),
+    "reason": ("str", True),
+}
+
+REMARK256 = lambda: body("contract_termination_remark", True, 256)  # noqa: E731
+
+CATALOG = {
+    op.id: op
+    for op in [
+        Op("terminate_eduschoolpay_contract", "POST", "/v3/eduschoolpay/contracts/{contract_id}/terminate",
+           [path_s("contract_id", 32)], 204),
+        Op("terminate_password_exempt_contract", "POST",
+           "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate",
+           [path_i("service_id"), path_s("out_contract_code", 32, alnum=True), REMARK256()], 200, PASSWORD_EXEMPT_OUT),
+        Op("terminate_papay_contract", "POST",
+           "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
+           [path_i("plan_id"), path_s("out_contract_code", 32), REMARK256()], 200, PAPAY_CONTRACT),
+        Op("terminate_papay_partner_contract", "POST",
+           "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
+           [path_i("plan_id"), path_s("out_contract_code", 32), body("sub_mchid"), REMARK256()], 200,
+           PAPAY_PARTNER_CONTRACT),
+        Op("terminate_papay_insurance_contract", "POST",
+           "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
+           [path_i("plan_id"), path_s("out_contract_code", 32), REMARK256()], 200, INSURANCE_CONTRACT),
+        Op("terminate_combine_papay_contract", "POST",
+           "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
+           [path_i("plan_id"), path_s("out_contract_code", 32), REMARK256()], 200, COMBINE_OUT),
+        Op("terminate_credit_repayment_contract", "POST", "/v3/credit-repayment/partner/contracts/terminate",
+           [body("out_contract_code", True, 32, alnum=True), body("contract_termination_remark", True, 128)], 200,
+           CREDIT_OUT),
+        Op("terminate_global_papay_contract", "POST", "/v3/global/papay/contracts/{contract_id}/terminate",
+           [path_s("contract_id", 64), body("appid", False), body("sp_appid", False), body("sub_mchid", False),
+            body("sub_appid", False), body("termination_note", False, 256)], 204, host="global"),
+        Op("terminate_edu_papay_contract", "DELETE", "/v3/edu-papay/contracts/{contract_id}",
+           [path_s("contract_id", 32)], 204),
+        Op("terminate_facepay_user_contract", "POST",
+           "/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract",
+           [path_s("organization_id"), path_s("user_id")], 204),
+        Op("terminate_payscore_permission_by_authorization_code", "POST",
+           "/v3/payscore/permissions/authorization-code/{authorization_code}/terminate",
+           [path_s("authorization_code"), body("service_id"), body("reason")], 204),
+        Op("terminate_payscore_permission_by_openid", "POST", "/v3/payscore/permissions/openid/{openid}/terminate",
+           [path_s("openid"), body("service_id"), body("appid"), body("reason")], 204),
+        Op("terminate_payscore_partner_permission_by_authorization_code", "POST",
+           "/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate",
+           [path_s("authorization_code"), body("service_id"), body("sub_mchid"), body("reason")], 204),
+        Op("terminate_payscore_partner_permission", "POST", "/v3/payscore/partner/permissions/terminate",
+           [body("service_id"), body("appid"), body("sub_mchid"), body("reason"), body("openid", False),
+            body("sub_openid", False), body("sub_appid", False)], 204),
+        Op("terminate_payscore_acquiringbank_permission", "POST",
+           "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate",
+           [path_s("authorization_code"), body("service_id"), body("sub_mchid"), body("reason"),
+            body("channel_id", False)], 204),
+        Op("terminate_payscore_user_permission", "POST", "/v3/payscore/users/{openid}/permissions/{service_id}/terminate",
+           [path_s("openid"), path_s("service_id"), body("appid"), body("reason")], 204),
+        Op("close_transfer_authorization", "POST",
+           "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close",
+           [path_s("out_authorization_no")], 200, TRANSFER_AUTHORIZATION),
+        Op("close_transfer_partner_authorization", "POST",
+           "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close",
+           [path_s("out_authorization_no")], 200, TRANSFER_AUTHORIZATION),
+        Op("revoke_webizpay_employee", "POST", "/v3/webizpay/employees/{employee_id}/revoke",
+           [path_s("employee_id"), body("sp_mchid"), body("sub_mchid")], 200, WEBIZPAY_OUT),
+    ]
+}
+check(len(CATALOG) == 19, "catalog must have 19 operations")
+for _op in CATALOG.values():
+    _vars = re.findall(r"\{([a-z_]+)\}", _op.path)
+    check(_vars == [p.name for p in _op.params if p.loc == "path"], f"{_op.id}: path vars vs params")
+
+
+# ---------------------------------------------------------------------------
+# Reference model: request building
+# ---------------------------------------------------------------------------
+
+
+def has_non_bmp(s: str) -> bool:
+    return any(ord(c) > 0xFFFF for c in s)
+
+
+def has_ws_or_ctrl(s: str) -> bool:
+    return any(c.isspace() or ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in s)
+
+
+def validate_value(p: P, v) -> None:
+    if p.kind == "int":
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise InvalidInput(p.name, "not an integer")
+        if v < 0:
+            raise InvalidInput(p.name, "negative")
+        return
+    if not isinstance(v, str):
+        raise InvalidInput(p.name, "not a string")
+    if has_non_bmp(v):
+        raise InvalidInput(p.name, "character outside the BMP")
+    if p.loc == "path":
+        if v == "":
+            raise InvalidInput(p.name, "empty path parameter")
+        if has_ws_or_ctrl(v):
+            raise InvalidInput(p.name, "whitespace/control character in path parameter")
+    if p.max_len is not None and len(v) > p.max_len:
+        raise InvalidInput(p.name, f"longer than {p.max_len}")
+    if p.alnum and not re.fullmatch(r"[A-Za-z0-9]*", v):
+        raise InvalidInput(p.name, "not ASCII alphanumeric")
+
+
+def validate_ts_nonce(ts, nonce) -> None:
+    if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
+        raise InvalidInput("timestamp", "not a non-negative integer")
+    if not isinstance(nonce, str) or nonce == "" or has_ws_or_ctrl(nonce) or has_non_bmp(nonce) or '"' in nonce:
+        raise InvalidInput("nonce", "empty or contains whitespace/control/quote")
+
+
+def request_expect(client_name: str, method: str, url: str, body_str: str | None, ts: int, nonce: str, keys: KeySet):
+    c = CLIENTS[client_name]
+    parts = urllib.parse.urlsplit(url)
+    canonical = parts.path + (("?" + parts.query) if parts.query else "")
+    msg = f"{method}\n{canonical}\n{ts}\n{nonce}\n{body_str if body_str is not None else ''}\n"
+    key = keys.private_by_file[c["private_key"]]
+    sig = sign_checked(key, msg.encode("utf-8"))
+    authz = (
+        f'{AUTH_SCHEME} mchid="{c["mchid"]}",nonce_str="{nonce}",signature="{sig}",'
+        f'timestamp="{ts}",serial_no="{c["serial_no"]}"'
+    )
+    headers = {"Accept": "application/json", "Authorization": authz}
+    absent = []
+    if body_str is not None:
+        headers["Content-Type"] = "application/json"
+    else:
+        absent.append("Content-Type")
+    if c["wechatpay_public_key_id"]:
+        headers["Wechatpay-Serial"] = c["wechatpay_public_key_id"]
+    else:
+        absent.append("Wechatpay-Serial")
+    return {
+        "string_to_sign": msg,
+        "signature": sig,
+        "authorization": authz,
+        "request": {
+            "method": method,
+            "url": url,
+            "headers": headers,
+            "absent_headers": absent,
+            "user_agent_prefix": USER_AGENT_PREFIX,
+            "body": body_str,
+        },
+    }
+
+
+def build_request(client_name: str, op_id: str, params: dict, ts, nonce, keys: KeySet):
+    op = CATALOG.get(op_id)
+    if op is None:
+        raise InvalidInput("operation", "unknown operation")
+    known = {p.name for p in op.params}
+    for name in params:
+        if name not in known:
+            raise InvalidInput(name, "unknown parameter")
+    for p in op.params:
+        if p.name not in params or params[p.name] is None:
+            if p.required:
+                raise InvalidInput(p.name, "missing")
+            continue
+        validate_value(p, params[p.name])
+    validate_ts_nonce(ts, nonce)
+    c = CLIENTS[client_name]
+    base = (c["global_base_url"] or DEFAULT_GLOBAL_BASE_URL) if op.host == "global" else (c["base_url"] or DEFAULT_BASE_URL)
+    path = re.sub(r"\{([a-z_]+)\}", lambda m: quote(str(params[m.group(1)])), op.path)
+    body_str = None
+    if op.body_params:
+        obj = {p.name: params[p.name] for p in op.body_params if params.get(p.name) is not None}
+        body_str = compact(obj)
+    return request_expect(client_name, op.method, base + path, body_str, ts, nonce, keys)
+
+
+def build_generic(client_name: str, method: str, template: str, path_params: dict, query: list, jsonobj, ts, nonce, keys):
+    names = re.findall(r"\{([^{}]+)\}", template)
+    for n in names:
+        if n not in path_params:
+            raise InvalidInput(n, "template variable without a value")
+    for n, v in path_params.items():
+        if n not in names:
+            raise InvalidInput(n, "path parameter not in the template")
+        validate_value(path_s(n), v)
+    validate_ts_nonce(ts, nonce)
+    path = re.sub(r"\{([^{}]+)\}", lambda m: quote(path_params[m.group(1)]), template)
+    if re.match(r"^https?://", path):
+        url = path
+    else:
+        c = CLIENTS[client_name]
+        url = (c["base_url"] or DEFAULT_BASE_URL) + ("" if path.startswith("/") else "/") + path
+    if query:
+        url += "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query)
+    body_str = None if jsonobj is None else compact(jsonobj)
+    return request_expect(client_name, method, url, body_str, ts, nonce, keys)
+
+
+# ---------------------------------------------------------------------------
+# Reference model: response processing
+# ---------------------------------------------------------------------------
+
+
+class Outcome(Exception):
+    def __init__(self, kind: str, **kw):
+        super().__init__(kind)
+        self.kind, self.kw = kind, kw
+
+
+def project(schema: dict, obj, where: str = ""):
+    if not isinstance(obj, dict):
+        raise Outcome("decode", why=f"{where or 'body'} is not an object")
+    out = {}
+    for name, (typ, required) in schema.items():
+        key = name
+        if name == "total" and schema is AMOUNT and "total" not in obj and "amount" in obj:
+            key = "amount"
+        if key not in obj:
+            if required:
+                raise Outcome("decode", why=f"missing {where}/{name}")
+            continue
+        v = obj[key]
+        if isinstance(typ, dict):
+            out[name] = project(typ, v, f"{where}/{name}")
+        elif typ == "str":
+            if not isinstance(v, str):
+                raise Outcome("decode", why=f"{where}/{name} not a string")
+            out[name] = v
+        elif typ == "int":
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise Outcome("decode", why=f"{where}/{name} not an integer")
+            out[name] = v
+        elif typ == "str_coerce":
+            if isinstance(v, str):
+                out[name] = v
+            elif isinstance(v, int) and not isinstance(v, bool):
+                out[name] = str(v)
+            else:
+                raise Outcome("decode", why=f"{where}/{name}")
+        elif typ == "int_coerce":
+            if isinstance(v, int) and not isinstance(v, bool):
+                out[name] = v
+            elif isinstance(v, str) and re.fullmatch(r"[0-9]+", v):
+                out[name] = int(v)
+            else:
+                raise Outcome("decode", why=f"{where}/{name}")
+        else:
+            raise AssertionError(typ)
+    return out
+
+
+def process_response(client_name: str, op_id: str | None, now: int, status: int, headers: list, body_bytes: bytes, keys: KeySet):
+    hmap = {}
+    for k, v in headers:
+        hmap.setdefault(k.lower(), v)
+    request_id = hmap.get("request-id")
+    if not 200 <= status <= 299:
+        code = message = detail = None
+        try:
+            obj = json.loads(body_bytes.decode("utf-8"))
+            if isinstance(obj, dict):
+                code = obj.get("code") if isinstance(obj.get("code"), str) else None
+                message = obj.get("message") if isinstance(obj.get("message"), str) else None
+                detail = obj.get("detail")
+        except (UnicodeDecodeError, ValueError):
+            pass
+        raise Outcome("api", status=status, code=code, message=message, request_id=request_id,
+                      retryable=status >= 500 or status == 429, detail=detail)
+    for h in ("wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial"):
+        if h not in hmap:
+            raise Outcome("unsigned_response")
+    ts_s, nonce, sig, serial = (hmap[h] for h in ("wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial"))
+    if not re.fullmatch(r"[0-9]+", ts_s):
+        raise Outcome("invalid_signature")
+    if sig.startswith("WECHATPAY/SIGNTEST/"):
+        raise Outcome("signature_probe")
+    c = CLIENTS[client_name]
+    pub = None
+    if c["wechatpay_public_key_id"] and serial == c["wechatpay_public_key_id"]:
+        pub = keys.wxpub
+    else:
+        for f in c["platform_certificates"] or []:
+            hexs = keys.cert_file_serial[f]
+            if hexs.upper() == serial.upper():
+                pub = keys.cert_pub[hexs]
+    if pub is None:
+        raise Outcome("unknown_serial")
+    if abs(now - int(ts_s)) > SKEW:
+        raise Outcome("clock_skew")
+    message = ts_s.encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n"
+    if not verifies(pub, message, sig):
+        raise Outcome("invalid_signature")
+    if op_id is None:
+        if body_bytes == b"":
+            return {"status": status, "request_id": request_id, "data": None}
+        try:
+            data = json.loads(body_bytes.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise Outcome("decode")
+        return {"status": status, "request_id": request_id, "data": data}
+    op = CATALOG[op_id]
+    if op.output is None:
+        return {"status": status, "request_id": request_id, "data": None}
+    try:
+        obj = json.loads(body_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Outcome("decode")
+    return {"status": status, "request_id": request_id, "data": project(op.output, obj)}
+
+
+# ---------------------------------------------------------------------------
+# Case writing
+# ---------------------------------------------------------------------------
+
+WRITTEN: dict[str, dict] = {}
+
+
+def sort_rec(o):
+    if isinstance(o, dict):
+        return {k: sort_rec(o[k]) for k in sorted(o)}
+    if isinstance(o, list):
+        return [sort_rec(x) for x in o]
+    return o
+
+
+def emit(group: str, name: str, case: dict) -> None:
+    rel = f"{group}/{name}.json"
+    check(rel not in WRITTEN, f"duplicate case {rel}")
+    check(re.fullmatch(r"[a-z0-9_]+", name) is not None, f"bad case name {name}")
+    check(case.get("type") == group, f"{rel}: type {case.get('type')} != group")
+    check(bool(case.get("description")) and bool(case.get("source")), f"{rel}: description/source")
+    out = sort_rec(case)
+    if "json" in case:
+        # The generic JSON body is serialised in the key order given; keep it as written.
+        out["json"] = case["json"]
+    WRITTEN[rel] = out
+
+
+def flush() -> None:
+    if CASES.exists():
+        shutil.rmtree(CASES)
+    for rel in sorted(WRITTEN):
+        p = CASES / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(WRITTEN[rel], ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    CLIENTS_JSON.write_text(json.dumps(sort_rec(CLIENTS), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# signing cases
+# ---------------------------------------------------------------------------
+
+
+def gen_signing(keys: KeySet) -> None:
+    def components_case(name, desc, source, key_file, method, url, ts, nonce, body_s, published=None):
+        msg = f"{method}\n{url}\n{ts}\n{nonce}\n{body_s}\n"
+        sig = sign_checked(keys.private_by_file[key_file], msg.encode("utf-8"))
+        if published is not None:
+            check(sig == published, f"{name}: signature differs from the published value")
+        emit("signing", name, {
+            "type": "signing", "description": desc, "source": source, "key": key_file,
+            "method": method, "canonical_url": url, "timestamp": ts, "nonce": nonce, "body": body_s,
+            "expect": {"string_to_sign": msg, "signature": sig},
+        })
+
+    def message_case(name, desc, source, key_file, message, published=None, verify_with=None):
+        sig = sign_checked(keys.private_by_file[key_file], message.encode("utf-8"))
+        if published is not None:
+            check(sig == published, f"{name}: signature differs from the published value")
+        if verify_with is not None:
+            check(verifies(verify_with, message.encode("utf-8"), sig), f"{name}: public key")
+        emit("signing", name, {
+            "type": "signing", "description": desc, "source": source, "key": key_file,
+            "message": message, "expect": {"signature": sig},
+        })
+
+    components_case(
+        "v1a_doc_get_refund",
+        "V1a: official doc GET /v3/refund/domestic/refunds/123123123123 with an empty body (message ends in \\n\\n), "
+        "official test key (PKCS#8); must equal the published signature.",
+        SRC_V1A, "merchant_doc_pkcs8.pem", "GET", "/v3/refund/domestic/refunds/123123123123", V1_TS, V1_NONCE, "",
+        published=V1A_SIGNATURE)
+    components_case(
+        "v1b_doc_post_jsapi",
+        "V1b: official doc POST /v3/pay/transactions/jsapi with a JSON body containing multi-byte UTF-8 "
+        "(形象店/深圳腾大/公仔), official test key; must equal the reference value.",
+        SRC_V1B, "merchant_doc_pkcs8.pem", "POST", "/v3/pay/transactions/jsapi", V1_TS, V1_NONCE, V1B_BODY,
+        published=V1B_SIGNATURE)
+    message_case(
+        "v2_go_source",
+        "V2: wechatpay-go signer test, raw message = the 6 bytes 'source' (no newline), wechatpay-go test key "
+        "(header TESTING KEY changed to PRIVATE KEY); must equal the published signature.",
+        SRC_V2, "merchant_go_pkcs8.pem", "source", published=V2_SIGNATURE,
+        verify_with=serialization.load_pem_public_key(GO_PUBLIC_KEY.encode()))
+    message_case(
+        "wechatpay_public_key_response_message",
+        "Response-style 3-line message (ts\\nnonce\\nbody\\n) signed with the suite's WeChat Pay public-key test "
+        "private half (wechatpay_public_key.private.pem); verifies with wechatpay_public_key.pem.",
+        ORACLE, "wechatpay_public_key.private.pem",
+        '1700000000\nEcZ9Cmy4Xyx1i6RlJQzLcCyEqDa26NBz\n{"mchid":"1900007291","service_id":12535,"out_contract_code":"wxwtdk20200910100000"}\n',
+        verify_with=keys.wxpub)
+    message_case(
+        "platform_cert_b_empty_body_message",
+        "204-style message with an empty body (ts\\nnonce\\n\\n) signed with platform certificate B's test private key "
+        "(serial with the top bit set); verifies with platform_cert_b.pem's public key.",
+        ORACLE, "platform_cert_b.private.pem", "1700000000\nA1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P6\n\n",
+        verify_with=keys.cert_pub[CERT_B_HEX])
+    components_case(
+        "pkcs1_doc_key_post_body",
+        "Same doc key re-encoded as PKCS#1 (merchant_doc_pkcs1.pem) signing a terminate POST with a CJK body; "
+        "PKCS#1 and PKCS#8 encodings of one key give the same signature.",
+        ORACLE, "merchant_doc_pkcs1.pem", "POST",
+        "/v3/papay/sign/contracts/plan-id/12535/out-contract-code/wxwtdk20200910100000/terminate",
+        1700000000, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS", '{"contract_termination_remark":"用户解约"}')
+    # the PKCS#1 and PKCS#8 forms must sign identically
+    m = b"POST\n/x\n1\nn\n\n"
+    check(sign(keys.private_by_file["merchant_doc_pkcs1.pem"], m) == sign(keys.doc, m), "pkcs1 vs pkcs8 signature")
+
+
+# ---------------------------------------------------------------------------
+# request cases
+# ---------------------------------------------------------------------------
+
+REMARK = "用户解约"
+OCC = "wxwtdk20200910100000"
+CONTRACT_ID = "2045011120563805041758214605"
+OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+APPID = "wxd678efh567hg6787"
+SUB_APPID = "wx8888888888888888"
+SUB_MCHID = "1900000109"
+SP_MCHID = "1230000109"
+SERVICE_ID = "500001"
+AUTH_CODE = "1234323JKHDFE1243252"
+CJK256 = ("用户主动申请解除委托代扣协议" * 19)[:256]
+check(len(CJK256) == 256 and len(CJK256.encode()) == 768, "CJK256")
+
+# (name, client, operation, params, description)
+REQUESTS = [
+    ("eduschoolpay_doc_pubkey", "doc_pubkey", "terminate_eduschoolpay_contract",
+     {"contract_id": CONTRACT_ID},
+     "eduschoolpay terminate: POST without a body (signed body line empty, no Content-Type), public-key client sends Wechatpay-Serial."),
+    ("password_exempt_doc_pubkey", "doc_pubkey", "terminate_password_exempt_contract",
+     {"service_id": 12535, "out_contract_code": OCC, "contract_termination_remark": REMARK},
+     "password-exempt terminate: integer service_id in the path, CJK remark in the body."),
+    ("papay_go_platform", "go_platform", "terminate_papay_contract",
+     {"plan_id": 12535, "out_contract_code": OCC, "contract_termination_remark": REMARK},
+     "papay terminate on the platform-certificate client: backup host api2 (base_url), no Wechatpay-Serial header."),
+    ("papay_migration", "migration", "terminate_papay_contract",
+     {"plan_id": 12535, "out_contract_code": OCC, "contract_termination_remark": REMARK},
+     "Same papay operation on the migration client: base_url override http://127.0.0.1:8080, PKCS#1 key, "
+     "Wechatpay-Serial = public key id (the merchant asks for public-key-signed responses)."),
+    ("papay_partner_go_platform", "go_platform", "terminate_papay_partner_contract",
+     {"plan_id": 12535, "out_contract_code": OCC, "sub_mchid": SUB_MCHID, "contract_termination_remark": REMARK},
+     "papay partner terminate: body fields in catalog order (sub_mchid before contract_termination_remark)."),
+    ("papay_insurance_migration", "migration", "terminate_papay_insurance_contract",
+     {"plan_id": 12535, "out_contract_code": OCC, "contract_termination_remark": REMARK},
+     "papay insurance terminate on the migration client."),
+    ("combine_papay_doc_pubkey", "doc_pubkey", "terminate_combine_papay_contract",
+     {"plan_id": 0, "out_contract_code": "combine20240101000001", "contract_termination_remark": REMARK},
+     "ecommerce combine-papay terminate; plan_id 0 is a valid non-negative integer."),
+    ("credit_repayment_go_platform", "go_platform", "terminate_credit_repayment_contract",
+     {"out_contract_code": "100001256", "contract_termination_remark": REMARK},
+     "credit-repayment terminate: no path params, both fields in the body (out_contract_code first)."),
+    ("global_papay_all_optional_doc_pubkey", "doc_pubkey", "terminate_global_papay_contract",
+     {"contract_id": "201710180325670965", "appid": APPID, "sp_appid": "wxdace645e0bc2cXXX", "sub_mchid": SUB_MCHID,
+      "sub_appid": SUB_APPID, "termination_note": "用户申请解约"},
+     "global papay terminate with every optional body field: host apihk.mch.weixin.qq.com (default global_base_url), "
+     "fields in catalog order appid, sp_appid, sub_mchid, sub_appid, termination_note."),
+    ("global_papay_no_optional_go_platform", "go_platform", "terminate_global_papay_contract",
+     {"contract_id": "201710180325670965"},
+     "global papay terminate with no optional field: body is exactly {} with Content-Type; the client's base_url "
+     "(api2) does not affect the global host (default apihk)."),
+    ("global_papay_migration", "migration", "terminate_global_papay_contract",
+     {"contract_id": "201710180325670965", "appid": APPID, "termination_note": "用户申请解约"},
+     "global papay terminate on the migration client: global_base_url override http://127.0.0.1:8080."),
+    ("edu_papay_delete_migration", "migration", "terminate_edu_papay_contract",
+     {"contract_id": "wx2020010112000000000000000000"},
+     "edu-papay terminate is a DELETE without a body."),
+    ("edu_papay_delete_go_platform", "go_platform", "terminate_edu_papay_contract",
+     {"contract_id": CONTRACT_ID},
+     "edu-papay DELETE on the platform-certificate client."),
+    ("facepay_doc_pubkey", "doc_pubkey", "terminate_facepay_user_contract",
+     {"organization_id": "12345678", "user_id": "o-0aHsx4xLb6GXHsiQfCDGKXtJN8"},
+     "offlinefacemch user terminate: two path params, no body."),
+    ("facepay_percent_encoding_go_platform", "go_platform", "terminate_facepay_user_contract",
+     {"organization_id": "org?#1&=;", "user_id": "usr/αβ:AbC~._-%+中"},
+     "Path values needing percent-encoding: reserved characters (/ ? # & = ; : % +) and UTF-8 (αβ 中) are "
+     "percent-encoded with upper-case hex, unreserved ~._- kept, letters never case-folded (AbC); the canonical URL "
+     "uses the encoded form."),
+    ("payscore_by_authorization_code_doc_pubkey", "doc_pubkey", "terminate_payscore_permission_by_authorization_code",
+     {"authorization_code": AUTH_CODE, "service_id": SERVICE_ID, "reason": "用户投诉"},
+     "payscore permission terminate by authorization code (body service_id, reason)."),
+    ("payscore_by_openid_go_platform", "go_platform", "terminate_payscore_permission_by_openid",
+     {"openid": OPENID, "service_id": SERVICE_ID, "appid": APPID, "reason": "用户投诉"},
+     "payscore permission terminate by openid."),
+    ("payscore_partner_by_authorization_code_migration", "migration",
+     "terminate_payscore_partner_permission_by_authorization_code",
+     {"authorization_code": AUTH_CODE, "service_id": SERVICE_ID, "sub_mchid": SUB_MCHID, "reason": "用户投诉"},
+     "payscore partner permission terminate by authorization code."),
+    ("payscore_partner_permission_all_fields_doc_pubkey", "doc_pubkey", "terminate_payscore_partner_permission",
+     {"service_id": SERVICE_ID, "appid": APPID, "sub_mchid": SUB_MCHID, "reason": "用户投诉", "openid": OPENID,
+      "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p", "sub_appid": SUB_APPID},
+     "payscore partner permission terminate with all optional fields (catalog order)."),
+    ("payscore_partner_permission_required_only_go_platform", "go_platform", "terminate_payscore_partner_permission",
+     {"service_id": SERVICE_ID, "appid": APPID, "sub_mchid": SUB_MCHID, "reason": "用户投诉"},
+     "payscore partner permission terminate with only the required fields (optional ones omitted, not null)."),
+    ("payscore_acquiringbank_go_platform", "go_platform", "terminate_payscore_acquiringbank_permission",
+     {"authorization_code": AUTH_CODE, "service_id": SERVICE_ID, "sub_mchid": SUB_MCHID, "reason": "用户投诉",
+      "channel_id": "1900009231"},
+     "payscore acquiring-bank permission terminate incl. optional channel_id."),
+    ("payscore_user_permission_doc_pubkey", "doc_pubkey", "terminate_payscore_user_permission",
+     {"openid": OPENID, "service_id": SERVICE_ID, "appid": APPID, "reason": "用户投诉"},
+     "older payscore users/{openid}/permissions/{service_id} terminate: openid and service_id are PATH params."),
+    ("close_transfer_authorization_doc_pubkey", "doc_pubkey", "close_transfer_authorization",
+     {"out_authorization_no": "plfk2020042013"},
+     "mch-transfer authorization close (no body)."),
+    ("close_transfer_partner_authorization_go_platform", "go_platform", "close_transfer_partner_authorization",
+     {"out_authorization_no": "plfk2020042013"},
+     "mch-transfer partner authorization close (no body)."),
+    ("revoke_webizpay_employee_migration", "migration", "revoke_webizpay_employee",
+     {"employee_id": "2000000000000000001", "sp_mchid": SP_MCHID, "sub_mchid": SUB_MCHID},
+     "webizpay employee revoke (body sp_mchid, sub_mchid)."),
+    ("remark_escaping_doc_pubkey", "doc_pubkey", "terminate_password_exempt_contract",
+     {"service_id": 12535, "out_contract_code": OCC, "contract_termination_remark": '用户说"不要了"\\ 路径C:\\tmp\n第二行/ok'},
+     "Remark with double quotes, backslashes, a newline and a slash: JSON-escaped as \\\" \\\\ \\n, '/' and CJK "
+     "kept literally (ensure_ascii=False)."),
+    ("remark_256_cjk_go_platform", "go_platform", "terminate_combine_papay_contract",
+     {"plan_id": 12535, "out_contract_code": OCC, "contract_termination_remark": CJK256},
+     "Remark of exactly 256 CJK characters (768 UTF-8 bytes, no 4-byte characters) is accepted: lengths count characters."),
+    ("credit_remark_128_doc_pubkey", "doc_pubkey", "terminate_credit_repayment_contract",
+     {"out_contract_code": "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6", "contract_termination_remark": CJK256[:128]},
+     "credit-repayment boundary: out_contract_code of exactly 32 alphanumeric characters and a remark of exactly 128 characters."),
+    ("papay_v1_timestamp_doc_pubkey", "doc_pubkey", "terminate_papay_contract",
+     {"plan_id": 12535, "out_contract_code": OCC, "contract_termination_remark": REMARK},
+     "papay terminate with the official doc timestamp and nonce (1554208460 / 593BEC0C…) on the public-key client."),
+]
+
+
+def gen_requests(keys: KeySet) -> None:
+    check(len(set(n for n, *_ in REQUESTS)) == len(REQUESTS), "duplicate request names")
+    for i, (name, client, op, params, desc) in enumerate(REQUESTS):
+        if name == "papay_v1_timestamp_doc_pubkey":
+            ts, nonce = V1_TS, V1_NONCE
+        else:
+            ts, nonce = 1700000000 + i, det_hex("request/" + name)
+        exp = build_request(client, op, params, ts, nonce, keys)
+        emit("request", name, {
+            "type": "request", "description": desc, "source": ORACLE, "client": client, "operation": op,
+            "params": params, "timestamp": ts, "nonce": nonce, "expect": exp,
+        })
+    covered = {op for _, _, op, _, _ in REQUESTS}
+    check(covered == set(CATALOG), f"request cases miss {set(CATALOG) - covered}")
+    # spot checks of the model against hand-written expectations
+    r = build_request("go_platform", "terminate_facepay_user_contract",
+                      {"organization_id": "org?#1&=;", "user_id": "usr/αβ:AbC~._-%+中"}, 1, "n", keys)
+    check(r["request"]["url"] == "https://api2.mch.weixin.qq.com/v3/offlinefacemch/organizations/org%3F%231%26%3D%3B/users/user-id/"
+          "usr%2F%CE%B1%CE%B2%3AAbC~._-%25%2B%E4%B8%AD/terminate-contract", "percent-encoding spot check")
+    r = build_request("go_platform", "terminate_global_papay_contract", {"contract_id": "x"}, 1, "n", keys)
+    check(r["request"]["body"] == "{}" and r["request"]["url"].startswith("https://apihk.mch.weixin.qq.com/"), "global {}")
+    r = build_request("doc_pubkey", "terminate_password_exempt_contract",
+                      {"service_id": 1, "out_contract_code": "a", "contract_termination_remark": 'a"b\\c\nd'}, 1, "n", keys)
+    check(r["request"]["body"] == '{"contract_termination_remark":"a\\"b\\\\c\\nd"}', "escaping spot check")
+
+
+# ---------------------------------------------------------------------------
+# request_generic cases
+# ---------------------------------------------------------------------------
+
+
+def gen_generic(keys: KeySet) -> None:
+    items = [
+        ("seed_chain_password_exempt", "doc_pubkey", "POST",
+         "v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate",
+         {"service_id": "12535", "out_contract_code": OCC}, [], {"contract_termination_remark": REMARK},
+         1700000100, None,
+         "Generic chain template without a leading slash (as in chain('v3/…')): joined to the default base URL with '/'; "
+         "JSON body serialised compactly."),
+        ("credit_repayment_key_order", "go_platform", "POST", "/v3/credit-repayment/partner/contracts/terminate",
+         {}, [], {"out_contract_code": "100001256", "contract_termination_remark": REMARK},
+         1700000101, None,
+         "Generic template with a leading slash on the api2 base URL; the JSON body keeps the key order given "
+         "(out_contract_code before contract_termination_remark, i.e. NOT sorted)."),
+        ("get_with_query", "doc_pubkey", "GET", "/v3/marketing/partnerships",
+         {}, [["offset", "0"], ["limit", "10"], ["state", "SIGNED EFFECTIVE"]], None,
+         1700000102, None,
+         "GET with a query string: pairs in the order given, joined with '&', names/values percent-encoded (space → %20); "
+         "the canonical URL includes '?query'; no body, no Content-Type."),
+        ("v1a_get_refund", "doc_pubkey", "GET", "/v3/refund/domestic/refunds/{out_refund_no}",
+         {"out_refund_no": "123123123123"}, [], None,
+         V1_TS, V1_NONCE,
+         "V1a as a generic call on doc_pubkey: reproduces the published signature and the official Authorization example."),
+        ("absolute_global_url", "go_platform", "POST",
+         "https://apihk.mch.weixin.qq.com/v3/global/papay/contracts/{contract_id}/terminate",
+         {"contract_id": "201710180325670965"}, [], {"termination_note": "用户申请解约", "appid": APPID},
+         1700000103, None,
+         "Absolute URL template: used as-is (client base_url ignored), canonical URL is only the path; JSON key order kept."),
+        ("migration_path_encoding_query", "migration", "GET", "v3/papay/contracts/{contract_id}",
+         {"contract_id": "id/with?reserved#chars"}, [["appid", APPID], ["note", "a&b=c/d 中"]], None,
+         1700000104, None,
+         "Generic on the migration client: base_url override, path value and query value percent-encoded with safe=''."),
+    ]
+    for name, client, method, template, pp, query, jsonobj, ts, nonce, desc in items:
+        nonce = nonce or det_hex("generic/" + name)
+        exp = build_generic(client, method, template, pp, query, jsonobj, ts, nonce, keys)
+        source = ORACLE
+        if name == "v1a_get_refund":
+            check(exp["signature"] == V1A_SIGNATURE, "generic V1a signature")
+            check(exp["authorization"] == V1A_AUTHORIZATION, "generic V1a authorization")
+            check(exp["request"]["url"] == "https://api.mch.weixin.qq.com/v3/refund/domestic/refunds/123123123123", "V1a url")
+            source = SRC_V1A
+        case = {
+            "type": "request_generic", "description": desc, "source": source, "client": client, "method": method,
+            "template": template, "path_params": pp, "query": query, "timestamp": ts, "nonce": nonce, "expect": exp,
+        }
+        if jsonobj is not None:
+            case["json"] = jsonobj
+        emit("request_generic", name, case)
+    r = build_generic("doc_pubkey", "GET", "/v3/marketing/partnerships", {},
+                      [["offset", "0"], ["limit", "10"], ["state", "SIGNED EFFECTIVE"]], None, 1, "n", keys)
+    check(r["request"]["url"].endswith("/v3/marketing/partnerships?offset=0&limit=10&state=SIGNED%20EFFECTIVE"), "query spot check")
+
+
+# ---------------------------------------------------------------------------
+# request_error cases
+# ---------------------------------------------------------------------------
+
+
+def gen_request_errors(keys: KeySet) -> None:
+    PE = "terminate_password_exempt_contract"
+    PP = "terminate_papay_contract"
+    pe_ok = {"service_id": 12535, "out_contract_code": OCC, "contract_termination_remark": REMARK}
+    pp_ok = {"plan_id": 12535, "out_contract_code": OCC, "contract_termination_remark": REMARK}
+    cr_ok = {"out_contract_code": "100001256", "contract_termination_remark": REMARK}
+    typed = [
+        ("empty_path_param", "doc_pubkey", "terminate_eduschoolpay_contract", {"contract_id": ""}, None, None,
+         "contract_id", "Empty string path parameter."),
+        ("path_param_whitespace", "doc_pubkey", "terminate_eduschoolpay_contract", {"contract_id": "20450111 2056"},
+         None, None, "contract_id", "Path parameter containing a space."),
+        ("path_param_newline", "go_platform", "terminate_facepay_user_contract",
+         {"organization_id": "12345678", "user_id": "abc\ndef"}, None, None, "user_id",
+         "Path parameter containing a control character (LF)."),
+        ("path_param_emoji", "go_platform", "close_transfer_authorization", {"out_authorization_no": "plfk😀"},
+         None, None, "out_authorization_no", "Path parameter with a character outside the BMP."),
+        ("missing_path_param", "doc_pubkey", "terminate_eduschoolpay_contract", {}, None, None, "contract_id",
+         "Required path parameter absent."),
+        ("missing_required_body_field", "doc_pubkey", PE, {"service_id": 12535, "out_contract_code": OCC}, None, None,
+         "contract_termination_remark", "Required body field contract_termination_remark absent."),
+        ("missing_required_body_field_partner", "go_platform", "terminate_papay_partner_contract",
+         {"plan_id": 12535, "out_contract_code": OCC, "contract_termination_remark": REMARK}, None, None, "sub_mchid",
+         "Partner papay without its required sub_mchid."),
+        ("unknown_param_typo", "doc_pubkey", PE, {**pe_ok, "contract_termination_remak": REMARK}, None, None,
+         "contract_termination_remak", "Unknown extra parameter (typo of contract_termination_remark) is rejected, not ignored."),
+        ("unknown_param_on_bodyless_op", "go_platform", "terminate_edu_papay_contract",
+         {"contract_id": CONTRACT_ID, "reason": "x"}, None, None, "reason",
+         "A body-less operation rejects a parameter it does not have."),
+        ("remark_257_chars", "doc_pubkey", PE, {**pe_ok, "contract_termination_remark": CJK256 + "约"}, None, None,
+         "contract_termination_remark", "Remark of 257 characters (limit 256)."),
+        ("termination_note_257_chars", "doc_pubkey", "terminate_global_papay_contract",
+         {"contract_id": "201710180325670965", "termination_note": "a" * 257}, None, None, "termination_note",
+         "Global termination_note of 257 characters (limit 256)."),
+        ("global_contract_id_65_chars", "doc_pubkey", "terminate_global_papay_contract",
+         {"contract_id": "1" * 65}, None, None, "contract_id", "Global contract_id of 65 characters (limit 64)."),
+        ("eduschoolpay_contract_id_33_chars", "doc_pubkey", "terminate_eduschoolpay_contract",
+         {"contract_id": "1" * 33}, None, None, "contract_id", "eduschoolpay contract_id of 33 characters (limit 32)."),
+        ("credit_remark_129_chars", "go_platform", "terminate_credit_repayment_contract",
+         {**cr_ok, "contract_termination_remark": CJK256[:129]}, None, None, "contract_termination_remark",
+         "credit-repayment remark of 129 characters (limit 128)."),
+        ("out_contract_code_33_chars", "go_platform", PP, {**pp_ok, "out_contract_code": "w" * 33}, None, None,
+         "out_contract_code", "out_contract_code of 33 characters (limit 32)."),
+        ("out_contract_code_not_alnum", "doc_pubkey", PE, {**pe_ok, "out_contract_code": "wxwtdk-20200910"}, None, None,
+         "out_contract_code", "out_contract_code with '-' where only ASCII letters and digits are allowed (password-exempt)."),
+        ("credit_out_contract_code_not_alnum", "go_platform", "terminate_credit_repayment_contract",
+         {**cr_ok, "out_contract_code": "10000125６"}, None, None, "out_contract_code",
+         "credit out_contract_code with a full-width digit: alnum means ASCII only."),
+        ("emoji_in_remark", "doc_pubkey", PE, {**pe_ok, "contract_termination_remark": "用户解约😀"}, None, None,
+         "contract_termination_remark", "Remark with a 4-byte UTF-8 character (emoji U+1F600)."),
+        ("emoji_in_optional_field", "go_platform", "terminate_payscore_partner_permission",
+         {"service_id": SERVICE_ID, "appid": APPID, "sub_mchid": SUB_MCHID, "reason": "ok", "openid": "o😀"}, None, None,
+         "openid", "A 4-byte character in an optional body field."),
+        ("int_param_as_string", "go_platform", PP, {**pp_ok, "plan_id": "12535"}, None, None, "plan_id",
+         "Integer path param given as the string \"12535\"."),
+        ("negative_plan_id", "go_platform", PP, {**pp_ok, "plan_id": -1}, None, None, "plan_id", "Negative plan_id."),
+        ("fractional_plan_id", "go_platform", PP, {**pp_ok, "plan_id": 1.5}, None, None, "plan_id", "plan_id 1.5."),
+        ("boolean_service_id", "doc_pubkey", PE, {**pe_ok, "service_id": True}, None, None, "service_id",
+         "A JSON boolean is not an integer."),
+        ("nonce_empty", "doc_pubkey", PE, pe_ok, None, "", "nonce", "Empty nonce."),
+        ("nonce_with_space", "doc_pubkey", PE, pe_ok, None, "593BEC0C 930BF1AF", "nonce", "Nonce containing a space."),
+        ("timestamp_negative", "doc_pubkey", PE, pe_ok, -1, None, "timestamp", "Negative timestamp."),
+        ("unknown_operation", "doc_pubkey", "terminate_everything", {}, None, None, "operation",
+         "Unknown operation id."),
+    ]
+    for name, client, op, params, ts, nonce, field, desc in typed:
+        ts = 1700000200 if ts is None else ts
+        nonce = det_hex("request_error/" + name) if nonce is None else nonce
+        try:
+            build_request(client, op, params, ts, nonce, keys)
+        except InvalidInput as e:
+            check(e.field == field, f"request_error/{name}: model says field {e.field}, case says {field}")
+        else:
+            fail(f"request_error/{name}: model accepted the input")
+        emit("request_error", name, {
+            "type": "request_error", "description": desc.rstrip(".") + " → invalid_input.", "source": ORACLE, "client": client,
+            "operation": op, "params": params, "timestamp": ts, "nonce": nonce,
+            "expect": {"error": {"kind": "invalid_input", "field": field}},
+        })
+    generic = [
+        ("generic_template_var_missing", "doc_pubkey", "POST",
+         "v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate",
+         {"service_id": "12535"}, {"contract_termination_remark": REMARK}, "out_contract_code",
+         "Generic template variable {out_contract_code} without a value in path_params."),
+        ("generic_path_param_not_in_template", "doc_pubkey", "POST", "/v3/eduschoolpay/contracts/{contract_id}/terminate",
+         {"contract_id": CONTRACT_ID, "plan_id": "12535"}, None, "plan_id",
+         "Generic path_params name (plan_id) that the template does not contain."),
+        ("generic_empty_path_param", "go_platform", "POST", "/v3/eduschoolpay/contracts/{contract_id}/terminate",
+         {"contract_id": ""}, None, "contract_id", "Generic path parameter with an empty value."),
+    ]
+    for name, client, method, template, pp, jsonobj, field, desc in generic:
+        ts, nonce = 1700000250, det_hex("request_error/" + name)
+        try:
+            build_generic(client, method, template, pp, [], jsonobj, ts, nonce, keys)
+        except InvalidInput as e:
+            check(e.field == field, f"request_error/{name}: model says {e.field}")
+        else:
+            fail(f"request_error/{name}: model accepted the input")
+        case = {
+            "type": "request_error", "description": desc.rstrip(".") + " → invalid_input.", "source": ORACLE, "client": client,
+            "method": method, "template": template, "path_params": pp, "query": [], "timestamp": ts, "nonce": nonce,
+            "expect": {"error": {"kind": "invalid_input", "field": field}},
+        }
+        if jsonobj is not None:
+            case["json"] = jsonobj
+        emit("request_error", name, case)
+
+
+# ---------------------------------------------------------------------------
+# client_error cases
+# ---------------------------------------------------------------------------
+
+
+def gen_client_errors(keys: KeySet) -> None:
+    base = dict(CLIENTS["doc_pubkey"])
+
+    def cfg(**over):
+        c = dict(base)
+        for k, v in over.items():
+            if v is ... and k in c:
+                del c[k]
+            else:
+                c[k] = v
+        return c
+
+    items = [
+        ("rsa1024_key", cfg(private_key="rsa1024_pkcs8.pem"), "invalid_key",
+         "Merchant private key is RSA-1024 (RSA-2048 or larger required)."),
+        ("ec_p256_key", cfg(private_key="ec_p256_pkcs8.pem"), "invalid_key", "Merchant private key is an EC P-256 key."),
+        ("not_a_key", cfg(private_key="not_a_key.pem"), "invalid_key",
+         "PRIVATE KEY PEM whose content is the ASCII 'not a key'."),
+        ("empty_private_key_text", cfg(private_key=..., private_key_text=""), "invalid_key", "Empty inline private key text."),
+        ("certificate_as_private_key", cfg(private_key="platform_cert_a.pem"), "invalid_key",
+         "A CERTIFICATE PEM given as the merchant private key."),
+        ("public_key_as_private_key", cfg(private_key="wechatpay_public_key.pem"), "invalid_key",
+         "A PUBLIC KEY (SPKI) PEM given as the merchant private key."),
+        ("empty_mchid", cfg(mchid=""), "invalid_input", "Empty mchid."),
+        ("public_key_id_bad_prefix", cfg(wechatpay_public_key_id="0119000072912025112400000000000001"), "invalid_input",
+         "wechatpay_public_key_id not starting with PUB_KEY_ID_."),
+        ("public_key_id_without_public_key", cfg(wechatpay_public_key=None), "invalid_input",
+         "wechatpay_public_key_id given without wechatpay_public_key."),
+        ("no_verification_key", cfg(wechatpay_public_key_id=None, wechatpay_public_key=None, platform_certificates=None),
+         "invalid_input", "Neither a WeChat Pay public key nor any platform certificate."),
+    ]
+    for name, config, kind, desc in items:
+        # sanity: the file-based keys really are what the case says
+        pk = config.get("private_key")
+        if kind == "invalid_key" and pk:
+            text = (KEYS / pk).read_bytes()
+            try:
+                k = serialization.load_pem_private_key(text, password=None)
+                check(not (isinstance(k, rsa.RSAPrivateKey) and k.key_size >= 2048), f"{name}: key is acceptable")
+            except (ValueError, TypeError):
+                pass
+        emit("client_error", name, {
+            "type": "client_error", "description": desc.rstrip(".") + f" → {kind}.", "source": ORACLE, "config": config,
+            "expect": {"error": {"kind": kind}},
+        })
+
+
+# ---------------------------------------------------------------------------
+# response cases
+# ---------------------------------------------------------------------------
+
+UNKNOWN = {"unknown_field_for_test": "must be dropped"}
+
+BODY_PASSWORD_EXEMPT = {"mchid": "1900000109", "service_id": 12535, "out_contract_code": OCC, **UNKNOWN}
+TERM_INFO = {"contract_termination_mode": "MCH_API_TERMINATE", "contract_terminated_time": "2024-11-24T10:00:00+08:00",
+             "contract_termination_remark": REMARK}
+BODY_PAPAY = {
+    "mchid": "1900000109", "contract_id": "Wx15463511252015071056489715", "appid": APPID, "plan_id": 12535,
+    "out_contract_code": OCC, "contract_display_account": "微信代扣", "contract_state": "TERMINATED",
+    "contract_signed_time": "2024-01-01T10:00:00+08:00", "contract_expired_time": "2099-12-31T23:59:59+08:00",
+    "openid": OPENID, "contract_terminate_info": TERM_INFO, "out_user_code": "user_20240101",
+    "deduct_schedule": {
+        "estimated_deduct_date": "2024-12-01", "estimated_deduct_amount": {"total": 100, "currency": "CNY"},
+        "schedule_state": "NO_SCHEDULED", "scheduled_amount": {"total": 100, "currency": "CNY"},
+        "deduct_amount": {"total": 0}, "deduct_date": "2024-11-01", "nested_unknown": {"x": 1},
+    },
+    **UNKNOWN,
+}
+BODY_PAPAY_PARTNER = {
+    "contract_id": "Wx15463511252015071056489715", "sp_mchid": SP_MCHID, "sp_appid": APPID, "sub_mchid": SUB_MCHID,
+    "sub_appid": SUB_APPID, "plan_id": 12535, "out_contract_code": OCC, "contract_display_account": "微信代扣",
+    "contract_state": "TERMINATED", "contract_signed_time": "2024-01-01T10:00:00+08:00",
+    "sp_openid": OPENID, "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p",
+    "contract_terminate_info": {"contract_termination_mode": "MCH_API_TERMINATE",
+                                "contract_terminated_time": "2024-11-24T10:00:00+08:00"},
+    "deduct_schedule": {"estimated_deduct_date": "2024-12-01", "estimated_deduct_amount": {"total": 2990},
+                        "schedule_state": "SCHEDULED"},
+    **UNKNOWN,
+}
+BODY_INSURANCE = {
+    "mchid": "1900000109", "contract_id": "Wx15463511252015071056489716", "appid": APPID, "plan_id": 10086,
+    "out_contract_code": OCC, "insured_display_name": "张*", "contract_state": "TERMINATED",
+    "contract_signed_time": "2024-01-01T10:00:00+08:00", "contract_expired_time": "2025-01-01T10:00:00+08:00",
+    "contract_terminate_info": TERM_INFO, "openid": OPENID, **UNKNOWN,
+}
+BODY_COMBINE = {"mchid": "1900000109", "plan_id": 12535, "out_contract_code": OCC, **UNKNOWN}
+CREDIT_INFO = {
+    "contract_id": "100005698", "plan_id": "200001", "out_contract_code": "100001256", "display_name": "*明",
+    "contract_state": "CONTRACT_STATE_TERMINATED", "contract_signed_time": "2024-01-01T10:00:00+08:00",
+    "contract_terminated_time": "2024-11-24T10:00:00+08:00", "contract_terminated_mode": "TERMINATION_MODE_BY_MERCHANT",
+    "contract_termination_remark": REMARK, "repayment_day": 5, "openid": OPENID, "appid": APPID,
+    "repayment_amount_limit": 100000,
+}
+BODY_CREDIT = {"contract_info": {**CREDIT_INFO, "unknown_inner": True}, **UNKNOWN}
+BODY_TRANSFER = {
+    "out_authorization_no": "plfk2020042013", "appid": APPID, "openid": OPENID, "user_display_name": "张*",
+    "authorization_id": "1330000114850082", "state": "CLOSED", "authorize_time": "2024-01-01T10:00:00+08:00",
+    "close_info": {"close_time": "2024-11-24T10:00:00+08:00", "close_reason": "CLOSE_VIA_MCH_API"},
+    "transfer_scene_id": "1005", "user_recv_perception": "劳务报酬", "create_time": "2024-01-01T09:59:00+08:00",
+    **UNKNOWN,
+}
+BODY_TRANSFER_MIN = {"out_authorization_no": "plfk2020042014", "appid": APPID, "openid": OPENID,
+                     "user_display_name": "李*", "state": "CLOSED", **UNKNOWN}
+BODY_WEBIZPAY = {
+    "sp_mchid": SP_MCHID, "sub_mchid": SUB_MCHID, "user_id": "2000000000000000001", "authorization_state": "REVOKED",
+    "authorization_revoked_time": "2024-11-24T10:00:00+08:00", "reason": "员工离职", **UNKNOWN,
+}
+
+SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
+
+
+class R:
+    """One response case description."""
+
+    def __init__(self, name, client, op, desc, *, status=200, body=None, raw=None, serial=PUB_KEY_ID, ts=None,
+                 now_delta=3, sign_ts=None, sign_body=None, sig=None, drop=(), lower=False, serial_header=None,
+                 wechat_headers=True, content_type=None, ts_header=None, expect_kind=None, expect_extra=None):
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+
+
+def response_cases() -> list[R]:
+    PE, PP = "terminate_password_exempt_contract", "terminate_papay_contract"
+    A, B = CERT_A_HEX, CERT_B_HEX
+    pe = compact(BODY_PASSWORD_EXEMPT)
+    out = [
+        # --- one success per catalog operation ---
+        R("eduschoolpay_204_pubkey", "doc_pubkey", "terminate_eduschoolpay_contract",
+          "204 No Content with an empty body, signed over 'ts\\nnonce\\n\\n' with the WeChat Pay public key.", status=204, raw=b""),
+        R("password_exempt_200_pubkey", "doc_pubkey", PE,
+          "200 echo body signed with the WeChat Pay public key; the unknown field is dropped.", body=BODY_PASSWORD_EXEMPT),
+        R("papay_200_cert_a", "go_platform", PP,
+          "Full PapayContract (terminate info, deduct schedule with all amounts) signed by platform cert A; unknown "
+          "top-level and nested fields are dropped.", body=BODY_PAPAY, serial=A),
+        R("papay_partner_200_cert_b", "go_platform", "terminate_papay_partner_contract",
+          "Partner PapayContract signed by platform cert B (serial with the top bit set, DER leading 00).",
+          body=BODY_PAPAY_PARTNER, serial=B),
+        R("papay_insurance_200_migration_pubkey", "migration", "terminate_papay_insurance_contract",
+          "Insurance contract on the migration client, signed with the public key.", body=BODY_INSURANCE),
+        R("combine_papay_200_pubkey", "doc_pubkey", "terminate_combine_papay_contract",
+          "combine-papay echo body.", body=BODY_COMBINE),
+        R("credit_repayment_200_cert_a", "go_platform", "terminate_credit_repayment_contract",
+          "credit-repayment contract_info (plan_id is a string here); unknown fields dropped at both levels.",
+          body=BODY_CREDIT, serial=A),
+        R("global_papay_204_cert_a", "go_platform", "terminate_global_papay_contract",
+          "global papay 204, signed by platform cert A.", status=204, raw=b"", serial=A),
+        R("edu_papay_204_migration_cert_a", "migration", "terminate_edu_papay_contract",
+          "edu-papay DELETE 204 on the migration client, signed by the platform certificate (not the public key).",
+          status=204, raw=b"", serial=A),
+        R("facepay_204_pubkey", "doc_pubkey", "terminate_facepay_user_contract", "facepay 204.", status=204, raw=b""),
+        R("payscore_by_authorization_code_204_cert_b", "go_platform",
+          "terminate_payscore_permission_by_authorization_code", "payscore 204 signed by cert B.", status=204, raw=b"", serial=B),
+        R("payscore_by_openid_204_pubkey", "doc_pubkey", "terminate_payscore_permission_by_openid", "payscore 204.",
+          status=204, raw=b""),
+        R("payscore_partner_by_authorization_code_204_migration", "migration",
+          "terminate_payscore_partner_permission_by_authorization_code", "payscore partner 204 on the migration client.",
+          status=204, raw=b""),
+        R("payscore_partner_permission_204_cert_a", "go_platform", "terminate_payscore_partner_permission",
+          "payscore partner permission 204.", status=204, raw=b"", serial=A),
+        R("payscore_acquiringbank_204_pubkey", "doc_pubkey", "terminate_payscore_acquiringbank_permission",
+          "payscore acquiring-bank 204.", status=204, raw=b""),
+        R("payscore_user_permission_204_cert_a", "go_platform", "terminate_payscore_user_permission",
+          "payscore users/{openid}/permissions/{service_id} 204.", status=204, raw=b"", serial=A),
+        R("close_transfer_authorization_200_pubkey", "doc_pubkey", "close_transfer_authorization",
+          "TransferAuthorization with every optional field incl. close_info.", body=BODY_TRANSFER),
+        R("close_transfer_partner_authorization_200_cert_b", "go_platform", "close_transfer_partner_authorization",
+          "TransferAuthorization with only required fields: absent optional fields stay absent.", body=BODY_TRANSFER_MIN,
+          serial=B),
+        R("revoke_webizpay_employee_200_migration", "migration", "revoke_webizpay_employee",
+          "webizpay revoke result on the migration client.", body=BODY_WEBIZPAY),
+        # --- output details ---
+        R("papay_amount_alias", "doc_pubkey", PP,
+          "Amount objects given with the key 'amount' (as in ENTRUST.TERMINATE) instead of 'total': the output says 'total'.",
+          body={**{k: v for k, v in BODY_PAPAY.items() if k != "deduct_schedule"},
+                "deduct_schedule": {"estimated_deduct_date": "2024-12-01",
+                                    "estimated_deduct_amount": {"amount": 100, "currency": "CNY"},
+                                    "schedule_state": "PAID", "deduct_amount": {"amount": 100, "currency": "CNY"},
+                                    "deduct_date": "2024-12-01"}}),
+        R("credit_plan_id_as_number", "doc_pubkey", "terminate_credit_repayment_contract",
+          "credit-repayment plan_id sent as a JSON number: the typed output holds the string \"200001\".",
+          body={"contract_info": {**CREDIT_INFO, "plan_id": 200001}}),
+        R("credit_amount_limit_as_string", "doc_pubkey", "terminate_credit_repayment_contract",
+          "credit-repayment repayment_amount_limit sent as the digit string \"50000\": the typed output holds the integer 50000.",
+          body={"contract_info": {k: v for k, v in {**CREDIT_INFO, "repayment_amount_limit": "50000"}.items()
+                                  if k not in ("repayment_day", "openid", "appid", "contract_signed_time")}}),
+        R("credit_without_contract_info", "go_platform", "terminate_credit_repayment_contract",
+          "credit-repayment body {} (contract_info is optional): data is {}.", body={}, serial=A),
+        # --- key selection / signing variants ---
+        R("empty_body_204_cert_b", "go_platform", "terminate_eduschoolpay_contract",
+          "204 with an empty body signed by cert B on the platform client (verification message ends with '\\n\\n').",
+          status=204, raw=b"", serial=B),
+        R("migration_signed_by_platform_cert", "migration", PE,
+          "Migration client (public key + cert A) receiving a 200 signed by the platform certificate A.",
+          body=BODY_PASSWORD_EXEMPT, serial=A),
+        R("cert_serial_lowercase_header", "go_platform", PE,
+          "Wechatpay-Serial in lower-case hex: certificate serials are matched case-insensitively.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, serial_header=A.lower()),
+        R("lowercase_header_names", "doc_pubkey", PE,
+          "All response header names in lower case (HTTP/2 style); header names are case-insensitive.",
+          body=BODY_PASSWORD_EXEMPT, lower=True),
+        R("cjk_body_signed", "go_platform", "revoke_webizpay_employee",
+          "Body with multi-byte UTF-8 and a JSON escape (\\u5f20) signed over the raw bytes; data decodes the escape.",
+          raw='{"sp_mchid":"1230000109","sub_mchid":"1900000109","user_id":"u1","authorization_state":"REVOKED",'
+              '"authorization_revoked_time":"2024-11-24T10:00:00+08:00","reason":"\\u5f20三 离职"}'.encode(), serial=B),
+        # --- verification failures ---
+        R("tampered_body", "doc_pubkey", PE, "One character of the body changed after signing → invalid_signature.",
+          raw=pe.replace("12535", "12536").encode(), sign_body=pe.encode(), expect_kind="invalid_signature"),
+        R("signature_over_other_timestamp", "go_platform", PE,
+          "Signature computed over a different timestamp than the Wechatpay-Timestamp header → invalid_signature.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, sign_ts="OTHER", expect_kind="invalid_signature"),
+        R("signature_not_base64", "doc_pubkey", PE, "Wechatpay-Signature '!!!' is not base64 → invalid_signature (no crash).",
+          body=BODY_PASSWORD_EXEMPT, sig="!!!", expect_kind="invalid_signature"),
+        R("signature_by_wrong_key", "migration", PE,
+          "Announces the public key id but is signed by platform cert A's key → invalid_signature.",
+          body=BODY_PASSWORD_EXEMPT, sig="WRONGKEY", expect_kind="invalid_signature"),
+        R("signature_probe", "doc_pubkey", PE,
+          "Probe signature 'WECHATPAY/SIGNTEST/' + base64 garbage → signature_probe.",
+          body=BODY_PASSWORD_EXEMPT, sig="PROBE", expect_kind="signature_probe"),
+        R("signature_probe_204", "go_platform", "terminate_eduschoolpay_contract",
+          "Probe signature on an empty 204 → signature_probe.", status=204, raw=b"", serial=A, sig="PROBE",
+          expect_kind="signature_probe"),
+        R("clock_skew_plus_301", "doc_pubkey", PE, "now = ts + 301 → clock_skew (window is |now − ts| ≤ 300).",
+          body=BODY_PASSWORD_EXEMPT, now_delta=301, expect_kind="clock_skew"),
+        R("clock_skew_minus_301", "go_platform", PE, "now = ts − 301 (response from the future) → clock_skew.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, now_delta=-301, expect_kind="clock_skew"),
+        R("clock_skew_plus_300_ok", "doc_pubkey", PE, "now = ts + 300 is still accepted (boundary).",
+          body=BODY_PASSWORD_EXEMPT, now_delta=300),
+        R("clock_skew_minus_300_ok", "go_platform", "terminate_edu_papay_contract",
+          "now = ts − 300 is still accepted (boundary), on a 204.", status=204, raw=b"", serial=B, now_delta=-300),
+        R("unknown_serial_pub_key_id", "doc_pubkey", PE, "Wechatpay-Serial is a different PUB_KEY_ID → unknown_serial.",
+          body=BODY_PASSWORD_EXEMPT, serial_header="PUB_KEY_ID_0119000072912025112400000000000002",
+          expect_kind="unknown_serial"),
+        R("unknown_serial_hex", "go_platform", PE, "Wechatpay-Serial is an unknown certificate serial → unknown_serial.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, serial_header="7132D72A03E93CDDF8C03BBD1F37EEDF204A5427",
+          expect_kind="unknown_serial"),
+        R("cert_serial_on_pubkey_only_client", "doc_pubkey", PE,
+          "Response signed by platform cert A on a client that only has the public key → unknown_serial.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, expect_kind="unknown_serial"),
+        R("cert_b_on_migration_client", "migration", PE,
+          "Migration client only holds cert A; a response announced as cert B → unknown_serial.",
+          body=BODY_PASSWORD_EXEMPT, serial=B, expect_kind="unknown_serial"),
+        R("pub_key_id_on_platform_client", "go_platform", PE,
+          "Platform-certificate client receiving a PUB_KEY_ID serial → unknown_serial.",
+          body=BODY_PASSWORD_EXEMPT, expect_kind="unknown_serial"),
+        R("missing_timestamp_header", "doc_pubkey", PE, "2xx without Wechatpay-Timestamp → unsigned_response.",
+          body=BODY_PASSWORD_EXEMPT, drop=("Wechatpay-Timestamp",), expect_kind="unsigned_response"),
+        R("missing_nonce_header", "doc_pubkey", PE, "2xx without Wechatpay-Nonce → unsigned_response.",
+          body=BODY_PASSWORD_EXEMPT, drop=("Wechatpay-Nonce",), expect_kind="unsigned_response"),
+        R("missing_signature_header", "go_platform", PE, "2xx without Wechatpay-Signature → unsigned_response.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, drop=("Wechatpay-Signature",), expect_kind="unsigned_response"),
+        R("missing_serial_header", "go_platform", PE, "2xx without Wechatpay-Serial → unsigned_response.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, drop=("Wechatpay-Serial",), expect_kind="unsigned_response"),
+        R("missing_all_wechatpay_headers_204", "doc_pubkey", "terminate_eduschoolpay_contract",
+          "204 without any Wechatpay-* header → unsigned_response.", status=204, raw=b"", wechat_headers=False,
+          expect_kind="unsigned_response"),
+        R("timestamp_not_numeric", "doc_pubkey", PE,
+          "Wechatpay-Timestamp 'abc' (signature computed over that literal text) → invalid_signature.",
+          body=BODY_PASSWORD_EXEMPT, ts_header="abc", expect_kind="invalid_signature"),
+        # --- decode failures (signature valid) ---
+        R("signed_non_json_body", "doc_pubkey", PE, "Signed 200 whose body is not JSON → decode.",
+          raw=b"<xml><return_code>SUCCESS</return_code></xml>", content_type="text/xml", expect_kind="decode"),
+        R("signed_missing_required_field", "go_platform", PE, "Signed 200 missing the required output field mchid → decode.",
+          body={"service_id": 12535, "out_contract_code": OCC}, serial=A, expect_kind="decode"),
+        R("signed_missing_nested_required_field", "doc_pubkey", PP,
+          "Signed 200 whose deduct_schedule lacks its required schedule_state → decode.",
+          body={**BODY_PAPAY, "deduct_schedule": {"estimated_deduct_date": "2024-12-01",
+                                                  "estimated_deduct_amount": {"total": 100}}},
+          expect_kind="decode"),
+        R("signed_empty_body_on_200_endpoint", "doc_pubkey", "close_transfer_authorization",
+          "Signed 200 with an empty body on an endpoint that returns JSON → decode.", raw=b"", expect_kind="decode"),
+        R("signed_non_utf8_body", "go_platform", PE, "Signed 200 whose body is not valid UTF-8 (given as body_base64) → decode.",
+          raw=b'{"mchid":"\xff\xfe1900000109","service_id":12535,"out_contract_code":"x"}', serial=A, expect_kind="decode"),
+        # --- API errors (never verified) ---
+        R("error_400_param_error", "doc_pubkey", PE, "400 PARAM_ERROR with a structured detail → api, not retryable.",
+          status=400, body={"code": "PARAM_ERROR", "message": "参数错误",
+                            "detail": {"field": "/contract_termination_remark", "value": "",
+                                       "issue": "contract_termination_remark不能为空", "location": "body"}},
+          expect_kind="api"),
+        R("error_401_sign_error", "go_platform", PP,
+          "401 SIGN_ERROR with the nested detail the server echoes → api; its Wechatpay-Signature is garbage and is "
+          "NOT verified (errors are never verified).",
+          status=401, serial=A, sig="!!!",
+          raw='{"code":"SIGN_ERROR","detail":{"detail":{"issue":"sign not match"},"field":"signature","location":"authorization",'
+              '"sign_information":{"method":"POST","sign_message_length":85,"truncated_sign_message":"POST\\n/v3/papay/sign/",'
+              '"url":"/v3/papay/sign/contracts/plan-id/12535/out-contract-code/wxwtdk20200910100000/terminate"}},'
+              '"message":"错误的签名，验签失败"}'.encode(),
+          expect_kind="api"),
+        R("error_403_no_auth", "doc_pubkey", PE, "403 NO_AUTH without detail → api, detail null.", status=403,
+          body={"code": "NO_AUTH", "message": "商户无权限"}, expect_kind="api"),
+        R("error_404_not_found_eduschoolpay", "migration", "terminate_eduschoolpay_contract",
+          "404 NOT_FOUND on eduschoolpay terminate (even though the endpoint succeeds with 204) → api.", status=404,
+          body={"code": "NOT_FOUND", "message": "合约不存在"}, expect_kind="api"),
+        R("error_429_ratelimit", "doc_pubkey", "close_transfer_authorization", "429 RATELIMIT_EXCEEDED → api, retryable.",
+          status=429, body={"code": "RATELIMIT_EXCEEDED", "message": "请求频率超限"}, expect_kind="api"),
+        R("error_500_system_error_no_headers", "go_platform", PP,
+          "500 SYSTEM_ERROR without any Wechatpay-* header → api, retryable.", status=500,
+          body={"code": "SYSTEM_ERROR", "message": "系统错误"}, wechat_headers=False, expect_kind="api"),
+        R("error_502_html", "doc_pubkey", PE, "502 with an HTML body (gateway) → api with code/message null, retryable.",
+          status=502, raw=b"<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html",
+          wechat_headers=False, expect_kind="api"),
+        R("error_503_empty_body", "go_platform", "terminate_edu_papay_contract",
+          "503 with an empty body and no Request-ID → api, code/message/request_id null, retryable.", status=503,
+          raw=b"", wechat_headers=False, expect_kind="api", expect_extra={"no_request_id": True}),
+        # --- generic ---
+        R("generic_200_raw_json", "doc_pubkey", None,
+          "Generic call (operation null): the verified JSON body is returned as data unchanged (nothing dropped).",
+          body={"activity_id": "126002309", "terminate_time": "2015-05-20T13:29:35+08:00", "extra": {"a": [1, 2]}}),
+    ]
+    return out
+
+
+def gen_responses(keys: KeySet) -> None:
+    cases = response_cases()
+    check(len({c.name for c in cases}) == len(cases), "duplicate response names")
+    ok_ops = {c.op for c in cases if c.expect_kind is None}
+    check(set(CATALOG) <= ok_ops, f"response successes miss {set(CATALOG) - ok_ops}")
+    for i, c in enumerate(cases):
+        ts = 1700001000 + 10 * i
+        nonce = det_b62("response/" + c.name)
+        if c.raw is not None:
+            body_bytes = c.raw
+        elif c.body is not None:
+            body_bytes = compact(c.body).encode("utf-8")
+        else:
+            body_bytes = b""
+        ts_text = c.ts_header if c.ts_header is not None else str(ts)
+        signer = keys.response_signer[c.serial]
+        sign_ts = (str(ts - 60)) if c.sign_ts == "OTHER" else ts_text
+        sign_body = c.sign_body if c.sign_body is not None else body_bytes
+        message = sign_ts.encode() + b"\n" + nonce.encode() + b"\n" + sign_body + b"\n"
+        if c.sig is None:
+            sig = sign_checked(signer, message)
+        elif c.sig == "PROBE":
+            sig = "WECHATPAY/SIGNTEST/" + b64(hashlib.sha256(b"probe/" + c.name.encode()).digest() * 8)
+        elif c.sig == "WRONGKEY":
+            sig = sign_checked(keys.cert_priv[CERT_A_HEX], message)
+            check(not verifies(keys.wxpub, message, sig), "wrong-key signature verifies")
+        else:
+            sig = c.sig
+        full_message = ts_text.encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n"
+        # self-check: what the client will verify
+        if c.expect_kind == "invalid_signature" and c.status < 300 and c.ts_header is None:
+            pub = keys.wxpub if c.serial == PUB_KEY_ID else keys.cert_pub[c.serial]
+            check(not verifies(pub, full_message, sig), f"{c.name}: bad signature unexpectedly verifies")
+        elif c.sig is None and c.sign_ts is None and c.sign_body is None:
+            pub = keys.wxpub if c.serial == PUB_KEY_ID else keys.cert_pub[c.serial]
+            check(verifies(pub, full_message, sig), f"{c.name}: signature does not verify")
+        request_id = None if (c.expect_extra or {}).get("no_request_id") else "08" + det_hex("rid/" + c.name, 40)
+        headers = []
+        if body_bytes:
+            headers.append(["Content-Type", c.content_type or "application/json"])
+        if request_id:
+            headers.append(["Request-ID", request_id])
+        if c.wechat_headers:
+            headers += [
+                ["Wechatpay-Nonce", nonce],
+                ["Wechatpay-Serial", c.serial_header or c.serial],
+                ["Wechatpay-Signature", sig],
+                ["Wechatpay-Signature-Type", SIGNATURE_TYPE],
+                ["Wechatpay-Timestamp", ts_text],
+            ]
+        headers = [h for h in headers if h[0] not in c.drop]
+        if c.lower:
+            headers = [[k.lower(), v] for k, v in headers]
+        now = ts + c.now_delta
+        # derive the expectation with the reference model and compare with the declared one
+        try:
+            got = ("ok", process_response(c.client, c.op, now, c.status, headers, body_bytes, keys))
+        except Outcome as o:
+            got = (o.kind, o.kw)
+        declared = c.expect_kind or "ok"
+        check(got[0] == declared, f"response/{c.name}: model says {got[0]} ({got[1]}), case says {declared}")
+        if declared == "ok":
+            expect = {"ok": got[1]}
+            if c.status == 204 or (c.op and CATALOG[c.op].output is None):
+                check(got[1]["data"] is None, f"{c.name}: 204 data")
+        elif declared == "api":
+            expect = {"error": {"kind": "api", **got[1]}}
+        else:
+            expect = {"error": {"kind": declared}}
+        resp = {"status": c.status, "headers": headers}
+        try:
+            resp["body"] = body_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            resp["body_base64"] = b64(body_bytes)
+        emit("response", c.name, {
+            "type": "response", "description": c.desc,
+            "source": ORACLE, "client": c.client, "operation": c.op, "now": now, "response": resp, "expect": expect,
+        })
+
+    # hand-written spot checks of a few expectations
+    def w(name):
+        return WRITTEN[f"response/{name}.json"]["expect"]
+    check(w("papay_amount_alias")["ok"]["data"]["deduct_schedule"]["estimated_deduct_amount"] == {"total": 100, "currency": "CNY"}, "alias")
+    check(w("credit_plan_id_as_number")["ok"]["data"]["contract_info"]["plan_id"] == "200001", "plan_id coercion")
+    check(w("credit_amount_limit_as_string")["ok"]["data"]["contract_info"]["repayment_amount_limit"] == 50000, "limit coercion")
+    check("unknown_field_for_test" not in w("password_exempt_200_pubkey")["ok"]["data"], "unknown dropped")
+    check("nested_unknown" not in w("papay_200_cert_a")["ok"]["data"]["deduct_schedule"], "nested unknown dropped")
+    check(w("error_429_ratelimit")["error"]["retryable"] is True, "429 retryable")
+    check(w("error_400_param_error")["error"]["retryable"] is False, "400 not retryable")
+    e502 = w("error_502_html")["error"]
+    check(e502["code"] is None and e502["message"] is None and e502["retryable"] is True, "502")
+    check(w("error_403_no_auth")["error"]["detail"] is None, "403 detail null")
+    check(w("generic_200_raw_json")["ok"]["data"]["extra"] == {"a": [1, 2]}, "generic raw")
+    check(w("error_503_empty_body")["error"]["request_id"] is None, "503 request id")
+
+
+# ---------------------------------------------------------------------------
+
+
+def main() -> int:
+    if sys.version_info < (3, 11):
+        print("generate.py needs Python >= 3.11", file=sys.stderr)
+        return 2
+    created = ensure_keys()
+    keys = KeySet()
+    gen_signing(keys)
+    gen_requests(keys)
+    gen_generic(keys)
+    gen_request_errors(keys)
+    gen_client_errors(keys)
+    gen_responses(keys)
+    # last: every case must be valid JSON round-trip and have a known type
+    for rel, case in WRITTEN.items():
+        check(case["type"] in {"signing", "request", "request_generic", "request_error", "client_error", "response"}, rel)
+        check(json.loads(json.dumps(case, ensure_ascii=False)) == case, f"{rel}: JSON round-trip")
+    flush()
+    counts: dict[str, int] = {}
+    for rel in WRITTEN:
+        counts[rel.split("/")[0]] = counts.get(rel.split("/")[0], 0) + 1
+    if created:
+        print("created keys: " + ", ".join(created))
+    print("wrote clients.json and %d cases (%s)" % (len(WRITTEN), ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
+    print(ORACLE)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
