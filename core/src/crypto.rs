@@ -46,7 +46,6 @@ impl MerchantPrivateKey {
     /// Parses a PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE KEY`) PEM.
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
         let (label, der) = decode_pem(pem)?;
-        let der = Zeroizing::new(der);
         let key = match label.as_str() {
             "PRIVATE KEY" => RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| {
                 Error::invalid_key(format!("PKCS#8 private key is not a usable RSA key ({e})"))
@@ -204,7 +203,8 @@ fn check_size(bits: u32) -> Result<()> {
 }
 
 /// Decodes the first PEM block, tolerating text around it and CRLF line ends.
-fn decode_pem(pem: &[u8]) -> Result<(String, Vec<u8>)> {
+/// Intermediate copies are zeroized, since the block may hold a private key.
+fn decode_pem(pem: &[u8]) -> Result<(String, Zeroizing<Vec<u8>>)> {
     let text = std::str::from_utf8(pem)
         .map_err(|_| Error::invalid_key("key material is not UTF-8 PEM text"))?;
     let start = text
@@ -216,10 +216,10 @@ fn decode_pem(pem: &[u8]) -> Result<(String, Vec<u8>)> {
         .find("-----END ")
         .and_then(|i| block[i + 9..].find("-----").map(|j| i + 9 + j + 5))
         .ok_or_else(|| Error::invalid_key("PEM block has no END line"))?;
-    let block = block[..end].replace("\r\n", "\n");
+    let block = Zeroizing::new(block[..end].replace("\r\n", "\n"));
     let (label, der) = x509_cert::der::pem::decode_vec(block.as_bytes())
         .map_err(|e| Error::invalid_key(format!("PEM could not be decoded ({e})")))?;
-    Ok((label.to_owned(), der))
+    Ok((label.to_owned(), Zeroizing::new(der)))
 }
 
 #[cfg(test)]

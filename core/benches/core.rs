@@ -1,0 +1,84 @@
+//! `make bench`: the per-request work of the core. Keys and responses are the shared vectors.
+
+use std::fs;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::Value;
+use wxpay_terminate::{Client, ClientConfig, TerminatePapayContract};
+
+fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
+fn read(relative: &str) -> Vec<u8> {
+    fs::read(vectors().join(relative)).expect("vector file")
+}
+
+fn client() -> Client {
+    Client::new(&ClientConfig {
+        mchid: "1234567890".into(),
+        serial_no: "F5765756002FDD77".into(),
+        private_key_pem: Some(read("keys/merchant_go_pkcs8.pem").into()),
+        platform_certificates_pem: vec![
+            read("keys/platform_cert_a.pem"),
+            read("keys/platform_cert_b.pem"),
+        ],
+        ..Default::default()
+    })
+    .expect("valid client")
+}
+
+fn op() -> TerminatePapayContract {
+    TerminatePapayContract {
+        plan_id: 12535,
+        out_contract_code: "wxwtdk20200910100000".into(),
+        contract_termination_remark: "用户解约".into(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let client = client();
+    let op = op();
+    let nonce = "593BEC0C930BF1AFEB40B4A08C8FB242";
+    c.bench_function("prepare_sign/terminate_papay_contract", |b| {
+        b.iter(|| {
+            client
+                .prepare(black_box(&op), 1_700_000_000, nonce)
+                .expect("signed")
+        })
+    });
+    c.bench_function(
+        "prepare_unsigned/terminate_papay_contract (all but RSA)",
+        |b| {
+            b.iter(|| {
+                client
+                    .prepare_unsigned(black_box(&op), 1_700_000_000, nonce)
+                    .expect("built")
+            })
+        },
+    );
+
+    let case: Value =
+        serde_json::from_slice(&read("cases/response/papay_200_cert_a.json")).expect("json");
+    let response = &case["response"];
+    let headers: Vec<(&str, &str)> = response["headers"]
+        .as_array()
+        .expect("headers")
+        .iter()
+        .map(|p| (p[0].as_str().expect("name"), p[1].as_str().expect("value")))
+        .collect();
+    let body = response["body"].as_str().expect("body").as_bytes();
+    let now = case["now"].as_i64().expect("now");
+    c.bench_function("parse_verify/terminate_papay_contract 200", |b| {
+        b.iter(|| {
+            client
+                .parse::<TerminatePapayContract>(200, black_box(&headers), black_box(body), now)
+                .expect("ok")
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
