@@ -1,0 +1,1177 @@
+#!/usr/bin/env python3
+"""A local, independent WeChat Pay APIv3 sandbox for the 19 contract-termination endpoints.
+
+It verifies requests the way WeChat Pay does (headers, Authorization, clock skew, RSA
+signature over the exact bytes received, JSON rules, documented limits), keeps seeded
+contracts/authorizations whose state the terminations change, signs its success responses
+with its own test keys, and can inject response faults. It never imports wxpay-terminate:
+it is a second, independent implementation of the protocol so that a shared bug cannot
+cancel itself out.
+
+Usage: python3 tests/sandbox/server.py [--host 127.0.0.1] [--port 0] [--tls]
+Prints one line `SANDBOX_URL=http(s)://127.0.0.1:<port>` and serves until SIGTERM/SIGINT.
+Requires Python >= 3.9 and `cryptography`. See README.md.
+"""
+
+import argparse
+import base64
+import copy
+import datetime as dt
+import ipaddress
+import json
+import re
+import secrets
+import signal
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+HERE = Path(__file__).resolve().parent
+KEYS = HERE / "keys"
+
+AUTH_SCHEME = "WECHATPAY2-SHA256-RSA2048"
+AUTH_KEYS = frozenset({"mchid", "nonce_str", "signature", "timestamp", "serial_no"})
+MAX_SKEW = 300  # seconds; "timestamp与发起请求的时间不得超过5分钟"
+PUBLIC_KEY_ID = "PUB_KEY_ID_0119000072912025112400000000000099"
+# Serials no client can know, for the `unknown_serial` fault (one per key mode).
+UNKNOWN_PUBLIC_KEY_ID = "PUB_KEY_ID_0119000072912025112400000000009999"
+UNKNOWN_CERT_SERIAL = "7D5E1A0C3B2F4E6D8C9A0B1C2D3E4F5A6B7C8D9E"
+MAX_BODY = 1 << 20
+CST = dt.timezone(dt.timedelta(hours=8))
+
+# ---------------------------------------------------------------------------
+# Endpoint table: the 19 catalog endpoints, declared once.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str = "string"  # "string" or "integer" (a non-negative JSON integer / digits in a path)
+    required: bool = True
+    max_chars: Optional[int] = None  # counted in Unicode characters, as the docs count them
+    alnum: bool = False  # "只能是数字、大小写字母的组合"
+
+
+def s(name: str, max_chars: Optional[int] = None, alnum: bool = False, required: bool = True) -> Field:
+    return Field(name, "string", required, max_chars, alnum)
+
+
+def n(name: str) -> Field:
+    return Field(name, "integer")
+
+
+def opt(name: str, max_chars: Optional[int] = None) -> Field:
+    return Field(name, "string", False, max_chars)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: str
+    method: str
+    path: str
+    success: int  # 200 (JSON body) or 204 (no body)
+    path_params: Tuple[Field, ...]
+    body: Tuple[Field, ...]
+    collection: str  # which seeded records it acts on
+    keys: Tuple[str, ...]  # request params that must equal the record's same-named attribute
+    remark: Optional[str] = None  # request param stored as the termination remark
+    output: Optional[str] = None  # response builder name (None for 204)
+    one_of: Tuple[str, ...] = ()  # at least one of these optional params must be given
+
+    @property
+    def has_body(self) -> bool:
+        return bool(self.body)
+
+
+REMARK = "contract_termination_remark"
+
+ENDPOINTS: Tuple[Endpoint, ...] = (
+    Endpoint("terminate_eduschoolpay_contract", "POST",
+             "/v3/eduschoolpay/contracts/{contract_id}/terminate", 204,
+             (s("contract_id", 32),), (),
+             "eduschoolpay", ("contract_id",)),
+    Endpoint("terminate_password_exempt_contract", "POST",
+             "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate", 200,
+             (n("service_id"), s("out_contract_code", 32, alnum=True)), (s(REMARK, 256),),
+             "password_exempt", ("service_id", "out_contract_code"), REMARK, "password_exempt"),
+    Endpoint("terminate_papay_contract", "POST",
+             "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", 200,
+             (n("plan_id"), s("out_contract_code", 32)), (s(REMARK, 256),),
+             "papay", ("plan_id", "out_contract_code"), REMARK, "papay"),
+    Endpoint("terminate_papay_partner_contract", "POST",
+             "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", 200,
+             (n("plan_id"), s("out_contract_code", 32)), (s("sub_mchid"), s(REMARK, 256)),
+             "papay_partner", ("plan_id", "out_contract_code", "sub_mchid"), REMARK, "papay_partner"),
+    Endpoint("terminate_papay_insurance_contract", "POST",
+             "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", 200,
+             (n("plan_id"), s("out_contract_code", 32)), (s(REMARK, 256),),
+             "papay_insurance", ("plan_id", "out_contract_code"), REMARK, "insurance"),
+    Endpoint("terminate_combine_papay_contract", "POST",
+             "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", 200,
+             (n("plan_id"), s("out_contract_code", 32)), (s(REMARK, 256),),
+             "combine_papay", ("plan_id", "out_contract_code"), REMARK, "combine_papay"),
+    Endpoint("terminate_credit_repayment_contract", "POST",
+             "/v3/credit-repayment/partner/contracts/terminate", 200,
+             (), (s("out_contract_code", 32, alnum=True), s(REMARK, 128)),
+             "credit_repayment", ("out_contract_code",), REMARK, "credit_repayment"),
+    Endpoint("terminate_global_papay_contract", "POST",
+             "/v3/global/papay/contracts/{contract_id}/terminate", 204,
+             (s("contract_id", 64),),
+             (opt("appid"), opt("sp_appid"), opt("sub_mchid"), opt("sub_appid"), opt("termination_note", 256)),
+             "global_papay", ("contract_id", "appid", "sp_appid", "sub_mchid", "sub_appid"), "termination_note"),
+    Endpoint("terminate_edu_papay_contract", "DELETE",
+             "/v3/edu-papay/contracts/{contract_id}", 204,
+             (s("contract_id", 32),), (),
+             "edu_papay", ("contract_id",)),
+    Endpoint("terminate_facepay_user_contract", "POST",
+             "/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract", 204,
+             (s("organization_id"), s("user_id")), (),
+             "facepay", ("organization_id", "user_id")),
+    Endpoint("terminate_payscore_permission_by_authorization_code", "POST",
+             "/v3/payscore/permissions/authorization-code/{authorization_code}/terminate", 204,
+             (s("authorization_code"),), (s("service_id"), s("reason")),
+             "payscore", ("authorization_code", "service_id"), "reason"),
+    Endpoint("terminate_payscore_permission_by_openid", "POST",
+             "/v3/payscore/permissions/openid/{openid}/terminate", 204,
+             (s("openid"),), (s("service_id"), s("appid"), s("reason")),
+             "payscore", ("openid", "service_id", "appid"), "reason"),
+    Endpoint("terminate_payscore_partner_permission_by_authorization_code", "POST",
+             "/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate", 204,
+             (s("authorization_code"),), (s("service_id"), s("sub_mchid"), s("reason")),
+             "payscore_partner", ("authorization_code", "service_id", "sub_mchid"), "reason"),
+    Endpoint("terminate_payscore_partner_permission", "POST",
+             "/v3/payscore/partner/permissions/terminate", 204,
+             (), (s("service_id"), s("appid"), s("sub_mchid"), s("reason"),
+                  opt("openid"), opt("sub_openid"), opt("sub_appid")),
+             "payscore_partner", ("service_id", "appid", "sub_mchid", "openid", "sub_openid", "sub_appid"), "reason",
+             one_of=("openid", "sub_openid")),
+    Endpoint("terminate_payscore_acquiringbank_permission", "POST",
+             "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate", 204,
+             (s("authorization_code"),), (s("service_id"), s("sub_mchid"), s("reason"), opt("channel_id")),
+             "payscore_acquiringbank", ("authorization_code", "service_id", "sub_mchid", "channel_id"), "reason"),
+    Endpoint("terminate_payscore_user_permission", "POST",
+             "/v3/payscore/users/{openid}/permissions/{service_id}/terminate", 204,
+             (s("openid"), s("service_id")), (s("appid"), s("reason")),
+             "payscore", ("openid", "service_id", "appid"), "reason"),
+    Endpoint("close_transfer_authorization", "POST",
+             "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close", 200,
+             (s("out_authorization_no"),), (),
+             "transfer_authorization", ("out_authorization_no",), None, "transfer_authorization"),
+    Endpoint("close_transfer_partner_authorization", "POST",
+             "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close", 200,
+             (s("out_authorization_no"),), (),
+             "transfer_partner_authorization", ("out_authorization_no",), None, "transfer_authorization"),
+    Endpoint("revoke_webizpay_employee", "POST",
+             "/v3/webizpay/employees/{employee_id}/revoke", 200,
+             (s("employee_id"),), (s("sp_mchid"), s("sub_mchid")),
+             "webizpay_employee", ("employee_id", "sp_mchid", "sub_mchid"), None, "webizpay"),
+)
+
+# What the answers say per collection: (not found message, already terminated message).
+MESSAGES: Dict[str, Tuple[str, str]] = {
+    "eduschoolpay": ("协议不存在", "协议已解约"),
+    "password_exempt": ("协议不存在", "协议已解约"),
+    "papay": ("协议不存在", "协议已解约"),
+    "papay_partner": ("协议不存在", "协议已解约"),
+    "papay_insurance": ("协议不存在", "协议已解约"),
+    "combine_papay": ("协议不存在", "协议已解约"),
+    "credit_repayment": ("协议不存在", "协议已解约"),
+    "global_papay": ("协议不存在", "协议已解约"),
+    "edu_papay": ("协议不存在", "协议已解约"),
+    "facepay": ("用户不存在", "用户已解约"),
+    "payscore": ("授权关系不存在", "用户授权关系已解除"),
+    "payscore_partner": ("授权关系不存在", "用户授权关系已解除"),
+    "payscore_acquiringbank": ("授权关系不存在", "用户授权关系已解除"),
+    "transfer_authorization": ("授权单不存在", "授权已关闭"),
+    "transfer_partner_authorization": ("授权单不存在", "授权已关闭"),
+    "webizpay_employee": ("员工授权关系不存在", "员工授权已解除"),
+}
+
+# ---------------------------------------------------------------------------
+# Seeds: effective (and a few already terminated) contracts and authorizations.
+# ---------------------------------------------------------------------------
+
+M1, M2 = "1900007291", "1234567890"  # the merchants of merchants.json
+SIGNED = "2024-03-15T10:20:30+08:00"
+EXPIRES = "2029-03-15T10:20:30+08:00"
+
+
+def _papay(code: str, contract_id: str, plan_id: int = 12535, schedule: bool = False) -> dict:
+    attrs = {
+        "plan_id": plan_id, "out_contract_code": code, "contract_id": contract_id,
+        "appid": "wxd678efh567hg6787", "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+        "contract_display_account": "微信代扣", "contract_signed_time": SIGNED,
+        "contract_expired_time": EXPIRES, "out_user_code": "user" + code[-4:],
+    }
+    if schedule:
+        attrs["deduct_schedule"] = {
+            "estimated_deduct_date": "2025-12-22",
+            "estimated_deduct_amount": {"total": 1500, "currency": "CNY"},
+            "schedule_state": "SCHEDULED",
+            "scheduled_amount": {"total": 1500, "currency": "CNY"},
+        }
+    return attrs
+
+
+def seed_records() -> List[dict]:
+    """Every record: collection, owner (the mchid that may act on it), attrs, state."""
+    rows: List[Tuple[str, str, dict]] = [
+        ("eduschoolpay", M1, {"contract_id": "2045011120563805041758214605"}),
+        ("eduschoolpay", M1, {"contract_id": "2045011120563805041758214606"}),
+        ("eduschoolpay", M2, {"contract_id": "2045011120563805041758219999"}),
+        ("password_exempt", M1, {"service_id": 12535, "out_contract_code": "wxwtdk20200910100000"}),
+        ("password_exempt", M1, {"service_id": 12535, "out_contract_code": "wxwtdk20200910100001"}),
+        ("password_exempt", M2, {"service_id": 12536, "out_contract_code": "wxwtdk20200910100002"}),
+        ("papay", M1, _papay("wxwtdk20200910100000", "202009101000000000000001", schedule=True)),
+        ("papay", M1, _papay("wxwtdk20200910100001", "202009101000000000000002")),
+        ("papay", M1, _papay("wxwtdk20200910100009", "202009101000000000000009")),  # user terminated
+        ("papay", M2, _papay("wxwtdk20200910100003", "202009101000000000000003", plan_id=12537)),
+        ("papay_partner", M1, {**_papay("wxwtdk20200910200000", "202009102000000000000001", schedule=True),
+                               "sub_mchid": "1900000109"}),
+        ("papay_partner", M1, {**_papay("wxwtdk20200910200001", "202009102000000000000002"),
+                               "sub_mchid": "1900000110"}),
+        ("papay_partner", M2, {**_papay("wxwtdk20200910200002", "202009102000000000000003"),
+                               "sub_mchid": "1900000111"}),
+        ("papay_insurance", M1, {**_papay("insur20240101000001", "202401010000000000000001"),
+                                 "insured_display_name": "*三"}),
+        ("papay_insurance", M1, {**_papay("insur20240101000002", "202401010000000000000002"),
+                                 "insured_display_name": "*四"}),
+        ("papay_insurance", M2, {**_papay("insur20240101000003", "202401010000000000000003", plan_id=12538),
+                                 "insured_display_name": "*五"}),
+        ("combine_papay", M1, {"plan_id": 12535, "out_contract_code": "combine2024010100001"}),
+        ("combine_papay", M1, {"plan_id": 12535, "out_contract_code": "combine2024010100002"}),
+        ("combine_papay", M2, {"plan_id": 12539, "out_contract_code": "combine2024010100003"}),
+        ("credit_repayment", M1, _credit("100001256", "1000000000000000000001256")),
+        ("credit_repayment", M1, _credit("100001257", "1000000000000000000001257")),
+        ("credit_repayment", M2, _credit("100001258", "1000000000000000000001258")),
+        ("global_papay", M1, {"contract_id": "203009101000000000000001", "appid": "wxd678efh567hg6787"}),
+        ("global_papay", M1, {"contract_id": "203009101000000000000002", "appid": "wxd678efh567hg6787"}),
+        ("global_papay", M2, {"contract_id": "203009101000000000000003", "appid": "wxd678efh567hg6999"}),
+        ("edu_papay", M1, {"contract_id": "204009101000000000000001"}),
+        ("edu_papay", M1, {"contract_id": "204009101000000000000002"}),
+        ("edu_papay", M2, {"contract_id": "204009101000000000000003"}),
+        ("facepay", M1, {"organization_id": "1000032", "user_id": "FACEUSER0000000001"}),
+        ("facepay", M1, {"organization_id": "1000032", "user_id": "FACEUSER0000000002"}),
+        ("facepay", M2, {"organization_id": "1000099", "user_id": "FACEUSER0000000003"}),
+        ("payscore", M1, _payscore("1", "500001")),
+        ("payscore", M1, _payscore("2", "500001")),
+        ("payscore", M1, _payscore("3", "500002")),
+        ("payscore", M2, _payscore("4", "500009")),
+        ("payscore_partner", M1, {**_payscore("5", "500001"), "sub_mchid": "1900000109",
+                                  "sub_appid": "wxd678efh567hg0109", "sub_openid": "oSubUser0000000000000005"}),
+        ("payscore_partner", M1, {**_payscore("6", "500001"), "sub_mchid": "1900000109",
+                                  "sub_appid": "wxd678efh567hg0109", "sub_openid": "oSubUser0000000000000006"}),
+        ("payscore_partner", M2, {**_payscore("7", "500009"), "sub_mchid": "1900000111",
+                                  "sub_appid": "wxd678efh567hg0111", "sub_openid": "oSubUser0000000000000007"}),
+        ("payscore_acquiringbank", M1, {**_payscore("8", "500001"), "sub_mchid": "1900000109",
+                                        "channel_id": "1900000001"}),
+        ("payscore_acquiringbank", M1, {**_payscore("9", "500001"), "sub_mchid": "1900000110",
+                                        "channel_id": "1900000001"}),
+        ("payscore_acquiringbank", M2, {**_payscore("0", "500009"), "sub_mchid": "1900000111",
+                                        "channel_id": "1900000002"}),
+        ("transfer_authorization", M1, _transfer("plfk2020042013", "201202504101000123456789013")),
+        ("transfer_authorization", M1, _transfer("plfk2020042014", "201202504101000123456789014")),
+        ("transfer_authorization", M2, _transfer("plfk2020042099", "201202504101000123456789099")),
+        ("transfer_partner_authorization", M1, _transfer("spfk2025041000001", "201202504101000223456789001", True)),
+        ("transfer_partner_authorization", M1, _transfer("spfk2025041000002", "201202504101000223456789002", True)),
+        ("transfer_partner_authorization", M2, _transfer("spfk2025041000099", "201202504101000223456789099", True)),
+        ("webizpay_employee", M1, _employee("a968402a-73bb-43e2-9e1a-8371b0ca3d7c", M1, "43214321", "employee123")),
+        ("webizpay_employee", M1, _employee("b17c3e55-0f4d-4d8e-9a61-2f0c9d1e5a77", M1, "43214321", "employee124")),
+        ("webizpay_employee", M2, _employee("c2d4e6f8-1a3b-4c5d-8e9f-0a1b2c3d4e5f", M2, "43219999", "employee900")),
+    ]
+    records = []
+    for collection, owner, attrs in rows:
+        records.append({"collection": collection, "owner": owner, "state": "EFFECTIVE",
+                        "attrs": attrs, "termination": None})
+    # One contract the user already terminated in WeChat, so the repeat error needs no first call.
+    for record in records:
+        if record["attrs"].get("out_contract_code") == "wxwtdk20200910100009":
+            record["state"] = "TERMINATED"
+            record["termination"] = {"mode": "USER_TERMINATE", "time": "2025-06-01T09:00:00+08:00",
+                                     "remark": None}
+    return records
+
+
+def _credit(code: str, contract_id: str) -> dict:
+    return {"out_contract_code": code, "contract_id": contract_id, "plan_id": "10001",
+            "display_name": "*明", "contract_signed_time": SIGNED, "repayment_day": 10,
+            "openid": "oCredit00000000000000" + code[-3:], "appid": "wxd678efh567hg6787",
+            "repayment_amount_limit": 500000}
+
+
+def _payscore(i: str, service_id: str) -> dict:
+    return {"service_id": service_id, "appid": "wxd678efh567hg6787",
+            "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS" + i, "authorization_code": "authcode2020091000000" + i}
+
+
+def _transfer(no: str, authorization_id: str, partner: bool = False) -> dict:
+    attrs = {"out_authorization_no": no, "appid": "wxf636efh567hg4356",
+             "openid": "o-MYE42l80oelYMDE34nYD456Xoy", "user_display_name": "wx_123456",
+             "authorization_id": authorization_id, "authorize_time": "2025-05-20T13:29:35+08:00"}
+    if partner:
+        attrs.update({"transfer_scene_id": "1000", "user_recv_perception": "现金奖励",
+                      "create_time": "2025-05-20T13:29:30+08:00"})
+    return attrs
+
+
+def _employee(uuid: str, sp_mchid: str, sub_mchid: str, user_id: str) -> dict:
+    return {"employee_id": "WeBizPay_" + uuid, "sp_mchid": sp_mchid, "sub_mchid": sub_mchid, "user_id": user_id}
+
+
+# The attributes that name a record in /sandbox/state, per collection.
+ID_KEYS: Dict[str, Tuple[str, ...]] = {
+    "eduschoolpay": ("contract_id",),
+    "password_exempt": ("service_id", "out_contract_code"),
+    "papay": ("plan_id", "out_contract_code"),
+    "papay_partner": ("plan_id", "out_contract_code"),
+    "papay_insurance": ("plan_id", "out_contract_code"),
+    "combine_papay": ("plan_id", "out_contract_code"),
+    "credit_repayment": ("out_contract_code",),
+    "global_papay": ("contract_id",),
+    "edu_papay": ("contract_id",),
+    "facepay": ("organization_id", "user_id"),
+    "payscore": ("authorization_code",),
+    "payscore_partner": ("authorization_code",),
+    "payscore_acquiringbank": ("authorization_code",),
+    "transfer_authorization": ("out_authorization_no",),
+    "transfer_partner_authorization": ("out_authorization_no",),
+    "webizpay_employee": ("employee_id",),
+}
+
+
+def record_id(record: dict) -> str:
+    """A readable id for /sandbox/state, e.g. `papay:12535:wxwtdk20200910100000`."""
+    names = ID_KEYS[record["collection"]]
+    return ":".join([record["collection"]] + [str(record["attrs"][k]) for k in names])
+
+
+# ---------------------------------------------------------------------------
+# Success bodies (fields of the typed outputs, models.rs)
+# ---------------------------------------------------------------------------
+
+
+def _terminate_info(record: dict) -> dict:
+    t = record["termination"]
+    info = {"contract_termination_mode": t["mode"], "contract_terminated_time": t["time"]}
+    if t["remark"] is not None:
+        info["contract_termination_remark"] = t["remark"]
+    return info
+
+
+def _pick(attrs: dict, names: Tuple[str, ...]) -> dict:
+    return {k: attrs[k] for k in names if k in attrs}
+
+
+def out_password_exempt(record: dict) -> dict:
+    return {"mchid": record["owner"], **_pick(record["attrs"], ("service_id", "out_contract_code"))}
+
+
+def out_combine_papay(record: dict) -> dict:
+    return {"mchid": record["owner"], **_pick(record["attrs"], ("plan_id", "out_contract_code"))}
+
+
+def out_papay(record: dict) -> dict:
+    a = record["attrs"]
+    return {
+        "mchid": record["owner"],
+        **_pick(a, ("contract_id", "appid", "plan_id", "out_contract_code", "contract_display_account")),
+        "contract_state": "TERMINATED",
+        **_pick(a, ("contract_signed_time", "contract_expired_time", "openid")),
+        "contract_terminate_info": _terminate_info(record),
+        **_pick(a, ("out_user_code", "deduct_schedule")),
+    }
+
+
+def out_papay_partner(record: dict) -> dict:
+    a = record["attrs"]
+    return {
+        "contract_id": a["contract_id"], "sp_mchid": record["owner"], "sp_appid": a["appid"],
+        "sub_mchid": a["sub_mchid"], "plan_id": a["plan_id"], "out_contract_code": a["out_contract_code"],
+        "contract_display_account": a["contract_display_account"], "contract_state": "TERMINATED",
+        **_pick(a, ("contract_signed_time", "contract_expired_time")),
+        "sp_openid": a["openid"],
+        "contract_terminate_info": _terminate_info(record),
+        **_pick(a, ("out_user_code", "deduct_schedule")),
+    }
+
+
+def out_insurance(record: dict) -> dict:
+    a = record["attrs"]
+    return {
+        "mchid": record["owner"],
+        **_pick(a, ("contract_id", "appid", "plan_id", "out_contract_code", "insured_display_name")),
+        "contract_state": "TERMINATED",
+        **_pick(a, ("contract_signed_time", "contract_expired_time")),
+        "contract_terminate_info": _terminate_info(record),
+        **_pick(a, ("openid", "out_user_code")),
+    }
+
+
+def out_credit_repayment(record: dict) -> dict:
+    a, t = record["attrs"], record["termination"]
+    info = {
+        **_pick(a, ("contract_id", "plan_id", "out_contract_code", "display_name")),
+        "contract_state": "CONTRACT_STATE_TERMINATED",
+        "contract_signed_time": a["contract_signed_time"],
+        "contract_terminated_time": t["time"],
+        "contract_terminated_mode": "TERMINATION_MODE_BY_MERCHANT",
+    }
+    if t["remark"] is not None:
+        info["contract_termination_remark"] = t["remark"]
+    info.update(_pick(a, ("repayment_day", "openid", "appid", "repayment_amount_limit")))
+    return {"contract_info": info}
+
+
+def out_transfer_authorization(record: dict) -> dict:
+    a = record["attrs"]
+    return {
+        **_pick(a, ("out_authorization_no", "appid", "openid", "user_display_name", "authorization_id")),
+        "state": "CLOSED",
+        "authorize_time": a["authorize_time"],
+        "close_info": {"close_time": record["termination"]["time"], "close_reason": "CLOSE_VIA_MCH_API"},
+        **_pick(a, ("transfer_scene_id", "user_recv_perception", "create_time")),
+    }
+
+
+def out_webizpay(record: dict) -> dict:
+    a = record["attrs"]
+    return {
+        **_pick(a, ("sp_mchid", "sub_mchid", "user_id")),
+        "authorization_state": "REVOKED",
+        "authorization_revoked_time": record["termination"]["time"],
+        "reason": "商户主动解除授权",
+    }
+
+
+OUTPUTS: Dict[str, Callable[[dict], dict]] = {
+    "password_exempt": out_password_exempt,
+    "papay": out_papay,
+    "papay_partner": out_papay_partner,
+    "insurance": out_insurance,
+    "combine_papay": out_combine_papay,
+    "credit_repayment": out_credit_repayment,
+    "transfer_authorization": out_transfer_authorization,
+    "webizpay": out_webizpay,
+}
+
+# How each collection records a merchant-initiated termination.
+TERMINATION_MODE = {"transfer_authorization": "CLOSE_VIA_MCH_API",
+                    "transfer_partner_authorization": "CLOSE_VIA_MCH_API",
+                    "credit_repayment": "TERMINATION_MODE_BY_MERCHANT"}
+
+# ---------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An error answer: `{"code", "message", "detail"?}` with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, detail: Optional[dict] = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.detail = status, code, message, detail
+
+    def body(self) -> dict:
+        out = {"code": self.code, "message": self.message}
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+
+def invalid_request(message: str) -> ApiError:
+    return ApiError(400, "INVALID_REQUEST", message)
+
+
+def sign_error(message: str, detail: Optional[dict] = None) -> ApiError:
+    return ApiError(401, "SIGN_ERROR", message, detail)
+
+
+def param_error(field: str, value, issue: str, location: str) -> ApiError:
+    return ApiError(400, "PARAM_ERROR", "参数错误：" + issue,
+                    {"field": field, "value": value, "issue": issue, "location": location})
+
+
+AUTH_FORMAT = "Http头Authorization值格式错误"
+
+# ---------------------------------------------------------------------------
+# Keys and merchants
+# ---------------------------------------------------------------------------
+
+
+class Keys:
+    """The sandbox's own signing keys and the merchants' verification keys."""
+
+    def __init__(self) -> None:
+        self.public_key_pem = (KEYS / "wechatpay_public_key.pem").read_text()
+        self.public_key_private = _load_private(KEYS / "wechatpay_public_key.private.pem")
+        self.platform_cert_pem = (KEYS / "platform_cert.pem").read_text()
+        cert = x509.load_pem_x509_certificate(self.platform_cert_pem.encode())
+        self.platform_serial = format(cert.serial_number, "X")
+        self.platform_private = _load_private(KEYS / "platform_cert.private.pem")
+        self.merchants: Dict[str, Tuple[str, object]] = {}
+        config = json.loads((HERE / "merchants.json").read_text())
+        for m in config["merchants"]:
+            pub = serialization.load_pem_public_key((HERE / m["public_key"]).read_bytes())
+            self.merchants[m["mchid"]] = (m["serial_no"], pub)
+
+    def signer_for(self, request_serial: Optional[str]) -> Tuple[str, object]:
+        """Official migration rule: the public key signs iff the request named its id."""
+        if request_serial is not None and request_serial.strip() == PUBLIC_KEY_ID:
+            return PUBLIC_KEY_ID, self.public_key_private
+        return self.platform_serial, self.platform_private
+
+
+def _load_private(path: Path):
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+def rsa_sign(key, message: bytes) -> str:
+    return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def nonce32() -> str:
+    return secrets.token_hex(16).upper()
+
+
+def now_rfc3339() -> str:
+    return dt.datetime.now(CST).replace(microsecond=0).isoformat()
+
+
+# ---------------------------------------------------------------------------
+# Sandbox state: records and armed faults, behind one lock
+# ---------------------------------------------------------------------------
+
+SIGNATURE_FAULTS = ("probe", "bad_signature", "skew", "missing_headers", "unknown_serial",
+                    "tampered_body", "truncated_body")
+ERROR_FAULTS = ("ratelimit", "system_error")
+FAULTS = SIGNATURE_FAULTS + ERROR_FAULTS
+
+
+class State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.records: List[dict] = []
+        self.armed: Optional[str] = None
+        self.armed_left = 0
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.records = seed_records()
+            self.armed, self.armed_left = None, 0
+
+    def arm(self, fault: Optional[str], count: int) -> dict:
+        with self.lock:
+            self.armed, self.armed_left = (fault, count) if fault and count > 0 else (None, 0)
+            return self.faults_view()
+
+    def faults_view(self) -> dict:
+        return {"fault": self.armed, "remaining": self.armed_left, "available": list(FAULTS)}
+
+    def take_armed(self) -> Optional[str]:
+        with self.lock:
+            if self.armed_left <= 0:
+                return None
+            self.armed_left -= 1
+            fault = self.armed
+            if self.armed_left == 0:
+                self.armed = None
+            return fault
+
+    def snapshot(self) -> List[dict]:
+        with self.lock:
+            return [{"id": record_id(r), "collection": r["collection"], "owner": r["owner"],
+                     "state": r["state"], "termination": copy.deepcopy(r["termination"]),
+                     **copy.deepcopy(r["attrs"])} for r in self.records]
+
+    def terminate(self, ep: Endpoint, caller: str, params: dict) -> Optional[dict]:
+        """Finds the caller's record, terminates it and returns the success body (None for 204)."""
+        not_found, already = MESSAGES[ep.collection]
+        with self.lock:
+            record = next((r for r in self.records if _matches(r, ep, caller, params)), None)
+            if record is None:
+                raise ApiError(404, "NOT_FOUND", not_found)
+            if record["state"] == "TERMINATED":
+                raise invalid_request(already)
+            record["state"] = "TERMINATED"
+            record["termination"] = {
+                "mode": TERMINATION_MODE.get(ep.collection, "MCH_API_TERMINATE"),
+                "time": now_rfc3339(),
+                "remark": params.get(ep.remark) if ep.remark else None,
+            }
+            return OUTPUTS[ep.output](record) if ep.output else None
+
+
+def _matches(record: dict, ep: Endpoint, caller: str, params: dict) -> bool:
+    # Another merchant's record is reported exactly like a missing one (404), as WeChat Pay
+    # does for "协议不存在 / 不属于该商户"; optional keys only narrow the match when given.
+    if record["collection"] != ep.collection or record["owner"] != caller:
+        return False
+    attrs = record["attrs"]
+    return all(params[k] == attrs.get(k) for k in ep.keys if k in params)
+
+
+# ---------------------------------------------------------------------------
+# Request checks, in the order WeChat Pay applies them
+# ---------------------------------------------------------------------------
+
+
+def check_headers(headers) -> None:
+    if not headers.get("Accept") or not headers.get("User-Agent"):
+        raise invalid_request("Http头缺少Accept或User-Agent")
+
+
+AUTH_ITEM = re.compile(r'([a-z_]+)="([^"]*)"')
+
+
+def parse_authorization(value: Optional[str]) -> Dict[str, str]:
+    """`WECHATPAY2-SHA256-RSA2048 k="v",…` with exactly the five keys, in any order."""
+    if not value:
+        raise sign_error(AUTH_FORMAT)
+    scheme, sep, rest = value.partition(" ")
+    if not sep or not rest:
+        raise sign_error(AUTH_FORMAT)
+    if scheme != AUTH_SCHEME:
+        raise sign_error("Http头Authorization认证类型不正确")
+    items: Dict[str, str] = {}
+    for item in rest.split(","):
+        m = AUTH_ITEM.fullmatch(item)
+        if m is None or m.group(1) in items or not m.group(2):
+            raise sign_error(AUTH_FORMAT)
+        items[m.group(1)] = m.group(2)
+    if set(items) != AUTH_KEYS or not items["timestamp"].isdigit() or not items["timestamp"].isascii():
+        raise sign_error(AUTH_FORMAT)
+    return items
+
+
+def check_merchant(keys: Keys, auth: Dict[str, str]):
+    merchant = keys.merchants.get(auth["mchid"])
+    if merchant is None:
+        raise sign_error("Http头Authorization中的mchid无效")
+    serial, public_key = merchant
+    # A certificate serial is a hex number: compare case-insensitively.
+    if auth["serial_no"].upper() != serial.upper():
+        raise sign_error("商户证书序列号有误。请使用签名私钥匹配的证书序列号")
+    return public_key
+
+
+def check_timestamp(auth: Dict[str, str], now: float) -> None:
+    if abs(int(auth["timestamp"]) - int(now)) > MAX_SKEW:
+        raise sign_error("Http头Authorization中的timestamp与发起请求的时间不得超过5分钟")
+
+
+def check_signature(public_key, auth: Dict[str, str], method: str, target: str, body: bytes) -> None:
+    # http.server decodes the request line and headers as latin-1: encoding back gives the raw bytes.
+    raw = [method, target, auth["timestamp"], auth["nonce_str"]]
+    message = b"\n".join([part.encode("latin-1") for part in raw] + [body]) + b"\n"
+    try:
+        signature = base64.b64decode(auth["signature"], validate=True)
+        public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+    except (ValueError, InvalidSignature):
+        raise sign_error("错误的签名，验签失败", {
+            "detail": {"issue": "sign not match"},
+            "field": "signature",
+            "location": "authorization",
+            "sign_information": {
+                "method": method,
+                "sign_message_length": len(message),
+                "truncated_sign_message": _truncate(message.decode("utf-8", "replace")),
+                "url": target,
+            },
+        }) from None
+
+
+def _truncate(text: str, head: int = 120, tail: int = 20) -> str:
+    # Head (method, URL, timestamp, nonce) and tail (end of the body) are what a mismatch is about.
+    return text if len(text) <= head + tail else text[:head] + "…" + text[-tail:]
+
+
+def check_body_presence(ep: Endpoint, headers, body: bytes) -> None:
+    if not ep.has_body:
+        if body:
+            raise invalid_request("该接口不接受请求主体，请不要发送请求主体")
+        return
+    if not body:
+        raise invalid_request("请求主体不能为空")
+    media_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise invalid_request("Http头Content-Type值必须为application/json")
+
+
+def decode_path_params(ep: Endpoint, raw: Dict[str, str]) -> dict:
+    params = {}
+    for f in ep.path_params:
+        text = raw[f.name]
+        if re.search(r"%(?![0-9A-Fa-f]{2})", text):
+            raise param_error(f.name, text, "路径参数的百分号编码无效", "uri")
+        try:
+            value = urllib.parse.unquote(text, errors="strict")
+        except UnicodeDecodeError:
+            raise param_error(f.name, text, "路径参数不是合法的UTF-8", "uri") from None
+        if f.type == "integer":
+            if not (value.isascii() and value.isdigit()) or int(value) >= 1 << 64:
+                raise param_error(f.name, value, "必须为非负整数", "uri")
+            params[f.name] = int(value)
+            continue
+        check_string(f, value, f.name, "uri")
+        if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise param_error(f.name, value, "不能包含空白或控制字符", "uri")
+        params[f.name] = value
+    return params
+
+
+def check_string(f: Field, value: str, field: str, location: str) -> None:
+    if value == "":
+        raise param_error(field, value, "不能为空字符串", location)
+    if any(ord(c) > 0xFFFF for c in value):
+        raise param_error(field, value, "仅支持UTF-8一至三个字节编码的字符，不支持4字节字符（如emoji）", location)
+    if f.max_chars is not None and len(value) > f.max_chars:
+        raise param_error(field, value, f"长度不能超过{f.max_chars}个字符", location)
+    if f.alnum and not re.fullmatch(r"[0-9A-Za-z]+", value):
+        raise param_error(field, value, "只能是数字、大小写字母的组合", location)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _object_without_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    duplicate = next((k for k in keys if keys.count(k) > 1), None)
+    if duplicate is not None:
+        raise ApiError(400, "PARAM_ERROR", "参数错误：字段重复",
+                       {"field": "/" + _pointer_escape(duplicate), "value": None,
+                        "issue": "字段重复", "location": "body"})
+    return dict(pairs)
+
+
+def _pointer_escape(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
+
+
+def _find_null(value, pointer: str) -> Optional[str]:
+    if value is None:
+        return pointer
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _find_null(v, pointer + "/" + _pointer_escape(str(k)))
+        if found is not None:
+            return found
+    return None
+
+
+def decode_body(ep: Endpoint, body: bytes) -> dict:
+    """JSON rules of the basic-rules page, then each documented field."""
+    if not ep.has_body:
+        return {}
+    try:
+        text = body.decode("utf-8")  # strict: no UTF-16/32 guessing, no BOM
+        doc = json.loads(text, object_pairs_hook=_object_without_duplicates, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise param_error("", None, f"请求主体不是合法的UTF-8 JSON（{type(e).__name__}）", "body") from None
+    if not isinstance(doc, dict):
+        raise param_error("", None, "请求主体必须是JSON对象", "body")
+    null_at = _find_null(doc, "")
+    if null_at is not None:
+        raise param_error(null_at, None, "不允许null值", "body")
+    known = {f.name: f for f in ep.body}
+    for key, value in doc.items():
+        if key not in known:
+            raise param_error("/" + _pointer_escape(key), value, "未知字段", "body")
+    for f in ep.body:
+        if f.name not in doc:
+            if f.required:
+                raise param_error("/" + f.name, None, "缺少必填字段", "body")
+            continue
+        check_body_value(f, doc[f.name])
+    missing_one = ep.one_of and not any(k in doc for k in ep.one_of)
+    if missing_one:
+        raise param_error("/" + ep.one_of[0], None, "、".join(ep.one_of) + "至少填写一个", "body")
+    return doc
+
+
+def check_body_value(f: Field, value) -> None:
+    pointer = "/" + f.name
+    if f.type == "integer":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise param_error(pointer, value, "类型错误，应为非负整数", "body")
+        return
+    if not isinstance(value, str):
+        raise param_error(pointer, value, "类型错误，应为字符串", "body")
+    check_string(f, value, pointer, "body")
+
+
+# ---------------------------------------------------------------------------
+# Routing
+# ---------------------------------------------------------------------------
+
+
+def _compile(path: str) -> "re.Pattern":
+    # A path variable is one non-empty raw segment; decoding happens after routing.
+    parts = re.split(r"(\{[a-z_]+\})", path)
+    return re.compile("".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+ROUTES = [(ep, _compile(ep.path)) for ep in ENDPOINTS]
+
+
+def route(method: str, path: str):
+    """(endpoint, raw path params), or raises 404/405."""
+    allowed = []
+    for ep, pattern in ROUTES:
+        m = pattern.fullmatch(path)
+        if m is None:
+            continue
+        if ep.method == method:
+            return ep, m.groupdict()
+        allowed.append(ep.method)
+    if allowed:
+        raise MethodNotAllowed(allowed)
+    raise ApiError(404, "NOT_FOUND", "请求的资源不存在，请检查URL")
+
+
+class MethodNotAllowed(ApiError):
+    def __init__(self, allowed: List[str]):
+        super().__init__(405, "METHOD_NOT_ALLOWED", "该接口不支持此HTTP请求方法，请使用" + "/".join(allowed))
+        self.allowed = allowed
+
+
+# ---------------------------------------------------------------------------
+# Signed responses and response faults
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: List[Tuple[str, str]]
+    body: bytes
+
+
+def json_bytes(obj) -> bytes:
+    # Compact and unescaped UTF-8, like WeChat Pay: multi-byte characters reach the verifier raw.
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def signed_reply(keys: Keys, status: int, body: bytes, request_serial: Optional[str],
+                 fault: Optional[str]) -> Reply:
+    serial, key = keys.signer_for(request_serial)
+    ts = int(time.time())
+    nonce = nonce32()
+    sent = body
+    signed_body = body
+    if fault == "skew":
+        ts -= 600
+    elif fault == "tampered_body":
+        sent = _tamper(body) if body else b""
+        signed_body = body if body else b"{}"  # a 204 has nothing to alter: sign a body not sent
+    elif fault == "truncated_body":
+        sent = body[: len(body) // 2]
+        signed_body = body if body else b"{}"
+    signature = rsa_sign(key, f"{ts}\n{nonce}\n".encode() + signed_body + b"\n")
+    if fault == "probe":
+        signature = "WECHATPAY/SIGNTEST/" + base64.b64encode(secrets.token_bytes(190)).decode()
+    elif fault == "bad_signature":
+        # Valid base64 of a real RSA signature, just over other bytes.
+        signature = rsa_sign(key, f"{ts}\n{nonce}\n".encode() + signed_body + b"\nx")
+    elif fault == "unknown_serial":
+        serial = UNKNOWN_PUBLIC_KEY_ID if serial == PUBLIC_KEY_ID else UNKNOWN_CERT_SERIAL
+    headers = [] if fault == "missing_headers" else [
+        ("Wechatpay-Nonce", nonce),
+        ("Wechatpay-Serial", serial),
+        ("Wechatpay-Signature", signature),
+        ("Wechatpay-Signature-Type", AUTH_SCHEME),
+        ("Wechatpay-Timestamp", str(ts)),
+    ]
+    if body:
+        headers.append(("Content-Type", "application/json"))
+    return Reply(status, headers, sent)
+
+
+def _tamper(body: bytes) -> bytes:
+    """Changes one digit so the JSON stays valid: only the signature can tell."""
+    out = bytearray(body)
+    for i, b in enumerate(out):
+        if 0x30 <= b <= 0x39:
+            out[i] = ord("2") if b == ord("1") else ord("1")  # never a new leading zero
+            return bytes(out)
+    out[len(out) // 2] ^= 0x01
+    return bytes(out)
+
+
+def error_reply(err: ApiError) -> Reply:
+    # Error answers carry Request-ID but no Wechatpay-* headers, as WeChat Pay's often do.
+    headers = [("Content-Type", "application/json")]
+    if isinstance(err, MethodNotAllowed):
+        headers.append(("Allow", ", ".join(err.allowed)))
+    return Reply(err.status, headers, json_bytes(err.body()))
+
+
+def plain_json(obj, status: int = 200) -> Reply:
+    return Reply(status, [("Content-Type", "application/json")], json_bytes(obj))
+
+
+# ---------------------------------------------------------------------------
+# HTTP handler
+# ---------------------------------------------------------------------------
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def version_string(self) -> str:
+        return "wxpay-sandbox"
+
+    # Injected by make_server().
+    keys: Keys
+    state: State
+
+    def do_GET(self):
+        self.dispatch()
+
+    def do_POST(self):
+        self.dispatch()
+
+    def do_PUT(self):
+        self.dispatch()
+
+    def do_PATCH(self):
+        self.dispatch()
+
+    def do_DELETE(self):
+        self.dispatch()
+
+    def do_HEAD(self):
+        self.dispatch()
+
+    def do_OPTIONS(self):
+        self.dispatch()
+
+    def log_message(self, format, *args):  # noqa: A002 - the default access log would print the query
+        pass
+
+    def dispatch(self) -> None:
+        request_id = secrets.token_hex(20).upper()
+        target = self.path
+        if target.startswith(("http://", "https://")):  # absolute-form: sign and route the path only
+            parsed = urllib.parse.urlsplit(target)
+            target = parsed.path + ("?" + parsed.query if parsed.query else "")
+        path = target.split("?", 1)[0]
+        fault = None
+        try:
+            body = self.read_body()
+            if path == "/sandbox" or path.startswith("/sandbox/"):
+                reply = self.control(path, body)
+            else:
+                reply, fault = self.api(target, path, body)
+        except ApiError as err:
+            reply = error_reply(err)
+        except Exception as err:  # a sandbox bug must still answer, and say so on stderr
+            sys.stderr.write(f"internal error: {type(err).__name__}: {err}\n")
+            reply = error_reply(ApiError(500, "SYSTEM_ERROR", "系统错误（sandbox内部错误）"))
+        self.send(reply, request_id)
+        sys.stderr.write(f"{self.command} {path} {reply.status} fault={fault or '-'}\n")
+        sys.stderr.flush()
+
+    def read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self.read_chunked()
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b""
+        if not length.isdigit() or int(length) > MAX_BODY:
+            self.close_connection = True
+            raise invalid_request("Content-Length无效或请求主体过大")
+        return self.rfile.read(int(length))
+
+    def read_chunked(self) -> bytes:
+        data = b""
+        while True:  # bounded by MAX_BODY
+            size_line = self.rfile.readline(64).split(b";")[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError:
+                self.close_connection = True
+                raise invalid_request("分块编码无效") from None
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailers
+                    pass
+                return data
+            if len(data) + size > MAX_BODY:
+                self.close_connection = True
+                raise invalid_request("请求主体过大")
+            data += self.rfile.read(size)
+            self.rfile.readline(8)
+
+    def send(self, reply: Reply, request_id: str) -> None:
+        self.send_response(reply.status)
+        self.send_header("Request-ID", request_id)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        if reply.status != 204:  # RFC 9110: a 204 carries no Content-Length
+            self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if self.command != "HEAD" and reply.status != 204:
+            self.wfile.write(reply.body)
+
+    # --- WeChat Pay API -----------------------------------------------------
+
+    def api(self, target: str, path: str, body: bytes) -> Tuple[Reply, Optional[str]]:
+        ep, raw_params = route(self.command, path)
+        fault = self.pick_fault()
+        if fault == "ratelimit":
+            return error_reply(ApiError(429, "RATELIMIT_EXCEEDED", "达到调用速率限制")), fault
+        if fault == "system_error":
+            return error_reply(ApiError(500, "SYSTEM_ERROR", "系统错误")), fault
+        try:
+            check_headers(self.headers)
+            auth = parse_authorization(self.headers.get("Authorization"))
+            public_key = check_merchant(self.keys, auth)
+            check_timestamp(auth, time.time())
+            check_signature(public_key, auth, self.command, target, body)
+            check_body_presence(ep, self.headers, body)
+            params = decode_path_params(ep, raw_params)
+            params.update(decode_body(ep, body))
+            result = self.state.terminate(ep, auth["mchid"], params)
+        except ApiError as err:
+            return error_reply(err), fault  # signature faults change nothing on an error answer
+        payload = json_bytes(result) if result is not None else b""
+        return signed_reply(self.keys, ep.success, payload, self.headers.get("Wechatpay-Serial"), fault), fault
+
+    def pick_fault(self) -> Optional[str]:
+        """The header fault wins; otherwise an armed one is used up."""
+        requested = (self.headers.get("X-Sandbox-Fault") or "").strip()
+        if requested:
+            if requested not in FAULTS:
+                raise ApiError(400, "SANDBOX_UNKNOWN_FAULT",
+                               f"未知的X-Sandbox-Fault：{requested}；可用：{', '.join(FAULTS)}")
+            return requested
+        return self.state.take_armed()
+
+    # --- control endpoints -------------------------------------------------
+
+    def control(self, path: str, body: bytes) -> Reply:
+        method = self.command
+        table = {
+            "/sandbox/reset": ("POST", self.control_reset),
+            "/sandbox/state": ("GET", self.control_state),
+            "/sandbox/keys": ("GET", self.control_keys),
+            "/sandbox/faults": (("GET", "POST"), self.control_faults),
+        }
+        if path not in table:
+            raise ApiError(404, "NOT_FOUND", "未知的sandbox控制接口")
+        allowed, action = table[path]
+        allowed = (allowed,) if isinstance(allowed, str) else allowed
+        if method not in allowed:
+            raise MethodNotAllowed(list(allowed))
+        return action(body)
+
+    def control_reset(self, _body: bytes) -> Reply:
+        self.state.reset()
+        return plain_json({"reset": True, "records": len(self.state.records)})
+
+    def control_state(self, _body: bytes) -> Reply:
+        return plain_json({"records": self.state.snapshot(), "faults": self.state.faults_view()})
+
+    def control_keys(self, _body: bytes) -> Reply:
+        k = self.keys
+        return plain_json({
+            "wechatpay_public_key_id": PUBLIC_KEY_ID,
+            "wechatpay_public_key": k.public_key_pem,
+            "platform_certificate_serial": k.platform_serial,
+            "platform_certificate": k.platform_cert_pem,
+            "merchants": [{"mchid": m, "serial_no": serial} for m, (serial, _) in k.merchants.items()],
+        })
+
+    def control_faults(self, body: bytes) -> Reply:
+        if self.command == "GET":
+            return plain_json(self.state.faults_view())
+        try:
+            doc = json.loads(body.decode("utf-8") or "{}")
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "请求主体必须是JSON对象") from None
+        fault, count = (doc.get("fault"), doc.get("count", 1)) if isinstance(doc, dict) else (0, 0)
+        if fault is not None and fault not in FAULTS:
+            raise ApiError(400, "SANDBOX_UNKNOWN_FAULT", f"未知的fault；可用：{', '.join(FAULTS)}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "count必须是0到1000的整数")
+        return plain_json(self.state.arm(fault, count))
+
+
+# ---------------------------------------------------------------------------
+# Server
+# ---------------------------------------------------------------------------
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # TLS handshake failures and dropped connections: one line, no traceback noise.
+        err = sys.exc_info()[1]
+        sys.stderr.write(f"connection error: {type(err).__name__}\n")
+        sys.stderr.flush()
+
+
+def loopback_host(host: str) -> str:
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        if ipaddress.IPv4Address(host).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise SystemExit(f"--host must be an IPv4 loopback address (127.0.0.0/8) or localhost, not {host!r}")
+
+
+def make_server(host: str, port: int, tls: bool) -> Server:
+    handler = type("SandboxHandler", (Handler,), {"keys": Keys(), "state": State()})
+    server = Server((host, port), handler)
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(KEYS / "tls_cert.pem", KEYS / "tls_key.pem")
+        # The handshake runs on first read, in the handler thread, so a slow client cannot
+        # block the accept loop.
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    return server
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Local WeChat Pay APIv3 termination sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with keys/tls_cert.pem")
+    args = parser.parse_args(argv)
+    server = make_server(loopback_host(args.host), args.port, args.tls)
+
+    def stop(signum, _frame):
+        # shutdown() waits for serve_forever() to return, so it must run on another thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    host, port = server.server_address[:2]
+    print(f"SANDBOX_URL={'https' if args.tls else 'http'}://{host}:{port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

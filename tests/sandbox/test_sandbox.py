@@ -1,0 +1,1100 @@
+"""Tests of the WeChat Pay APIv3 sandbox (tests/sandbox/server.py), run as a subprocess.
+
+The client side here is its own minimal signer/verifier written with `cryptography`; it
+shares no code with the server nor with wxpay-terminate. Every request has a timeout and
+every server process is stopped in a `finally`, killed if it does not exit in time.
+
+Run: python3 -m pytest tests/sandbox -q
+"""
+
+import base64
+import json
+import os
+import re
+import secrets
+import selectors
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import pytest
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+HERE = Path(__file__).resolve().parent
+SERVER = HERE / "server.py"
+KEYS = HERE / "keys"
+VECTOR_KEYS = HERE.parent / "vectors" / "keys"
+TIMEOUT = 10  # seconds, for every request and every wait on the server process
+
+PUB_KEY_ID = "PUB_KEY_ID_0119000072912025112400000000000099"
+SCHEME = "WECHATPAY2-SHA256-RSA2048"
+RFC3339_CST = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+08:00$")
+
+
+def _private(path: Path):
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+@dataclass(frozen=True)
+class Merchant:
+    mchid: str
+    serial: str
+    key: object
+
+
+DOC = Merchant("1900007291", "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB", _private(VECTOR_KEYS / "merchant_doc_pkcs8.pem"))
+GO = Merchant("1234567890", "F5765756002FDD77", _private(VECTOR_KEYS / "merchant_go_pkcs8.pem"))
+
+WECHATPAY_PUBLIC_KEY = serialization.load_pem_public_key((KEYS / "wechatpay_public_key.pem").read_bytes())
+PLATFORM_CERT = x509.load_pem_x509_certificate((KEYS / "platform_cert.pem").read_bytes())
+PLATFORM_SERIAL = format(PLATFORM_CERT.serial_number, "X")
+
+# ---------------------------------------------------------------------------
+# Server process
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Sandbox:
+    proc: subprocess.Popen
+    url: str
+    stderr: object  # a temporary file: a pipe nobody reads could fill up and block the server
+
+
+def _read_line(proc: subprocess.Popen, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    buf = b""
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while b"\n" not in buf:  # bounded by the deadline
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not sel.select(remaining):
+                raise TimeoutError("the sandbox printed no SANDBOX_URL line in time")
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                raise RuntimeError(f"the sandbox exited early with {proc.poll()}")
+            buf += chunk
+    return buf.split(b"\n", 1)[0].decode()
+
+
+def start(*args: str) -> Sandbox:
+    stderr = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, str(SERVER), "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=stderr)
+    try:
+        line = _read_line(proc, TIMEOUT)
+        assert re.fullmatch(r"SANDBOX_URL=https?://127\.0\.0\.1:\d+", line), line
+        return Sandbox(proc, line.split("=", 1)[1], stderr)
+    except BaseException:
+        stop(proc)
+        stderr.close()
+        raise
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> Optional[int]:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=TIMEOUT)
+    if proc.stdout:
+        proc.stdout.close()
+    return proc.returncode
+
+
+@pytest.fixture(scope="session")
+def server():
+    sandbox = start()
+    try:
+        yield sandbox
+        sandbox.stderr.seek(0)
+        log = sandbox.stderr.read().decode("utf-8", "replace")
+        assert "internal error" not in log and "Traceback" not in log, log[-2000:]
+    finally:
+        stop(sandbox.proc)
+        sandbox.stderr.close()
+
+
+@pytest.fixture
+def base(server) -> str:
+    """The base URL of a freshly re-seeded sandbox."""
+    r = http("POST", server.url + "/sandbox/reset")
+    assert r.status == 200
+    return server.url
+
+
+# ---------------------------------------------------------------------------
+# HTTP client, signer and verifier (independent of the server's code)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Resp:
+    status: int
+    headers: object
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def header(self, name: str) -> Optional[str]:
+        return self.headers.get(name)
+
+
+def http(method: str, url: str, body: Optional[bytes] = None, headers=(), context=None) -> Resp:
+    req = urllib.request.Request(url, data=body, method=method)
+    for name, value in headers:
+        req.add_header(name, value)
+    handlers = [urllib.request.HTTPSHandler(context=context)] if context else []
+    opener = urllib.request.build_opener(*handlers)
+    opener.addheaders = []  # no default User-Agent: the tests decide every header
+    try:
+        with opener.open(req, timeout=TIMEOUT) as r:
+            resp = Resp(r.status, r.headers, r.read())
+    except urllib.error.HTTPError as e:
+        with e:
+            resp = Resp(e.code, e.headers, e.read())
+    assert resp.header("Request-ID"), "every response carries a Request-ID"
+    return resp
+
+
+def sign(key, message: bytes) -> str:
+    return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def authorization(merchant: Merchant, method: str, target: str, body: bytes, ts: Optional[int] = None,
+                  nonce: Optional[str] = None, order=("mchid", "nonce_str", "signature", "timestamp", "serial_no"),
+                  **override) -> str:
+    ts = int(time.time()) if ts is None else ts
+    nonce = nonce or secrets.token_hex(16).upper()
+    message = f"{method}\n{target}\n{ts}\n{nonce}\n".encode() + body + b"\n"
+    items = {"mchid": merchant.mchid, "nonce_str": nonce, "signature": sign(merchant.key, message),
+             "timestamp": str(ts), "serial_no": merchant.serial, **override}
+    return SCHEME + " " + ",".join(f'{k}="{items[k]}"' for k in order)
+
+
+def encode(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def api(base: str, method: str, target: str, body=None, *, raw: Optional[bytes] = None,
+        merchant: Merchant = DOC, serial_header: Optional[str] = PUB_KEY_ID, fault: Optional[str] = None,
+        content_type: Optional[str] = "application/json", omit=(), auth: Optional[str] = None,
+        sign_target: Optional[str] = None, sign_body: Optional[bytes] = None, ts: Optional[int] = None,
+        extra_headers=()) -> Resp:
+    """One signed API call. `raw` sends exact bytes; sign_* sign something other than what is sent."""
+    data = raw if raw is not None else (encode(body) if body is not None else b"")
+    if auth is None:
+        auth = authorization(merchant, method, sign_target or target,
+                             data if sign_body is None else sign_body, ts=ts)
+    headers = {"Accept": "application/json", "User-Agent": "sandbox-tests/1.0", "Authorization": auth}
+    if data and content_type:
+        headers["Content-Type"] = content_type
+    if serial_header:
+        headers["Wechatpay-Serial"] = serial_header
+    if fault:
+        headers["X-Sandbox-Fault"] = fault
+    pairs = [(k, v) for k, v in headers.items() if k not in omit] + list(extra_headers)
+    return http(method, base + target, data if data else None, pairs)
+
+
+def outcome(resp: Resp, now: Optional[float] = None) -> str:
+    """What a careful client concludes about a 2xx response: ok, or why it must be rejected."""
+    h = resp.header
+    names = ("Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial")
+    if any(h(n) is None for n in names):
+        return "unsigned"
+    signature = h("Wechatpay-Signature")
+    if signature.startswith("WECHATPAY/SIGNTEST/"):
+        return "probe"
+    serial = h("Wechatpay-Serial")
+    if serial == PUB_KEY_ID:
+        key = WECHATPAY_PUBLIC_KEY
+    elif serial == PLATFORM_SERIAL:
+        key = PLATFORM_CERT.public_key()
+    else:
+        return "unknown_serial"
+    ts = h("Wechatpay-Timestamp")
+    if abs(int(ts) - (now or time.time())) > 300:
+        return "skew"
+    message = f"{ts}\n{h('Wechatpay-Nonce')}\n".encode() + resp.body + b"\n"
+    try:
+        key.verify(base64.b64decode(signature, validate=True), message, padding.PKCS1v15(), hashes.SHA256())
+    except (ValueError, InvalidSignature):
+        return "bad_signature"
+    assert h("Wechatpay-Signature-Type") == SCHEME
+    return "ok"
+
+
+def state(base: str) -> dict:
+    return {r["id"]: r for r in http("GET", base + "/sandbox/state").json()["records"]}
+
+
+def dig(obj, path: str):
+    for part in path.split("/"):
+        obj = obj[part]
+    return obj
+
+
+# ---------------------------------------------------------------------------
+# Per-endpoint cases (the test's own table, written from the catalog and the seeds in README)
+# ---------------------------------------------------------------------------
+
+TIME = object()  # "an RFC 3339 time with +08:00"
+
+
+@dataclass
+class Case:
+    name: str
+    method: str
+    target: str
+    body: Optional[dict]
+    status: int
+    state_id: str
+    foreign_target: str  # a record of merchant 1234567890
+    foreign_body: Optional[dict]
+    unknown_target: str  # no such record for 1900007291
+    unknown_body: Optional[dict]
+    required: tuple = ()  # response fields that must be present
+    values: dict = field(default_factory=dict)  # "a/b" -> expected value (TIME: any +08:00 time)
+    mode: str = "MCH_API_TERMINATE"
+
+
+def _pe(service_id, code):
+    return f"/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{code}/terminate"
+
+
+def _papay(plan_id, code, kind="sign"):
+    return f"/v3/papay/{kind}/contracts/plan-id/{plan_id}/out-contract-code/{code}/terminate"
+
+
+def _combine(plan_id, code):
+    return f"/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{code}/terminate"
+
+
+def _face(org, user):
+    return f"/v3/offlinefacemch/organizations/{org}/users/user-id/{user}/terminate-contract"
+
+
+REMARK = {"contract_termination_remark": "用户解约"}
+TERMINATE_INFO = {"contract_terminate_info/contract_termination_mode": "MCH_API_TERMINATE",
+                  "contract_terminate_info/contract_termination_remark": "用户解约",
+                  "contract_terminate_info/contract_terminated_time": TIME,
+                  "contract_state": "TERMINATED"}
+EDU = "/v3/eduschoolpay/contracts/{}/terminate"
+GLOBAL = "/v3/global/papay/contracts/{}/terminate"
+PS_CODE = "/v3/payscore/permissions/authorization-code/{}/terminate"
+PS_OPENID = "/v3/payscore/permissions/openid/{}/terminate"
+PSP_CODE = "/v3/payscore/partner/permissions/authorization-code/{}/terminate"
+PSP = "/v3/payscore/partner/permissions/terminate"
+PSA = "/v3/payscore/acquiringbank/permissions/authorization-code/{}/terminate"
+PSU = "/v3/payscore/users/{}/permissions/{}/terminate"
+TRANSFER = "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{}/close"
+TRANSFER_P = "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{}/close"
+EMPLOYEE = "/v3/webizpay/employees/{}/revoke"
+CREDIT = "/v3/credit-repayment/partner/contracts/terminate"
+APPID = "wxd678efh567hg6787"
+OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS"
+
+CASES = [
+    Case("eduschoolpay", "POST", EDU.format("2045011120563805041758214605"), None, 204,
+         "eduschoolpay:2045011120563805041758214605",
+         EDU.format("2045011120563805041758219999"), None, EDU.format("2045011120563805041758210000"), None),
+    Case("password_exempt", "POST", _pe(12535, "wxwtdk20200910100000"), REMARK, 200,
+         "password_exempt:12535:wxwtdk20200910100000",
+         _pe(12536, "wxwtdk20200910100002"), REMARK, _pe(12535, "wxwtdk20200910199999"), REMARK,
+         ("mchid", "service_id", "out_contract_code"),
+         {"mchid": "1900007291", "service_id": 12535, "out_contract_code": "wxwtdk20200910100000"}),
+    Case("papay", "POST", _papay(12535, "wxwtdk20200910100000"), REMARK, 200,
+         "papay:12535:wxwtdk20200910100000",
+         _papay(12537, "wxwtdk20200910100003"), REMARK, _papay(12535, "nosuchcontract01"), REMARK,
+         ("mchid", "contract_id", "appid", "plan_id", "out_contract_code", "contract_display_account",
+          "contract_state", "openid", "deduct_schedule"),
+         {"mchid": "1900007291", "plan_id": 12535, "out_contract_code": "wxwtdk20200910100000",
+          "deduct_schedule/estimated_deduct_amount/total": 1500, **TERMINATE_INFO}),
+    Case("papay_partner", "POST", _papay(12535, "wxwtdk20200910200000", "sign/partner"),
+         {"sub_mchid": "1900000109", **REMARK}, 200, "papay_partner:12535:wxwtdk20200910200000",
+         _papay(12535, "wxwtdk20200910200002", "sign/partner"), {"sub_mchid": "1900000111", **REMARK},
+         _papay(12535, "wxwtdk20200910200000", "sign/partner"), {"sub_mchid": "1900000110", **REMARK},
+         ("contract_id", "sp_mchid", "sp_appid", "sub_mchid", "plan_id", "out_contract_code",
+          "contract_display_account", "contract_state", "sp_openid"),
+         {"sp_mchid": "1900007291", "sub_mchid": "1900000109", "plan_id": 12535, **TERMINATE_INFO}),
+    Case("papay_insurance", "POST", _papay(12535, "insur20240101000001", "insurance-sign"), REMARK, 200,
+         "papay_insurance:12535:insur20240101000001",
+         _papay(12538, "insur20240101000003", "insurance-sign"), REMARK,
+         _papay(12535, "insur20240101009999", "insurance-sign"), REMARK,
+         ("mchid", "contract_id", "appid", "plan_id", "out_contract_code", "contract_state", "openid"),
+         {"mchid": "1900007291", "out_contract_code": "insur20240101000001", **TERMINATE_INFO}),
+    Case("combine_papay", "POST", _combine(12535, "combine2024010100001"), REMARK, 200,
+         "combine_papay:12535:combine2024010100001",
+         _combine(12539, "combine2024010100003"), REMARK, _combine(12536, "combine2024010100001"), REMARK,
+         ("mchid", "plan_id", "out_contract_code"),
+         {"mchid": "1900007291", "plan_id": 12535, "out_contract_code": "combine2024010100001"}),
+    Case("credit_repayment", "POST", CREDIT, {"out_contract_code": "100001256", **REMARK}, 200,
+         "credit_repayment:100001256",
+         CREDIT, {"out_contract_code": "100001258", **REMARK}, CREDIT, {"out_contract_code": "100009999", **REMARK},
+         ("contract_info",),
+         {"contract_info/out_contract_code": "100001256", "contract_info/plan_id": "10001",
+          "contract_info/contract_state": "CONTRACT_STATE_TERMINATED",
+          "contract_info/contract_terminated_mode": "TERMINATION_MODE_BY_MERCHANT",
+          "contract_info/contract_termination_remark": "用户解约", "contract_info/contract_terminated_time": TIME,
+          "contract_info/repayment_amount_limit": 500000, "contract_info/display_name": "*明"},
+         mode="TERMINATION_MODE_BY_MERCHANT"),
+    Case("global_papay", "POST", GLOBAL.format("203009101000000000000001"),
+         {"appid": APPID, "termination_note": "用户要求解约"}, 204, "global_papay:203009101000000000000001",
+         GLOBAL.format("203009101000000000000003"), {}, GLOBAL.format("203009101000000000000009"), {}),
+    Case("edu_papay", "DELETE", "/v3/edu-papay/contracts/204009101000000000000001", None, 204,
+         "edu_papay:204009101000000000000001", "/v3/edu-papay/contracts/204009101000000000000003", None,
+         "/v3/edu-papay/contracts/204009101000000000000009", None),
+    Case("facepay", "POST", _face("1000032", "FACEUSER0000000001"), None, 204, "facepay:1000032:FACEUSER0000000001",
+         _face("1000099", "FACEUSER0000000003"), None, _face("1000032", "FACEUSER0000000099"), None),
+    Case("payscore_by_code", "POST", PS_CODE.format("authcode20200910000001"),
+         {"service_id": "500001", "reason": "用户投诉"}, 204, "payscore:authcode20200910000001",
+         PS_CODE.format("authcode20200910000004"), {"service_id": "500009", "reason": "用户投诉"},
+         PS_CODE.format("authcode20200910000001"), {"service_id": "500002", "reason": "用户投诉"}),
+    Case("payscore_by_openid", "POST", PS_OPENID.format(OPENID + "2"),
+         {"service_id": "500001", "appid": APPID, "reason": "用户投诉"}, 204, "payscore:authcode20200910000002",
+         PS_OPENID.format(OPENID + "4"), {"service_id": "500009", "appid": APPID, "reason": "用户投诉"},
+         PS_OPENID.format("oUnknownUser"), {"service_id": "500001", "appid": APPID, "reason": "用户投诉"}),
+    Case("payscore_partner_by_code", "POST", PSP_CODE.format("authcode20200910000005"),
+         {"service_id": "500001", "sub_mchid": "1900000109", "reason": "用户投诉"}, 204,
+         "payscore_partner:authcode20200910000005",
+         PSP_CODE.format("authcode20200910000007"), {"service_id": "500009", "sub_mchid": "1900000111", "reason": "x"},
+         PSP_CODE.format("authcode20200910000005"), {"service_id": "500001", "sub_mchid": "1900000999", "reason": "x"}),
+    Case("payscore_partner_by_openid", "POST", PSP,
+         {"service_id": "500001", "appid": APPID, "sub_mchid": "1900000109", "reason": "用户投诉", "openid": OPENID + "6"},
+         204, "payscore_partner:authcode20200910000006",
+         PSP, {"service_id": "500009", "appid": APPID, "sub_mchid": "1900000111", "reason": "x", "openid": OPENID + "7"},
+         PSP, {"service_id": "500001", "appid": APPID, "sub_mchid": "1900000109", "reason": "x", "openid": "oUnknown"}),
+    Case("payscore_acquiringbank", "POST", PSA.format("authcode20200910000008"),
+         {"service_id": "500001", "sub_mchid": "1900000109", "reason": "用户投诉", "channel_id": "1900000001"}, 204,
+         "payscore_acquiringbank:authcode20200910000008",
+         PSA.format("authcode20200910000000"), {"service_id": "500009", "sub_mchid": "1900000111", "reason": "x"},
+         PSA.format("authcode20200910000008"),
+         {"service_id": "500001", "sub_mchid": "1900000109", "reason": "x", "channel_id": "1900000999"}),
+    Case("payscore_user", "POST", PSU.format(OPENID + "3", "500002"), {"appid": APPID, "reason": "用户投诉"}, 204,
+         "payscore:authcode20200910000003",
+         PSU.format(OPENID + "4", "500009"), {"appid": APPID, "reason": "x"},
+         PSU.format(OPENID + "3", "500001"), {"appid": APPID, "reason": "x"}),
+    Case("transfer", "POST", TRANSFER.format("plfk2020042013"), None, 200, "transfer_authorization:plfk2020042013",
+         TRANSFER.format("plfk2020042099"), None, TRANSFER.format("plfk2020049999"), None,
+         ("out_authorization_no", "appid", "openid", "user_display_name", "authorization_id", "state",
+          "authorize_time", "close_info"),
+         {"out_authorization_no": "plfk2020042013", "state": "CLOSED",
+          "close_info/close_reason": "CLOSE_VIA_MCH_API", "close_info/close_time": TIME},
+         mode="CLOSE_VIA_MCH_API"),
+    Case("transfer_partner", "POST", TRANSFER_P.format("spfk2025041000001"), None, 200,
+         "transfer_partner_authorization:spfk2025041000001",
+         TRANSFER_P.format("spfk2025041000099"), None, TRANSFER_P.format("spfk2025049999999"), None,
+         ("out_authorization_no", "appid", "openid", "user_display_name", "state", "close_info", "transfer_scene_id"),
+         {"state": "CLOSED", "transfer_scene_id": "1000", "close_info/close_reason": "CLOSE_VIA_MCH_API"},
+         mode="CLOSE_VIA_MCH_API"),
+    Case("webizpay", "POST", EMPLOYEE.format("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c"),
+         {"sp_mchid": "1900007291", "sub_mchid": "43214321"}, 200,
+         "webizpay_employee:WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
+         EMPLOYEE.format("WeBizPay_c2d4e6f8-1a3b-4c5d-8e9f-0a1b2c3d4e5f"), {"sp_mchid": "1234567890", "sub_mchid": "43219999"},
+         EMPLOYEE.format("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c"), {"sp_mchid": "1900007291", "sub_mchid": "43210000"},
+         ("sp_mchid", "sub_mchid", "user_id", "authorization_state", "authorization_revoked_time", "reason"),
+         {"sp_mchid": "1900007291", "user_id": "employee123", "authorization_state": "REVOKED",
+          "authorization_revoked_time": TIME}),
+]
+CASE_IDS = [c.name for c in CASES]
+
+
+def check_success_body(case: Case, resp: Resp) -> None:
+    if case.status == 204:
+        assert resp.body == b"" and resp.header("Content-Type") is None
+        return
+    assert resp.header("Content-Type") == "application/json"
+    body = resp.json()
+    for name in case.required:
+        assert name in body, name
+    for path, expected in case.values.items():
+        value = dig(body, path)
+        if expected is TIME:
+            assert RFC3339_CST.match(value), value
+        else:
+            assert value == expected, path
+
+
+def test_catalog_has_19_endpoints():
+    assert len(CASES) == 19 and len({(c.method, re.sub(r"/[^/]*\d[^/]*", "/*", c.target)) for c in CASES}) == 19
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_terminate_changes_state_and_repeat_is_rejected(base, case):
+    assert state(base)[case.state_id]["state"] == "EFFECTIVE"
+    resp = api(base, case.method, case.target, case.body)
+    assert resp.status == case.status, resp.body
+    assert outcome(resp) == "ok"
+    assert resp.header("Wechatpay-Serial") == PUB_KEY_ID
+    check_success_body(case, resp)
+
+    record = state(base)[case.state_id]
+    assert record["state"] == "TERMINATED"
+    assert record["termination"]["mode"] == case.mode
+    assert RFC3339_CST.match(record["termination"]["time"])
+
+    again = api(base, case.method, case.target, case.body)
+    assert again.status == 400
+    assert again.json()["code"] == "INVALID_REQUEST"
+    assert "已" in again.json()["message"]  # 协议已解约 / 授权已关闭 / …
+    assert again.header("Wechatpay-Signature") is None
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_unknown_and_foreign_records_are_not_found(base, case):
+    before = state(base)
+    for target, body in ((case.unknown_target, case.unknown_body), (case.foreign_target, case.foreign_body)):
+        resp = api(base, case.method, target, body)
+        assert resp.status == 404, (target, resp.body)
+        assert resp.json()["code"] == "NOT_FOUND"
+    assert state(base) == before
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_second_merchant_terminates_its_own_record_signed_by_platform_cert(base, case):
+    resp = api(base, case.method, case.foreign_target, case.foreign_body, merchant=GO, serial_header=None)
+    assert resp.status == case.status, resp.body
+    assert resp.header("Wechatpay-Serial") == PLATFORM_SERIAL
+    assert outcome(resp) == "ok"
+
+
+# ---------------------------------------------------------------------------
+# Seeds and products
+# ---------------------------------------------------------------------------
+
+SEED_EXAMPLES = [
+    "eduschoolpay:2045011120563805041758214605",
+    "password_exempt:12535:wxwtdk20200910100000",
+    "papay:12535:wxwtdk20200910100000",
+    "credit_repayment:100001256",
+]
+
+
+def test_seeds_include_the_documented_examples_and_two_per_collection(base):
+    records = state(base)
+    for rid in SEED_EXAMPLES:
+        assert records[rid]["owner"] == "1900007291" and records[rid]["state"] == "EFFECTIVE"
+    per_collection = {}
+    for r in records.values():
+        if r["owner"] == "1900007291" and r["state"] == "EFFECTIVE":
+            per_collection[r["collection"]] = per_collection.get(r["collection"], 0) + 1
+    assert len(per_collection) == 16 and min(per_collection.values()) >= 2
+    assert {r["owner"] for r in records.values()} == {"1900007291", "1234567890"}
+
+
+def test_user_terminated_seed_is_already_terminated(base):
+    resp = api(base, "POST", _papay(12535, "wxwtdk20200910100009"), REMARK)
+    assert (resp.status, resp.json()["code"], resp.json()["message"]) == (400, "INVALID_REQUEST", "协议已解约")
+
+
+def test_payscore_authorization_is_shared_between_its_endpoints(base):
+    # Terminated by openid, the same authorization is gone for the authorization-code endpoint.
+    assert api(base, "POST", PS_OPENID.format(OPENID + "1"),
+               {"service_id": "500001", "appid": APPID, "reason": "r"}).status == 204
+    resp = api(base, "POST", PS_CODE.format("authcode20200910000001"), {"service_id": "500001", "reason": "r"})
+    assert (resp.status, resp.json()["message"]) == (400, "用户授权关系已解除")
+
+
+def test_payscore_partner_by_sub_openid_and_neither_openid(base):
+    body = {"service_id": "500001", "appid": APPID, "sub_mchid": "1900000109", "reason": "r"}
+    resp = api(base, "POST", PSP, body)
+    assert resp.status == 400 and resp.json()["detail"]["field"] == "/openid"
+    resp = api(base, "POST", PSP, {**body, "sub_openid": "oSubUser0000000000000005", "sub_appid": "wxd678efh567hg0109"})
+    assert resp.status == 204 and outcome(resp) == "ok"
+
+
+def test_global_papay_accepts_an_empty_object(base):
+    resp = api(base, "POST", GLOBAL.format("203009101000000000000002"), {})
+    assert resp.status == 204 and outcome(resp) == "ok"
+
+
+def test_remark_of_256_cjk_characters_is_accepted(base):
+    remark = "解" * 256
+    resp = api(base, "POST", _papay(12535, "wxwtdk20200910100001"), {"contract_termination_remark": remark})
+    assert resp.status == 200 and outcome(resp) == "ok"
+    assert resp.json()["contract_terminate_info"]["contract_termination_remark"] == remark
+    assert "deduct_schedule" not in resp.json()
+
+
+# ---------------------------------------------------------------------------
+# Request verification, in order
+# ---------------------------------------------------------------------------
+
+PE = _pe(12535, "wxwtdk20200910100000")
+PE_ID = "password_exempt:12535:wxwtdk20200910100000"
+
+
+def error_of(resp: Resp):
+    body = resp.json()
+    return resp.status, body["code"], body["message"]
+
+
+@pytest.mark.parametrize("missing", ["Accept", "User-Agent"])
+def test_missing_accept_or_user_agent(base, missing):
+    resp = api(base, "POST", PE, REMARK, omit=(missing,))
+    assert error_of(resp) == (400, "INVALID_REQUEST", "Http头缺少Accept或User-Agent")
+
+
+def test_header_check_comes_before_authorization(base):
+    resp = api(base, "POST", PE, REMARK, omit=("Accept", "Authorization"))
+    assert error_of(resp)[1] == "INVALID_REQUEST"
+
+
+def _valid_items():
+    auth = authorization(DOC, "POST", PE, encode(REMARK))
+    return dict(re.findall(r'(\w+)="([^"]*)"', auth))
+
+
+FORMAT_ERROR = "Http头Authorization值格式错误"
+
+
+def _bad_authorizations():
+    items = _valid_items()
+
+    def join(d, sep=","):
+        return SCHEME + " " + sep.join(f'{k}="{v}"' for k, v in d.items())
+
+    return {
+        "missing": None,
+        "empty": "",
+        "scheme_only": SCHEME,
+        "no_space": SCHEME + join(items)[len(SCHEME) + 1:],
+        "missing_key": join({k: v for k, v in items.items() if k != "nonce_str"}),
+        "extra_key": join({**items, "foo": "bar"}),
+        "duplicate_key": join(items) + ',mchid="1900007291"',
+        "space_after_comma": join(items, ", "),
+        "unquoted": join(items).replace('mchid="1900007291"', "mchid=1900007291"),
+        "empty_value": join({**items, "nonce_str": ""}),
+        "timestamp_not_digits": join({**items, "timestamp": "12a4"}),
+    }
+
+
+BAD_AUTH = _bad_authorizations()
+
+
+@pytest.mark.parametrize("name", sorted(BAD_AUTH))
+def test_malformed_authorization(base, name):
+    value = BAD_AUTH[name]
+    resp = api(base, "POST", PE, REMARK, auth=value or "", omit=() if value else ("Authorization",))
+    assert error_of(resp) == (401, "SIGN_ERROR", FORMAT_ERROR)
+
+
+def test_wrong_authorization_scheme(base):
+    value = authorization(DOC, "POST", PE, encode(REMARK)).replace(SCHEME, "WECHATPAY2-SHA256-RSA4096")
+    assert error_of(api(base, "POST", PE, REMARK, auth=value))[:2] == (401, "SIGN_ERROR")
+
+
+@pytest.mark.parametrize("order", [
+    ("mchid", "serial_no", "timestamp", "nonce_str", "signature"),  # PHP, axios
+    ("mchid", "nonce_str", "timestamp", "serial_no", "signature"),  # Go, Java
+    ("signature", "timestamp", "serial_no", "nonce_str", "mchid"),
+])
+def test_authorization_items_in_any_order(base, order):
+    auth = authorization(DOC, "POST", PE, encode(REMARK), order=order)
+    assert api(base, "POST", PE, REMARK, auth=auth).status == 200
+
+
+def test_unknown_mchid(base):
+    auth = authorization(DOC, "POST", PE, encode(REMARK), mchid="1900000001")
+    assert error_of(api(base, "POST", PE, REMARK, auth=auth))[:2] == (401, "SIGN_ERROR")
+
+
+def test_serial_of_another_merchant(base):
+    auth = authorization(DOC, "POST", PE, encode(REMARK), serial_no=GO.serial)
+    status, code, message = error_of(api(base, "POST", PE, REMARK, auth=auth))
+    assert (status, code) == (401, "SIGN_ERROR") and "序列号" in message
+
+
+def test_serial_is_compared_case_insensitively(base):
+    auth = authorization(DOC, "POST", PE, encode(REMARK), serial_no=DOC.serial.lower())
+    assert api(base, "POST", PE, REMARK, auth=auth).status == 200
+
+
+@pytest.mark.parametrize("offset", [-301, 301, -400])
+def test_timestamp_more_than_5_minutes_off(base, offset):
+    resp = api(base, "POST", PE, REMARK, ts=int(time.time()) + offset)
+    assert error_of(resp) == (401, "SIGN_ERROR", "Http头Authorization中的timestamp与发起请求的时间不得超过5分钟")
+    assert state(base)[PE_ID]["state"] == "EFFECTIVE"
+
+
+def test_timestamp_within_5_minutes(base):
+    assert api(base, "POST", PE, REMARK, ts=int(time.time()) - 280).status == 200
+
+
+def test_skew_is_checked_before_the_signature(base):
+    auth = authorization(DOC, "POST", PE, b"other", ts=int(time.time()) - 1000)
+    assert "5分钟" in error_of(api(base, "POST", PE, REMARK, auth=auth))[2]
+
+
+def assert_sign_mismatch(resp: Resp, method: str, url: str) -> None:
+    status, code, message = error_of(resp)
+    assert (status, code, message) == (401, "SIGN_ERROR", "错误的签名，验签失败")
+    detail = resp.json()["detail"]
+    assert detail["detail"] == {"issue": "sign not match"}
+    assert (detail["field"], detail["location"]) == ("signature", "authorization")
+    info = detail["sign_information"]
+    assert info["method"] == method and info["url"] == url
+    assert isinstance(info["sign_message_length"], int) and info["truncated_sign_message"].startswith(f"{method}\n{url}\n")
+
+
+def test_signature_over_another_body(base):
+    resp = api(base, "POST", PE, REMARK, sign_body=encode({"contract_termination_remark": "用户解约 "}))
+    assert_sign_mismatch(resp, "POST", PE)
+    assert state(base)[PE_ID]["state"] == "EFFECTIVE"
+
+
+def test_signature_over_reserialised_body_fails(base):
+    # Same JSON value, other bytes: the server must use the bytes received.
+    raw = b'{ "contract_termination_remark": "x" }'
+    resp = api(base, "POST", PE, raw=raw, sign_body=b'{"contract_termination_remark":"x"}')
+    assert_sign_mismatch(resp, "POST", PE)
+
+
+def test_signature_by_another_key(base):
+    bad = Merchant(DOC.mchid, DOC.serial, GO.key)
+    assert_sign_mismatch(api(base, "POST", PE, REMARK, merchant=bad), "POST", PE)
+
+
+def test_signature_not_base64(base):
+    auth = authorization(DOC, "POST", PE, encode(REMARK), signature="not*base64")
+    assert_sign_mismatch(api(base, "POST", PE, REMARK, auth=auth), "POST", PE)
+
+
+def test_signature_must_cover_the_query(base):
+    target = PE + "?from=test"
+    assert_sign_mismatch(api(base, "POST", target, REMARK, sign_target=PE), "POST", target)
+    assert api(base, "POST", target, REMARK).status == 200  # the query itself is ignored
+
+
+def test_signature_over_the_raw_encoded_path(base):
+    raw = _face("1000032", "FACEUSER%30000000001")  # %30 is "0": the same record, encoded
+    assert_sign_mismatch(api(base, "POST", raw, sign_target=_face("1000032", "FACEUSER0000000001")), "POST", raw)
+    resp = api(base, "POST", raw)
+    assert resp.status == 204 and outcome(resp) == "ok"
+    assert state(base)["facepay:1000032:FACEUSER0000000001"]["state"] == "TERMINATED"
+
+
+def test_long_sign_message_is_truncated_in_the_detail(base):
+    long_remark = {"contract_termination_remark": "解" * 200}
+    resp = api(base, "POST", PE, long_remark, sign_body=b"{}")
+    info = resp.json()["detail"]["sign_information"]
+    assert info["sign_message_length"] > 600 and "…" in info["truncated_sign_message"]
+
+
+# --- body presence and JSON rules --------------------------------------------
+
+
+def test_body_on_a_bodyless_endpoint(base):
+    for raw in (b"{}", b'{"contract_id":"x"}'):
+        resp = api(base, "POST", EDU.format("2045011120563805041758214605"), raw=raw)
+        assert error_of(resp)[:2] == (400, "INVALID_REQUEST")
+    assert state(base)["eduschoolpay:2045011120563805041758214605"]["state"] == "EFFECTIVE"
+
+
+def test_missing_body(base):
+    assert error_of(api(base, "POST", PE))[:2] == (400, "INVALID_REQUEST")
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_body_without_json_content_type(base, content_type):
+    # urllib adds application/x-www-form-urlencoded when a body has no Content-Type.
+    resp = api(base, "POST", PE, REMARK, content_type=content_type)
+    assert error_of(resp)[:2] == (400, "INVALID_REQUEST")
+
+
+def test_body_with_no_content_type_header_at_all(base):
+    # urllib always adds a Content-Type to a body, so this one request uses http.client.
+    from http.client import HTTPConnection
+    from urllib.parse import urlsplit
+
+    data = encode(REMARK)
+    url = urlsplit(base)
+    conn = HTTPConnection(url.hostname, url.port, timeout=TIMEOUT)
+    try:
+        conn.request("POST", PE, body=data, headers={
+            "Accept": "application/json", "User-Agent": "t", "Authorization": authorization(DOC, "POST", PE, data)})
+        r = conn.getresponse()
+        status, body = r.status, json.loads(r.read())
+    finally:
+        conn.close()
+    assert (status, body["code"]) == (400, "INVALID_REQUEST")
+
+
+def test_chunked_request_body(base):
+    data = encode(REMARK)
+    auth = authorization(DOC, "POST", PE, data)
+    headers = [("Accept", "application/json"), ("User-Agent", "t"), ("Authorization", auth),
+               ("Content-Type", "application/json")]
+    resp = http("POST", base + PE, [data[:7], data[7:]], headers)  # an iterable: urllib sends it chunked
+    assert resp.status == 200 and outcome(resp) == "ok"
+
+
+def test_content_type_with_charset_is_json(base):
+    assert api(base, "POST", PE, REMARK, content_type="application/json; charset=utf-8").status == 200
+
+
+def _param_cases():
+    pe, credit = PE, CREDIT
+    emoji = "用户😀"
+    return {
+        # name: (target, raw body, field, location)
+        "not_json": (pe, b"{not json", "", "body"),
+        "invalid_utf8": (pe, b'{"contract_termination_remark":"\xff"}', "", "body"),
+        "nan": (pe, b'{"contract_termination_remark":NaN}', "", "body"),
+        "array": (pe, b'["x"]', "", "body"),
+        "string": (pe, b'"x"', "", "body"),
+        "null_value": (pe, b'{"contract_termination_remark":null}', "/contract_termination_remark", "body"),
+        "unknown_field": (pe, encode({**REMARK, "extra": 1}), "/extra", "body"),
+        "missing_required": (credit, encode(REMARK), "/out_contract_code", "body"),
+        "wrong_type": (pe, encode({"contract_termination_remark": 5}), "/contract_termination_remark", "body"),
+        "too_long": (pe, encode({"contract_termination_remark": "解" * 257}), "/contract_termination_remark", "body"),
+        "too_long_128": (credit, encode({"out_contract_code": "100001256", "contract_termination_remark": "x" * 129}),
+                         "/contract_termination_remark", "body"),
+        "not_alnum_body": (credit, encode({"out_contract_code": "1000-01256", **REMARK}), "/out_contract_code", "body"),
+        "four_byte": (pe, encode({"contract_termination_remark": emoji}), "/contract_termination_remark", "body"),
+        "empty_string": (pe, encode({"contract_termination_remark": ""}), "/contract_termination_remark", "body"),
+        "duplicate_key": (pe, b'{"contract_termination_remark":"a","contract_termination_remark":"b"}',
+                          "/contract_termination_remark", "body"),
+        "termination_note_too_long": (GLOBAL.format("203009101000000000000001"),
+                                      encode({"termination_note": "x" * 257}), "/termination_note", "body"),
+        "path_integer": (_pe("12a35", "wxwtdk20200910100000"), encode(REMARK), "service_id", "uri"),
+        "path_not_alnum": (_pe(12535, "wxwtdk-2020"), encode(REMARK), "out_contract_code", "uri"),
+        "path_too_long": (_papay(12535, "a" * 33), encode(REMARK), "out_contract_code", "uri"),
+        "path_bad_percent": (_papay(12535, "abc%zz"), encode(REMARK), "out_contract_code", "uri"),
+        "path_four_byte": (_papay(12535, "abc%F0%9F%98%80"), encode(REMARK), "out_contract_code", "uri"),
+        "path_whitespace": (_papay(12535, "abc%20def"), encode(REMARK), "out_contract_code", "uri"),
+        "path_invalid_utf8": (_papay(12535, "abc%FF"), encode(REMARK), "out_contract_code", "uri"),
+    }
+
+
+PARAM_CASES = _param_cases()
+
+
+@pytest.mark.parametrize("name", sorted(PARAM_CASES))
+def test_param_error(base, name):
+    target, raw, field_name, location = PARAM_CASES[name]
+    before = state(base)
+    resp = api(base, "POST", target, raw=raw)
+    assert error_of(resp)[:2] == (400, "PARAM_ERROR"), resp.body
+    detail = resp.json()["detail"]
+    assert set(detail) == {"field", "value", "issue", "location"}
+    assert (detail["field"], detail["location"]) == (field_name, location)
+    assert detail["issue"]
+    assert state(base) == before
+
+
+def test_param_error_echoes_the_value(base):
+    resp = api(base, "POST", PE, {"contract_termination_remark": 5})
+    assert resp.json()["detail"]["value"] == 5
+
+
+def test_body_checks_come_after_the_signature(base):
+    resp = api(base, "POST", PE, raw=b"{not json", sign_body=b"{}")
+    assert error_of(resp)[1] == "SIGN_ERROR"
+
+
+# --- routing -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v3/unknown", "/", PE + "/", "/v3/eduschoolpay/contracts//terminate"])
+def test_unknown_path(base, path):
+    resp = api(base, "POST", path, REMARK)
+    assert error_of(resp)[:2] == (404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_wrong_method(base, method):
+    resp = api(base, method, PE, REMARK if method in ("PUT", "PATCH") else None)
+    assert resp.status == 405 and resp.json()["code"] and resp.header("Allow") == "POST"
+
+
+def test_edu_papay_is_delete_only(base):
+    resp = api(base, "POST", "/v3/edu-papay/contracts/204009101000000000000001")
+    assert resp.status == 405 and resp.header("Allow") == "DELETE"
+
+
+# ---------------------------------------------------------------------------
+# Response signing key: the official migration rule
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("serial_header,expected", [
+    (PUB_KEY_ID, PUB_KEY_ID),
+    (None, PLATFORM_SERIAL),
+    (PLATFORM_SERIAL, PLATFORM_SERIAL),
+    ("PUB_KEY_ID_0119000072912025112400000000000001", PLATFORM_SERIAL),
+])
+def test_response_key_follows_the_request_wechatpay_serial(base, serial_header, expected):
+    resp = api(base, "POST", PE, REMARK, serial_header=serial_header)
+    assert resp.status == 200 and resp.header("Wechatpay-Serial") == expected
+    assert outcome(resp) == "ok"
+    assert resp.header("Wechatpay-Signature-Type") == SCHEME
+    assert re.fullmatch(r"[0-9A-Za-z]{16,}", resp.header("Wechatpay-Nonce"))
+
+
+def test_204_signature_covers_an_empty_line(base):
+    resp = api(base, "POST", EDU.format("2045011120563805041758214606"))
+    h = resp.header
+    message = f"{h('Wechatpay-Timestamp')}\n{h('Wechatpay-Nonce')}\n\n".encode()
+    WECHATPAY_PUBLIC_KEY.verify(base64.b64decode(h("Wechatpay-Signature")), message,
+                                padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_error_responses_are_unsigned(base):
+    resp = api(base, "POST", PE, REMARK, ts=0)
+    assert resp.status == 401 and resp.header("Wechatpay-Signature") is None
+
+
+# ---------------------------------------------------------------------------
+# Faults
+# ---------------------------------------------------------------------------
+
+# fault -> what a verifying client must conclude
+SIGNATURE_FAULTS = {
+    "probe": "probe",
+    "bad_signature": "bad_signature",
+    "skew": "skew",
+    "missing_headers": "unsigned",
+    "unknown_serial": "unknown_serial",
+    "tampered_body": "bad_signature",
+    "truncated_body": "bad_signature",
+}
+PAPAY = _papay(12535, "wxwtdk20200910100000")
+PAPAY_ID = "papay:12535:wxwtdk20200910100000"
+EDU_ID = "eduschoolpay:2045011120563805041758214605"
+
+
+@pytest.mark.parametrize("fault", sorted(SIGNATURE_FAULTS))
+@pytest.mark.parametrize("serial_header", [PUB_KEY_ID, None], ids=["pubkey", "platform"])
+def test_signature_fault_on_200(base, fault, serial_header):
+    resp = api(base, "POST", PAPAY, REMARK, fault=fault, serial_header=serial_header)
+    assert resp.status == 200
+    assert outcome(resp) == SIGNATURE_FAULTS[fault]
+    # The termination happened; only the response is bad.
+    assert state(base)[PAPAY_ID]["state"] == "TERMINATED"
+    if fault == "probe":
+        assert resp.header("Wechatpay-Signature").startswith("WECHATPAY/SIGNTEST/")
+    if fault == "bad_signature":
+        assert len(base64.b64decode(resp.header("Wechatpay-Signature"), validate=True)) == 256
+    if fault == "skew":
+        assert abs(int(resp.header("Wechatpay-Timestamp")) - time.time()) >= 590
+        # …and correctly signed for that timestamp.
+        assert outcome(resp, now=int(resp.header("Wechatpay-Timestamp"))) == "ok"
+    if fault == "missing_headers":
+        assert not [k for k in resp.headers.keys() if k.lower().startswith("wechatpay-")]
+        assert resp.header("Request-ID")
+    if fault == "unknown_serial":
+        assert resp.header("Wechatpay-Serial") not in (PUB_KEY_ID, PLATFORM_SERIAL)
+        assert resp.header("Wechatpay-Serial").startswith("PUB_KEY_ID_") == (serial_header == PUB_KEY_ID)
+    if fault == "tampered_body":
+        json.loads(resp.body)  # still valid JSON: only the signature can tell
+        assert resp.json()["contract_state"] == "TERMINATED"
+    if fault == "truncated_body":
+        assert int(resp.header("Content-Length")) == len(resp.body)
+        assert 0 < len(resp.body) < 400
+
+
+def test_tampered_body_changes_exactly_one_byte(base):
+    resp = api(base, "POST", PAPAY, REMARK, fault="tampered_body")
+    ts, nonce = resp.header("Wechatpay-Timestamp"), resp.header("Wechatpay-Nonce")
+    signature = base64.b64decode(resp.header("Wechatpay-Signature"))
+    body = bytearray(resp.body)
+    found = []
+    for i, b in enumerate(body):  # bounded by the body length; try the single-digit changes
+        if not 0x30 <= b <= 0x39:
+            continue
+        for d in b"0123456789":
+            candidate = bytes(body[:i]) + bytes([d]) + bytes(body[i + 1:])
+            try:
+                WECHATPAY_PUBLIC_KEY.verify(signature, f"{ts}\n{nonce}\n".encode() + candidate + b"\n",
+                                            padding.PKCS1v15(), hashes.SHA256())
+                found.append(i)
+            except InvalidSignature:
+                pass
+        if found:
+            break
+    assert len(found) == 1
+
+
+def test_truncated_body_is_the_first_half(base):
+    resp = api(base, "POST", PAPAY, REMARK, fault="truncated_body")
+    assert resp.body.startswith(b'{"mchid":"1900007291"')
+    with pytest.raises(ValueError):
+        json.loads(resp.body)
+
+
+@pytest.mark.parametrize("fault", sorted(SIGNATURE_FAULTS))
+def test_signature_fault_on_204(base, fault):
+    resp = api(base, "POST", EDU.format("2045011120563805041758214605"), fault=fault)
+    assert resp.status == 204 and resp.body == b""
+    assert outcome(resp) == SIGNATURE_FAULTS[fault]
+    assert state(base)[EDU_ID]["state"] == "TERMINATED"
+
+
+@pytest.mark.parametrize("fault,status,code,message", [
+    ("ratelimit", 429, "RATELIMIT_EXCEEDED", None),
+    ("system_error", 500, "SYSTEM_ERROR", "系统错误"),
+])
+def test_error_faults_change_nothing(base, fault, status, code, message):
+    resp = api(base, "POST", PAPAY, REMARK, fault=fault)
+    got = error_of(resp)
+    assert got[:2] == (status, code) and (message is None or got[2] == message)
+    assert not [k for k in resp.headers.keys() if k.lower().startswith("wechatpay-")]
+    assert state(base)[PAPAY_ID]["state"] == "EFFECTIVE"
+    assert api(base, "POST", PAPAY, REMARK).status == 200  # the next request is normal
+
+
+def test_signature_fault_on_an_error_answer_is_a_plain_error(base):
+    api(base, "POST", PAPAY, REMARK)
+    resp = api(base, "POST", PAPAY, REMARK, fault="bad_signature")
+    assert error_of(resp)[:2] == (400, "INVALID_REQUEST")
+
+
+def arm(base: str, fault, count=None) -> Resp:
+    body = {"fault": fault} if count is None else {"fault": fault, "count": count}
+    return http("POST", base + "/sandbox/faults", encode(body), [("Content-Type", "application/json")])
+
+
+def test_armed_fault_applies_to_the_next_n_requests(base):
+    assert arm(base, "bad_signature", 2).json()["remaining"] == 2
+    first = api(base, "POST", _papay(12535, "wxwtdk20200910100000"), REMARK)
+    second = api(base, "POST", _papay(12535, "wxwtdk20200910100001"), REMARK)
+    third = api(base, "POST", PE, REMARK)
+    assert [outcome(r) for r in (first, second, third)] == ["bad_signature", "bad_signature", "ok"]
+    assert http("GET", base + "/sandbox/faults").json()["remaining"] == 0
+
+
+def test_armed_error_fault_leaves_state_alone(base):
+    arm(base, "system_error", 1)
+    assert api(base, "POST", PAPAY, REMARK).status == 500
+    assert state(base)[PAPAY_ID]["state"] == "EFFECTIVE"
+    assert api(base, "POST", PAPAY, REMARK).status == 200
+
+
+def test_header_fault_wins_and_does_not_use_up_the_armed_one(base):
+    arm(base, "ratelimit", 1)
+    resp = api(base, "POST", PAPAY, REMARK, fault="probe")
+    assert outcome(resp) == "probe"
+    assert api(base, "POST", PE, REMARK).status == 429
+
+
+def test_control_requests_do_not_use_up_armed_faults(base):
+    arm(base, "ratelimit", 1)
+    state(base)
+    http("GET", base + "/sandbox/keys")
+    assert api(base, "POST", PE, REMARK).status == 429
+
+
+def test_disarm_and_reset_clear_faults(base):
+    arm(base, "ratelimit", 5)
+    assert arm(base, None).json()["remaining"] == 0
+    assert api(base, "POST", PE, REMARK).status == 200
+    arm(base, "ratelimit", 5)
+    http("POST", base + "/sandbox/reset")
+    assert api(base, "POST", PAPAY, REMARK).status == 200
+
+
+def test_unknown_fault(base):
+    resp = api(base, "POST", PE, REMARK, fault="nope")
+    assert resp.status == 400 and resp.json()["code"] == "SANDBOX_UNKNOWN_FAULT"
+    assert arm(base, "nope", 1).status == 400
+    assert arm(base, "probe", -1).status == 400
+    assert state(base)[PE_ID]["state"] == "EFFECTIVE"
+
+
+# ---------------------------------------------------------------------------
+# Control endpoints
+# ---------------------------------------------------------------------------
+
+
+def test_keys_endpoint_matches_the_key_files(base):
+    keys = http("GET", base + "/sandbox/keys").json()
+    assert keys["wechatpay_public_key_id"] == PUB_KEY_ID
+    assert keys["wechatpay_public_key"] == (KEYS / "wechatpay_public_key.pem").read_text()
+    assert keys["platform_certificate"] == (KEYS / "platform_cert.pem").read_text()
+    assert keys["platform_certificate_serial"] == PLATFORM_SERIAL and len(PLATFORM_SERIAL) == 40
+
+
+def test_reset_reseeds(base):
+    api(base, "POST", PAPAY, REMARK)
+    assert state(base)[PAPAY_ID]["state"] == "TERMINATED"
+    assert http("POST", base + "/sandbox/reset").status == 200
+    assert state(base)[PAPAY_ID]["state"] == "EFFECTIVE"
+
+
+def test_control_errors(base):
+    assert http("GET", base + "/sandbox/nothing").status == 404
+    resp = http("GET", base + "/sandbox/reset")
+    assert resp.status == 405 and resp.json()["code"]
+    assert http("POST", base + "/sandbox/faults", b"not json").status == 400
+
+
+# ---------------------------------------------------------------------------
+# Process behaviour: logging, signals, host, TLS
+# ---------------------------------------------------------------------------
+
+
+def test_log_has_one_line_per_request_without_secrets(server, base):
+    resp = api(base, "POST", PE, REMARK, fault="probe")
+    api(base, "POST", PE, REMARK)
+    time.sleep(0.2)
+    server.stderr.seek(0)
+    log = server.stderr.read().decode("utf-8", "replace")
+    assert f"POST {PE} 200 fault=probe" in log
+    assert f"POST {PE} 400 fault=-" in log
+    assert "WECHATPAY" not in log and "用户解约" not in log and resp.header("Wechatpay-Signature") not in log
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_clean_exit_on_signal(sig):
+    sandbox = start()
+    try:
+        assert http("GET", sandbox.url + "/sandbox/keys").status == 200
+    finally:
+        code = stop(sandbox.proc, sig)
+        sandbox.stderr.close()
+    assert code == 0
+
+
+def test_refuses_a_non_loopback_host():
+    proc = subprocess.Popen([sys.executable, str(SERVER), "--host", "0.0.0.0", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        stop(proc)
+    assert proc.returncode != 0 and b"loopback" in err
+
+
+def test_tls_mode():
+    sandbox = start("--tls")
+    try:
+        assert sandbox.url.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context(cafile=str(KEYS / "tls_cert.pem"))
+        target = EDU.format("2045011120563805041758214605")
+        auth = authorization(DOC, "POST", target, b"")
+        headers = [("Accept", "application/json"), ("User-Agent", "sandbox-tests/1.0"),
+                   ("Authorization", auth), ("Wechatpay-Serial", PUB_KEY_ID)]
+        resp = http("POST", sandbox.url + target, None, headers, context=context)
+        assert resp.status == 204 and outcome(resp) == "ok"
+        # An unverified client still cannot talk plain HTTP to it.
+        with pytest.raises(Exception):
+            http("GET", sandbox.url.replace("https://", "http://") + "/sandbox/keys")
+    finally:
+        stop(sandbox.proc)
+        sandbox.stderr.close()
