@@ -113,6 +113,9 @@ pub trait Operation: Serialize + DeserializeOwned {
 pub trait ResponseBody: Serialize + Sized {
     /// Decodes the verified raw body.
     fn decode(body: &[u8]) -> Result<Self>;
+    /// A `$ref` to this type's JSON Schema, or `None` for [`NoContent`].
+    #[cfg(feature = "schema")]
+    fn schema(generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema>;
 }
 
 pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
@@ -288,6 +291,8 @@ pub struct OperationEntry {
     pub spec: &'static EndpointSpec,
     pub(crate) from_json: fn(serde_json::Value) -> Result<BuiltParams>,
     pub(crate) decode: fn(&[u8]) -> Result<serde_json::Value>,
+    #[cfg(feature = "schema")]
+    pub(crate) output_schema: fn(&mut schemars::SchemaGenerator) -> Option<schemars::Schema>,
 }
 
 /// Path parameters and body of a validated typed operation.
@@ -303,6 +308,8 @@ impl OperationEntry {
             spec: T::SPEC,
             from_json: params_from_json::<T>,
             decode: decode_to_json::<T>,
+            #[cfg(feature = "schema")]
+            output_schema: <T::Output as ResponseBody>::schema,
         }
     }
 }
@@ -427,4 +434,49 @@ catalog![
 /// The operation with this id.
 pub fn operation(id: &str) -> Option<&'static OperationEntry> {
     OPERATIONS.iter().find(|entry| entry.spec.id == id)
+}
+
+/// The whole catalog as JSON, for binding generators (type stubs, docs):
+/// `{"operations": [{id, title, method, host, default_origin, path, success_status, has_body,
+/// docs, fields: [{name, location, type, required, max_chars, alnum, doc}], output}],
+/// "definitions": {TypeName: JSON Schema}}` where `output` is a `$ref` into `definitions` or null.
+#[cfg(feature = "schema")]
+pub fn catalog_json() -> serde_json::Value {
+    use serde_json::json;
+    let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let operations: Vec<serde_json::Value> = OPERATIONS
+        .iter()
+        .map(|entry| {
+            let s = entry.spec;
+            let fields: Vec<serde_json::Value> = s
+                .fields
+                .iter()
+                .map(|f| {
+                    json!({
+                        "name": f.name,
+                        "location": match f.location { Location::Path => "path", Location::Body => "body" },
+                        "type": match f.ty { FieldType::String => "string", FieldType::Integer => "integer" },
+                        "required": f.required,
+                        "max_chars": f.limits.max_chars,
+                        "alnum": f.limits.alnum,
+                        "doc": f.doc.trim(),
+                    })
+                })
+                .collect();
+            json!({
+                "id": s.id,
+                "title": s.title,
+                "method": s.method.as_str(),
+                "host": match s.host { Host::Api => "api", Host::Global => "global" },
+                "default_origin": s.host.default_origin(),
+                "path": s.path,
+                "success_status": s.success_status,
+                "has_body": s.has_body,
+                "docs": s.docs,
+                "fields": fields,
+                "output": (entry.output_schema)(&mut generator).map(|schema| schema.to_value()),
+            })
+        })
+        .collect();
+    json!({ "operations": operations, "definitions": generator.take_definitions(true) })
 }

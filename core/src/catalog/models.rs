@@ -15,6 +15,10 @@ impl ResponseBody for NoContent {
     fn decode(_body: &[u8]) -> Result<Self> {
         Ok(NoContent)
     }
+    #[cfg(feature = "schema")]
+    fn schema(_generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        None
+    }
 }
 
 macro_rules! json_body {
@@ -22,6 +26,10 @@ macro_rules! json_body {
         $(impl ResponseBody for $t {
             fn decode(body: &[u8]) -> Result<Self> {
                 decode_json(body)
+            }
+            #[cfg(feature = "schema")]
+            fn schema(generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+                Some(generator.subschema_for::<$t>())
             }
         })*
     };
@@ -40,6 +48,7 @@ json_body!(
 
 /// An amount in the smallest currency unit (分 for CNY).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Amount {
     /// 金额. The ENTRUST.TERMINATE notification spells it `amount`, so both are read.
     #[serde(alias = "amount")]
@@ -50,6 +59,7 @@ pub struct Amount {
 
 /// 协议解约信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ContractTerminateInfo {
     /// 协议解约方式, e.g. `MCH_API_TERMINATE`, `USER_TERMINATE`.
     pub contract_termination_mode: String,
@@ -61,6 +71,7 @@ pub struct ContractTerminateInfo {
 
 /// 预约扣费场景的预约信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeductSchedule {
     /// 预计扣费的日期 (`YYYY-MM-DD`).
     pub estimated_deduct_date: String,
@@ -78,6 +89,7 @@ pub struct DeductSchedule {
 
 /// 免密支付解约结果: an echo of the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PasswordExemptContract {
     /// 商户号.
     pub mchid: String,
@@ -89,6 +101,7 @@ pub struct PasswordExemptContract {
 
 /// 委托代扣签约协议 (direct merchant).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PapayContract {
     /// 商户号.
     pub mchid: String,
@@ -120,6 +133,7 @@ pub struct PapayContract {
 
 /// 委托代扣签约协议 (service provider).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PapayPartnerContract {
     /// 委托代扣协议ID.
     pub contract_id: String,
@@ -157,6 +171,7 @@ pub struct PapayPartnerContract {
 
 /// 保险自动续费签约协议.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InsuranceContract {
     /// 商户号.
     pub mchid: String,
@@ -186,6 +201,7 @@ pub struct InsuranceContract {
 
 /// 合单代扣解约结果.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CombinePapayContract {
     /// 商户号.
     pub mchid: String,
@@ -197,6 +213,7 @@ pub struct CombinePapayContract {
 
 /// 解除自动还款协议结果.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreditRepaymentTermination {
     /// 协议信息.
     pub contract_info: Option<CreditRepaymentContract>,
@@ -204,6 +221,7 @@ pub struct CreditRepaymentTermination {
 
 /// 自动还款协议信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreditRepaymentContract {
     /// 协议ID.
     pub contract_id: String,
@@ -238,6 +256,7 @@ pub struct CreditRepaymentContract {
 
 /// 免确认收款授权 after closing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TransferAuthorization {
     /// 商户侧授权单号.
     pub out_authorization_no: String,
@@ -266,6 +285,7 @@ pub struct TransferAuthorization {
 
 /// 解除授权信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TransferAuthorizationCloseInfo {
     /// 解除授权时间.
     pub close_time: String,
@@ -275,6 +295,7 @@ pub struct TransferAuthorizationCloseInfo {
 
 /// 解除员工授权结果.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EmployeeRevocation {
     /// 服务商商户号.
     pub sp_mchid: String,
