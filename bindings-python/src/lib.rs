@@ -8,17 +8,33 @@ use base64::Engine as _;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+};
 use serde_json::Value;
-use wxpay_terminate::{ApiCall, Client, ClientConfig, Error, ErrorKind, Method, Request, UnsignedRequest};
+use wxpay_terminate::{
+    ApiCall, Client, ClientConfig, Error, ErrorKind, Method, Request, UnsignedRequest,
+};
 
 /// `wxpay_terminate.errors._from_native`, looked up once.
 static ERROR_FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-fn raise(py: Python<'_>, kind: &str, message: &str, field: Option<&str>, api: Option<&wxpay_terminate::ApiError>) -> PyErr {
+fn raise(
+    py: Python<'_>,
+    kind: &str,
+    message: &str,
+    field: Option<&str>,
+    api: Option<&wxpay_terminate::ApiError>,
+) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let factory = ERROR_FACTORY
-            .get_or_try_init(py, || Ok::<_, PyErr>(py.import("wxpay_terminate.errors")?.getattr("_from_native")?.unbind()))?
+            .get_or_try_init(py, || {
+                Ok::<_, PyErr>(
+                    py.import("wxpay_terminate.errors")?
+                        .getattr("_from_native")?
+                        .unbind(),
+                )
+            })?
             .bind(py);
         let detail = match api.and_then(|a| a.detail.as_ref()) {
             Some(detail) => json_to_py(py, detail)?,
@@ -38,7 +54,11 @@ fn raise(py: Python<'_>, kind: &str, message: &str, field: Option<&str>, api: Op
         Ok(PyErr::from_value(exception))
     };
     // Only a broken installation gets here; say so rather than lose the original error kind.
-    build().unwrap_or_else(|e| PyRuntimeError::new_err(format!("wxpay_terminate.errors is unusable ({e}) while raising {kind}")))
+    build().unwrap_or_else(|e| {
+        PyRuntimeError::new_err(format!(
+            "wxpay_terminate.errors is unusable ({e}) while raising {kind}"
+        ))
+    })
 }
 
 fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
@@ -46,7 +66,13 @@ fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
 }
 
 fn input_error(py: Python<'_>, field: &str, message: String) -> PyErr {
-    raise(py, ErrorKind::InvalidInput.as_str(), &message, Some(field), None)
+    raise(
+        py,
+        ErrorKind::InvalidInput.as_str(),
+        &message,
+        Some(field),
+        None,
+    )
 }
 
 /// Python → JSON, with a typed error naming the field for anything JSON cannot carry.
@@ -61,7 +87,11 @@ fn py_to_json(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult
         } else if let Ok(u) = value.extract::<u64>() {
             Ok(Value::from(u))
         } else {
-            Err(input_error(py, field, format!("`{field}` is out of the 64-bit integer range")))
+            Err(input_error(
+                py,
+                field,
+                format!("`{field}` is out of the 64-bit integer range"),
+            ))
         }
     } else if let Ok(f) = value.cast::<PyFloat>() {
         serde_json::Number::from_f64(f.value())
@@ -71,9 +101,19 @@ fn py_to_json(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult
         // `to_cow` (not `to_str`) works on the 3.9 stable ABI; it fails on lone surrogates.
         s.to_cow()
             .map(|s| Value::String(s.into_owned()))
-            .map_err(|_| input_error(py, field, format!("`{field}` is not valid Unicode text (lone surrogate)")))
+            .map_err(|_| {
+                input_error(
+                    py,
+                    field,
+                    format!("`{field}` is not valid Unicode text (lone surrogate)"),
+                )
+            })
     } else if value.is_instance_of::<PyBytes>() || value.is_instance_of::<PyByteArray>() {
-        Err(input_error(py, field, format!("`{field}` must be str, not bytes: decode it first")))
+        Err(input_error(
+            py,
+            field,
+            format!("`{field}` must be str, not bytes: decode it first"),
+        ))
     } else if let Ok(dict) = value.cast::<PyDict>() {
         let mut map = serde_json::Map::with_capacity(dict.len());
         for (key, item) in dict.iter() {
@@ -81,16 +121,30 @@ fn py_to_json(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult
                 .cast::<PyString>()
                 .ok()
                 .and_then(|k| k.to_cow().ok().map(|k| k.into_owned()))
-                .ok_or_else(|| input_error(py, field, format!("keys in `{field}` must be strings")))?;
+                .ok_or_else(|| {
+                    input_error(py, field, format!("keys in `{field}` must be strings"))
+                })?;
             let item = py_to_json(py, &item, field)?;
             map.insert(key, item);
         }
         Ok(Value::Object(map))
     } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
-        value.try_iter()?.map(|item| py_to_json(py, &item?, field)).collect::<PyResult<Vec<_>>>().map(Value::Array)
+        value
+            .try_iter()?
+            .map(|item| py_to_json(py, &item?, field))
+            .collect::<PyResult<Vec<_>>>()
+            .map(Value::Array)
     } else {
-        let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-        Err(input_error(py, field, format!("`{field}` has unsupported type {type_name}")))
+        let type_name = value
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        Err(input_error(
+            py,
+            field,
+            format!("`{field}` has unsupported type {type_name}"),
+        ))
     }
 }
 
@@ -123,19 +177,40 @@ fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>
 }
 
 /// `(operation, method, url, [(name, value)], body | None)`: the Python layer makes it a `Request`.
-type RequestTuple<'py> = (Option<&'static str>, &'static str, String, Vec<(String, String)>, Option<Bound<'py, PyBytes>>);
+type RequestTuple<'py> = (
+    Option<&'static str>,
+    &'static str,
+    String,
+    Vec<(String, String)>,
+    Option<Bound<'py, PyBytes>>,
+);
 
 fn request_tuple(py: Python<'_>, request: Request) -> RequestTuple<'_> {
-    let headers = request.headers().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+    let headers = request
+        .headers()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
     let body = request.body().map(|b| PyBytes::new(py, b));
-    (request.operation(), request.method().as_str(), request.url().to_owned(), headers, body)
+    (
+        request.operation(),
+        request.method().as_str(),
+        request.url().to_owned(),
+        headers,
+        body,
+    )
 }
 
 fn int_arg(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult<i64> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-        return Err(input_error(py, field, format!("`{field}` must be an int (Unix seconds)")));
+        return Err(input_error(
+            py,
+            field,
+            format!("`{field}` must be an int (Unix seconds)"),
+        ));
     }
-    value.extract::<i64>().map_err(|_| input_error(py, field, format!("`{field}` is out of range")))
+    value
+        .extract::<i64>()
+        .map_err(|_| input_error(py, field, format!("`{field}` is out of range")))
 }
 
 fn str_arg(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
@@ -163,9 +238,17 @@ impl NativeUnsigned {
         self.inner.operation()
     }
 
-    fn complete<'py>(&self, py: Python<'py>, signature_b64: &Bound<'py, PyAny>) -> PyResult<RequestTuple<'py>> {
+    fn complete<'py>(
+        &self,
+        py: Python<'py>,
+        signature_b64: &Bound<'py, PyAny>,
+    ) -> PyResult<RequestTuple<'py>> {
         let signature = str_arg(py, signature_b64, "signature")?;
-        let request = self.inner.clone().complete(&signature).map_err(|e| to_py_err(py, e))?;
+        let request = self
+            .inner
+            .clone()
+            .complete(&signature)
+            .map_err(|e| to_py_err(py, e))?;
         Ok(request_tuple(py, request))
     }
 }
@@ -213,13 +296,19 @@ impl NativeClient {
             user_agent_suffix,
         };
         // Key parsing is RSA work too: let other threads run meanwhile.
-        let client = py.detach(|| Client::new(&config)).map_err(|e| to_py_err(py, e))?;
+        let client = py
+            .detach(|| Client::new(&config))
+            .map_err(|e| to_py_err(py, e))?;
         Ok(NativeClient { inner: client })
     }
 
     #[getter]
     fn verification_serials(&self) -> Vec<String> {
-        self.inner.verification_serials().into_iter().map(str::to_owned).collect()
+        self.inner
+            .verification_serials()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
     }
 
     #[getter]
@@ -243,7 +332,10 @@ impl NativeClient {
             let value = py_to_json(py, &value, &key)?;
             object.insert(key, value);
         }
-        let (timestamp, nonce) = (int_arg(py, timestamp, "timestamp")?, str_arg(py, nonce, "nonce")?);
+        let (timestamp, nonce) = (
+            int_arg(py, timestamp, "timestamp")?,
+            str_arg(py, nonce, "nonce")?,
+        );
         let client = &self.inner;
         let params = Value::Object(object);
         if sign {
@@ -273,7 +365,8 @@ impl NativeClient {
         nonce: &Bound<'py, PyAny>,
         sign: bool,
     ) -> PyResult<Prepared<'py>> {
-        let method = Method::parse(&str_arg(py, method, "method")?).map_err(|e| to_py_err(py, e))?;
+        let method =
+            Method::parse(&str_arg(py, method, "method")?).map_err(|e| to_py_err(py, e))?;
         let mut call = ApiCall::new(method, str_arg(py, template, "template")?);
         for (name, value) in &path_params {
             let name = str_arg(py, name, "path_params")?;
@@ -283,14 +376,25 @@ impl NativeClient {
         for (name, value) in &query {
             call = call.query(str_arg(py, name, "query")?, str_arg(py, value, "query")?);
         }
-        call.json = if json.is_none() { None } else { Some(py_to_json(py, json, "json")?) };
-        let (timestamp, nonce) = (int_arg(py, timestamp, "timestamp")?, str_arg(py, nonce, "nonce")?);
+        call.json = if json.is_none() {
+            None
+        } else {
+            Some(py_to_json(py, json, "json")?)
+        };
+        let (timestamp, nonce) = (
+            int_arg(py, timestamp, "timestamp")?,
+            str_arg(py, nonce, "nonce")?,
+        );
         let client = &self.inner;
         if sign {
-            let request = py.detach(|| client.request(&call, timestamp, &nonce)).map_err(|e| to_py_err(py, e))?;
+            let request = py
+                .detach(|| client.request(&call, timestamp, &nonce))
+                .map_err(|e| to_py_err(py, e))?;
             Ok(Prepared::Signed(request_tuple(py, request)))
         } else {
-            let unsigned = client.request_unsigned(&call, timestamp, &nonce).map_err(|e| to_py_err(py, e))?;
+            let unsigned = client
+                .request_unsigned(&call, timestamp, &nonce)
+                .map_err(|e| to_py_err(py, e))?;
             Ok(Prepared::Unsigned(NativeUnsigned { inner: unsigned }))
         }
     }
@@ -305,15 +409,27 @@ impl NativeClient {
         body: &[u8],
         now: &Bound<'py, PyAny>,
     ) -> PyResult<(u16, Option<String>, Bound<'py, PyAny>)> {
-        let status = u16::try_from(int_arg(py, status, "status")?)
-            .map_err(|_| input_error(py, "status", "`status` must be an HTTP status code".to_owned()))?;
+        let status = u16::try_from(int_arg(py, status, "status")?).map_err(|_| {
+            input_error(
+                py,
+                "status",
+                "`status` must be an HTTP status code".to_owned(),
+            )
+        })?;
         let now = int_arg(py, now, "now")?;
-        let header_refs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let header_refs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let client = &self.inner;
         let parsed = py
             .detach(|| client.parse_operation(operation, status, &header_refs, body, now))
             .map_err(|e| to_py_err(py, e))?;
-        Ok((parsed.status, parsed.request_id, json_to_py(py, &parsed.data)?))
+        Ok((
+            parsed.status,
+            parsed.request_id,
+            json_to_py(py, &parsed.data)?,
+        ))
     }
 }
 

@@ -45,3 +45,76 @@ def make_client(name: str) -> wt.Client:
 @pytest.fixture
 def doc_client() -> wt.Client:
     return make_client("doc_pubkey")
+
+
+SANDBOX = Path(__file__).resolve().parents[2] / "tests" / "sandbox"
+
+
+class Sandbox:
+    """The local WeChat Pay sandbox (tests/sandbox/server.py) in a child process."""
+
+    def __init__(self, url: str, process: Any) -> None:
+        self.url = url
+        self.process = process
+        self.public_key_id = "PUB_KEY_ID_0119000072912025112400000000000099"
+        self.public_key = (SANDBOX / "keys" / "wechatpay_public_key.pem").read_text()
+        self.platform_cert = (SANDBOX / "keys" / "platform_cert.pem").read_text()
+
+    def control(self, method: str, path: str, payload: Any = None) -> Any:
+        import urllib.request
+
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def state(self, record_id: str) -> str:
+        records = self.control("GET", "/sandbox/state")["records"]
+        return next(r["state"] for r in records if r["id"] == record_id)
+
+    def client(self, **change: Any) -> wt.Client:
+        kwargs: Dict[str, Any] = dict(
+            mchid="1900007291",
+            serial_no="408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB",
+            private_key=key_text("merchant_doc_pkcs8.pem"),
+            wechatpay_public_key_id=self.public_key_id,
+            wechatpay_public_key=self.public_key,
+            base_url=self.url,
+            global_base_url=self.url,
+        )
+        kwargs.update(change)
+        return wt.Client(**kwargs)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Any:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, str(SANDBOX / "server.py"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("SANDBOX_URL="):
+            raise RuntimeError(f"sandbox did not start: {line!r}")
+        yield Sandbox(line.strip().split("=", 1)[1], process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox) -> Sandbox:
+    sandbox_server.control("POST", "/sandbox/reset")
+    return sandbox_server
