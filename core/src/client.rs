@@ -303,6 +303,26 @@ impl Client {
         self.unsigned_for_spec(O::SPEC, built, timestamp, nonce)
     }
 
+    /// Builds and signs any operation of the catalog (the enum form, for bindings with sum types).
+    pub fn prepare_any(
+        &self,
+        op: &catalog::AnyOperation,
+        timestamp: i64,
+        nonce: &str,
+    ) -> Result<Request> {
+        self.sign(self.prepare_any_unsigned(op, timestamp, nonce)?)
+    }
+
+    /// [`Client::prepare_any`] for the host to sign.
+    pub fn prepare_any_unsigned(
+        &self,
+        op: &catalog::AnyOperation,
+        timestamp: i64,
+        nonce: &str,
+    ) -> Result<UnsignedRequest> {
+        self.unsigned_for_spec(op.spec(), op.build()?, timestamp, nonce)
+    }
+
     /// Builds and signs an operation named by its catalog id, params given as a JSON object
     /// of the API's field names. This is what the bindings call.
     pub fn prepare_operation(
@@ -513,6 +533,29 @@ impl Client {
             status,
             request_id,
             data,
+        })
+    }
+
+    /// Verifies a response and decodes it into the typed result enum of the operation named by its id.
+    pub fn parse_any(
+        &self,
+        operation_id: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        now: i64,
+    ) -> Result<Parsed<catalog::AnyOutput>> {
+        let entry = catalog::operation(operation_id).ok_or_else(|| {
+            Error::invalid_input(
+                "operation",
+                format!("`{operation_id}` is not an operation of the catalog"),
+            )
+        })?;
+        let request_id = self.verify(status, headers, body, now)?;
+        Ok(Parsed {
+            status,
+            request_id,
+            data: (entry.decode_output)(body)?,
         })
     }
 

@@ -110,7 +110,7 @@ pub trait Operation: Serialize + DeserializeOwned {
 }
 
 /// A success body type: JSON-decoded, or [`NoContent`] for 204 endpoints.
-pub trait ResponseBody: Serialize + Sized {
+pub trait ResponseBody: Serialize + Sized + Into<AnyOutput> {
     /// Decodes the verified raw body.
     fn decode(body: &[u8]) -> Result<Self>;
     /// A `$ref` to this type's JSON Schema, or `None` for [`NoContent`].
@@ -213,8 +213,10 @@ macro_rules! endpoint {
     ) => {
         $(#[doc = $doc])*
         #[doc = ""]
-        #[doc = concat!("`", stringify!($method), " ", $path, "` → ", stringify!($success), ", operation id `", $id, "`.")]
+        // uniffi's derives read doc attributes and accept only literals.
+        #[cfg_attr(not(feature = "uniffi"), doc = concat!("`", stringify!($method), " ", $path, "` → ", stringify!($success), ", operation id `", $id, "`."))]
         #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $( $(#[doc = $pdoc])* pub $pname: $pty, )*
@@ -291,6 +293,7 @@ pub struct OperationEntry {
     pub spec: &'static EndpointSpec,
     pub(crate) from_json: fn(serde_json::Value) -> Result<BuiltParams>,
     pub(crate) decode: fn(&[u8]) -> Result<serde_json::Value>,
+    pub(crate) decode_output: fn(&[u8]) -> Result<AnyOutput>,
     #[cfg(feature = "schema")]
     pub(crate) output_schema: fn(&mut schemars::SchemaGenerator) -> Option<schemars::Schema>,
 }
@@ -308,6 +311,7 @@ impl OperationEntry {
             spec: T::SPEC,
             from_json: params_from_json::<T>,
             decode: decode_to_json::<T>,
+            decode_output: decode_to_output::<T>,
             #[cfg(feature = "schema")]
             output_schema: <T::Output as ResponseBody>::schema,
         }
@@ -378,6 +382,10 @@ fn check_json_type(field: &FieldSpec, value: &serde_json::Value) -> Result<()> {
     ))
 }
 
+fn decode_to_output<T: Operation>(body: &[u8]) -> Result<AnyOutput> {
+    T::Output::decode(body).map(Into::into)
+}
+
 fn decode_to_json<T: Operation>(body: &[u8]) -> Result<serde_json::Value> {
     let output = T::Output::decode(body)?;
     let mut value = serde_json::to_value(&output).map_err(|e| {
@@ -406,6 +414,40 @@ macro_rules! catalog {
     ($($op:ident),* $(,)?) => {
         /// Every operation of the catalog, in table order.
         pub static OPERATIONS: &[OperationEntry] = &[$(OperationEntry::of::<$op>()),*];
+
+        /// Any operation of the catalog with its typed params: one variant per endpoint.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "uniffi", allow(missing_docs))]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+        pub enum AnyOperation {
+            $(
+                #[cfg_attr(not(feature = "uniffi"), doc = concat!("[`", stringify!($op), "`]"))]
+                $op($op),
+            )*
+        }
+
+        impl AnyOperation {
+            /// The endpoint declaration of this operation.
+            pub fn spec(&self) -> &'static EndpointSpec {
+                match self {
+                    $(AnyOperation::$op(_) => <$op as Operation>::SPEC,)*
+                }
+            }
+
+            pub(crate) fn build(&self) -> Result<BuiltParams> {
+                match self {
+                    $(AnyOperation::$op(op) => build_params(op),)*
+                }
+            }
+        }
+
+        $(
+            impl From<$op> for AnyOperation {
+                fn from(op: $op) -> Self {
+                    AnyOperation::$op(op)
+                }
+            }
+        )*
     };
 }
 

@@ -22,7 +22,33 @@ impl ResponseBody for NoContent {
 }
 
 macro_rules! json_body {
-    ($($t:ty),* $(,)?) => {
+    ($($t:ident),* $(,)?) => {
+        /// The typed result of any operation: one variant per result type.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        #[cfg_attr(feature = "uniffi", allow(missing_docs))]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+        #[serde(untagged)]
+        pub enum AnyOutput {
+            /// A 204 endpoint's verified empty success.
+            NoContent,
+            $(
+                #[cfg_attr(not(feature = "uniffi"), doc = concat!("[`", stringify!($t), "`]"))]
+                $t($t),
+            )*
+        }
+
+        impl From<NoContent> for AnyOutput {
+            fn from(_: NoContent) -> Self {
+                AnyOutput::NoContent
+            }
+        }
+
+        $(impl From<$t> for AnyOutput {
+            fn from(value: $t) -> Self {
+                AnyOutput::$t(value)
+            }
+        })*
+
         $(impl ResponseBody for $t {
             fn decode(body: &[u8]) -> Result<Self> {
                 decode_json(body)
@@ -49,6 +75,7 @@ json_body!(
 /// An amount in the smallest currency unit (分 for CNY).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Amount {
     /// 金额. The ENTRUST.TERMINATE notification spells it `amount`, so both are read.
     #[serde(alias = "amount")]
@@ -60,6 +87,7 @@ pub struct Amount {
 /// 协议解约信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ContractTerminateInfo {
     /// 协议解约方式, e.g. `MCH_API_TERMINATE`, `USER_TERMINATE`.
     pub contract_termination_mode: String,
@@ -72,6 +100,7 @@ pub struct ContractTerminateInfo {
 /// 预约扣费场景的预约信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DeductSchedule {
     /// 预计扣费的日期 (`YYYY-MM-DD`).
     pub estimated_deduct_date: String,
@@ -90,6 +119,7 @@ pub struct DeductSchedule {
 /// 免密支付解约结果: an echo of the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PasswordExemptContract {
     /// 商户号.
     pub mchid: String,
@@ -102,6 +132,7 @@ pub struct PasswordExemptContract {
 /// 委托代扣签约协议 (direct merchant).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PapayContract {
     /// 商户号.
     pub mchid: String,
@@ -134,6 +165,7 @@ pub struct PapayContract {
 /// 委托代扣签约协议 (service provider).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PapayPartnerContract {
     /// 委托代扣协议ID.
     pub contract_id: String,
@@ -172,6 +204,7 @@ pub struct PapayPartnerContract {
 /// 保险自动续费签约协议.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct InsuranceContract {
     /// 商户号.
     pub mchid: String,
@@ -202,6 +235,7 @@ pub struct InsuranceContract {
 /// 合单代扣解约结果.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CombinePapayContract {
     /// 商户号.
     pub mchid: String,
@@ -214,6 +248,7 @@ pub struct CombinePapayContract {
 /// 解除自动还款协议结果.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CreditRepaymentTermination {
     /// 协议信息.
     pub contract_info: Option<CreditRepaymentContract>,
@@ -222,6 +257,7 @@ pub struct CreditRepaymentTermination {
 /// 自动还款协议信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CreditRepaymentContract {
     /// 协议ID.
     pub contract_id: String,
@@ -257,6 +293,7 @@ pub struct CreditRepaymentContract {
 /// 免确认收款授权 after closing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TransferAuthorization {
     /// 商户侧授权单号.
     pub out_authorization_no: String,
@@ -286,6 +323,7 @@ pub struct TransferAuthorization {
 /// 解除授权信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TransferAuthorizationCloseInfo {
     /// 解除授权时间.
     pub close_time: String,
@@ -296,6 +334,7 @@ pub struct TransferAuthorizationCloseInfo {
 /// 解除员工授权结果.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EmployeeRevocation {
     /// 服务商商户号.
     pub sp_mchid: String,

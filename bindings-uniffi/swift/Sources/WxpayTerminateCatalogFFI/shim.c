@@ -1,0 +1,1 @@
+// Intentionally empty: the symbols live in libwxpay_terminate_uniffi.
