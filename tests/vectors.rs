@@ -396,6 +396,26 @@ fn response(v: &Value) -> Outcome {
     }
 }
 
+fn two_phase_parse(
+    client: &Client,
+    operation: Option<&str>,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    now: i64,
+) -> Result<wxpay_terminate::Parsed<Value>, Error> {
+    use wxpay_terminate::crypto::{Verifier as _, WechatpayPublicKey};
+    let pending = client.begin_verification(status, headers, body)?;
+    let der = client
+        .verification_keys()
+        .into_iter()
+        .find(|(serial, _)| *serial == pending.serial())
+        .map(|(_, der)| der.to_vec());
+    let key = WechatpayPublicKey::from_spki_der(&der.unwrap_or_default())?;
+    let valid = key.verify(pending.message(), pending.signature());
+    client.parse_operation_verified(operation, status, pending, valid, body, now)
+}
+
 fn every_operation_covered(cases: &[Case]) -> Outcome {
     let covered = |kind: &str| -> BTreeSet<String> {
         cases

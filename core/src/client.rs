@@ -73,6 +73,7 @@ struct VerificationKey {
     serial: String,
     is_public_key: bool,
     key: Arc<dyn Verifier>,
+    spki_der: Vec<u8>,
 }
 
 /// A configured merchant. Cheap to share across threads; keys are parsed once here.
@@ -194,10 +195,12 @@ impl Client {
                 }
                 let key = WechatpayPublicKey::from_pem(pem)
                     .map_err(|e| e.with_field("wechatpay_public_key"))?;
+                let spki_der = key.spki_der()?;
                 verification_keys.push(VerificationKey {
                     serial: id.clone(),
                     is_public_key: true,
                     key: Arc::new(key),
+                    spki_der,
                 });
             }
             (Some(_), None) => {
@@ -225,6 +228,7 @@ impl Client {
                     serial: cert.serial_no().to_owned(),
                     is_public_key: false,
                     key: Arc::new(cert.public_key().clone()),
+                    spki_der: cert.public_key().spki_der()?,
                 });
             }
         }
@@ -514,25 +518,20 @@ impl Client {
         body: &[u8],
         now: i64,
     ) -> Result<Parsed<serde_json::Value>> {
-        let decode = match operation_id {
-            Some(id) => Some(catalog::operation(id).ok_or_else(|| {
+        if let Some(id) = operation_id {
+            // An unknown id is the caller's mistake, whatever the response says.
+            catalog::operation(id).ok_or_else(|| {
                 Error::invalid_input(
                     "operation",
                     format!("`{id}` is not an operation of the catalog"),
                 )
-            })?),
-            None => None,
-        };
+            })?;
+        }
         let request_id = self.verify(status, headers, body, now)?;
-        let data = match decode {
-            Some(entry) => (entry.decode)(body)?,
-            None if body.is_empty() => serde_json::Value::Null,
-            None => catalog::decode_json(body)?,
-        };
         Ok(Parsed {
             status,
             request_id,
-            data,
+            data: decode_for(operation_id, body)?,
         })
     }
 
@@ -567,6 +566,24 @@ impl Client {
         body: &[u8],
         now: i64,
     ) -> Result<Option<String>> {
+        let pending = self.begin_verification(status, headers, body)?;
+        let valid = self.verification_keys[pending.key_index]
+            .key
+            .verify(&pending.message, &pending.signature);
+        self.finish_verification(pending, valid, now)
+    }
+
+    /// Two-phase verification for hosts that verify with their own crypto (WebCrypto): every
+    /// check but the RSA one. Non-2xx answers, missing headers, probes and unknown serials fail
+    /// here; on success, verify [`PendingVerification::signature`] over
+    /// [`PendingVerification::message`] with the key of [`PendingVerification::serial`] (see
+    /// [`Client::verification_keys`]) and pass the outcome to [`Client::finish_verification`].
+    pub fn begin_verification(
+        &self,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<PendingVerification> {
         let header = |name: &str| {
             headers
                 .iter()
@@ -603,10 +620,10 @@ impl Client {
                 "unsupported Wechatpay-Signature-Type (expected WECHATPAY2-SHA256-RSA2048)",
             ));
         }
-        let key = self
+        let key_index = self
             .verification_keys
             .iter()
-            .find(|k| if k.is_public_key { k.serial == serial } else { k.serial.eq_ignore_ascii_case(serial) })
+            .position(|k| if k.is_public_key { k.serial == serial } else { k.serial.eq_ignore_ascii_case(serial) })
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::UnknownSerial,
@@ -616,7 +633,7 @@ impl Client {
                     ),
                 )
             })?;
-        let ts: i64 = timestamp.parse().map_err(|_| {
+        let parsed_timestamp: i64 = timestamp.parse().map_err(|_| {
             Error::new(
                 ErrorKind::InvalidSignature,
                 "Wechatpay-Timestamp is not a Unix time in seconds",
@@ -628,17 +645,34 @@ impl Client {
                 "Wechatpay-Signature is not base64",
             )
         })?;
-        let message = protocol::response_string_to_verify(timestamp, nonce, body);
-        if !key.key.verify(&message, &raw_signature) {
+        Ok(PendingVerification {
+            request_id,
+            message: protocol::response_string_to_verify(timestamp, nonce, body),
+            signature: raw_signature,
+            key_index,
+            serial: self.verification_keys[key_index].serial.clone(),
+            timestamp: parsed_timestamp,
+        })
+    }
+
+    /// Completes [`Client::begin_verification`] with the outcome of the RSA check, then checks
+    /// the clock. Returns the `Request-ID`.
+    pub fn finish_verification(
+        &self,
+        pending: PendingVerification,
+        signature_valid: bool,
+        now: i64,
+    ) -> Result<Option<String>> {
+        if !signature_valid {
             return Err(Error::new(
                 ErrorKind::InvalidSignature,
                 format!(
                     "the response signature does not verify with key `{}`: the body or headers were altered",
-                    key.serial
+                    pending.serial
                 ),
             ));
         }
-        let skew = i128::from(now) - i128::from(ts);
+        let skew = i128::from(now) - i128::from(pending.timestamp);
         if skew.abs() > i128::from(MAX_CLOCK_SKEW_SECS) {
             return Err(Error::new(
                 ErrorKind::ClockSkew,
@@ -647,7 +681,77 @@ impl Client {
                 ),
             ));
         }
-        Ok(request_id)
+        Ok(pending.request_id)
+    }
+
+    /// [`Client::parse_operation`] after a host-side verification: decodes the body once
+    /// [`Client::finish_verification`] accepts the outcome.
+    pub fn parse_operation_verified(
+        &self,
+        operation_id: Option<&str>,
+        status: u16,
+        pending: PendingVerification,
+        signature_valid: bool,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Parsed<serde_json::Value>> {
+        let request_id = self.finish_verification(pending, signature_valid, now)?;
+        Ok(Parsed {
+            status,
+            request_id,
+            data: decode_for(operation_id, body)?,
+        })
+    }
+
+    /// Each verification key as `(serial, SubjectPublicKeyInfo DER)`, for hosts that verify
+    /// with their own crypto.
+    pub fn verification_keys(&self) -> Vec<(&str, &[u8])> {
+        self.verification_keys
+            .iter()
+            .map(|k| (k.serial.as_str(), k.spki_der.as_slice()))
+            .collect()
+    }
+}
+
+/// A response that passed every check except the RSA one; see [`Client::begin_verification`].
+#[derive(Debug, Clone)]
+pub struct PendingVerification {
+    request_id: Option<String>,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+    key_index: usize,
+    serial: String,
+    timestamp: i64,
+}
+
+impl PendingVerification {
+    /// `TIMESTAMP\nNONCE\nBODY\n`, the signed bytes.
+    pub fn message(&self) -> &[u8] {
+        &self.message
+    }
+    /// The raw signature (decoded from base64).
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+    /// The `Wechatpay-Serial` of the key to verify with.
+    pub fn serial(&self) -> &str {
+        &self.serial
+    }
+}
+
+fn decode_for(operation_id: Option<&str>, body: &[u8]) -> Result<serde_json::Value> {
+    match operation_id {
+        Some(id) => {
+            let entry = catalog::operation(id).ok_or_else(|| {
+                Error::invalid_input(
+                    "operation",
+                    format!("`{id}` is not an operation of the catalog"),
+                )
+            })?;
+            (entry.decode)(body)
+        }
+        None if body.is_empty() => Ok(serde_json::Value::Null),
+        None => catalog::decode_json(body),
     }
 }
 

@@ -71,6 +71,19 @@ impl MerchantPrivateKey {
     }
 }
 
+impl MerchantPrivateKey {
+    /// The key as PKCS#8 DER, for importing into a platform key store (WebCrypto's
+    /// `importKey("pkcs8", …)` as a non-extractable key). Zeroized on drop.
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
+        use rsa::pkcs8::EncodePrivateKey;
+        self.signing_key
+            .as_ref()
+            .to_pkcs8_der()
+            .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
+            .map_err(|_| Error::invalid_key("private key could not be encoded as PKCS#8"))
+    }
+}
+
 impl Signer for MerchantPrivateKey {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.signing_key
@@ -111,6 +124,23 @@ impl WechatpayPublicKey {
             }
         };
         Self::from_rsa(key)
+    }
+
+    /// Parses SubjectPublicKeyInfo DER (as [`crate::Client::verification_keys`] gives it).
+    pub fn from_spki_der(der: &[u8]) -> Result<Self> {
+        let key = RsaPublicKey::from_public_key_der(der)
+            .map_err(|e| Error::invalid_key(format!("public key is not a usable RSA key ({e})")))?;
+        Self::from_rsa(key)
+    }
+
+    /// The key as SubjectPublicKeyInfo DER (for WebCrypto's `importKey("spki", …)`).
+    pub fn spki_der(&self) -> Result<Vec<u8>> {
+        use rsa::pkcs8::EncodePublicKey;
+        self.verifying_key
+            .as_ref()
+            .to_public_key_der()
+            .map(|der| der.as_bytes().to_vec())
+            .map_err(|e| Error::invalid_key(format!("public key could not be encoded ({e})")))
     }
 
     fn from_rsa(key: RsaPublicKey) -> Result<Self> {

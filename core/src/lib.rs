@@ -50,7 +50,9 @@ mod validate;
 pub use catalog::*;
 #[cfg(feature = "getrandom")]
 pub use client::generate_nonce;
-pub use client::{ApiCall, Client, ClientConfig, PUBLIC_KEY_ID_PREFIX, Parsed};
+pub use client::{
+    ApiCall, Client, ClientConfig, PUBLIC_KEY_ID_PREFIX, Parsed, PendingVerification,
+};
 pub use error::{ApiError, Error, ErrorKind, Result};
 pub use request::{Method, Request, UnsignedRequest};
 pub use validate::{Limits, Location};
