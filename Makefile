@@ -12,7 +12,14 @@ UNIFFI_LIB := target/release/libwxpay_terminate_uniffi.so
 KOTLIN_GEN := bindings-uniffi/kotlin/target/generated-sources/uniffi
 MVN := mvn -B --no-transfer-progress
 
-.PHONY: help test test-rust test-python test-sandbox test-kotlin test-swift python-wheel python-stubs uniffi-lib kotlin-bindings swift-bindings demo sandbox bench vectors
+WASM_TARGET_DIR := target/wasm
+WASM_FILE := $(WASM_TARGET_DIR)/wasm32-unknown-unknown/release/wxpay_terminate_wasm.wasm
+WASM_BINDGEN_VERSION := 0.2.130
+# rustup's toolchain has no wasm32 std here; Debian's rustc-web builds std from source.
+WASM_CARGO := PATH=/usr/bin:$$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo
+NPM_DIR := target/npm
+
+.PHONY: help test test-rust test-python test-sandbox test-kotlin test-swift test-js wasm-toolchain wasm-pkg chromium python-wheel python-stubs uniffi-lib kotlin-bindings swift-bindings demo sandbox bench vectors
 
 help:
 	@echo "make test    - every test suite (installs what it needs)"
@@ -21,7 +28,7 @@ help:
 	@echo "make sandbox - run the local WeChat Pay sandbox (prints SANDBOX_URL)"
 	@echo "make vectors - regenerate tests/vectors/cases with the OpenSSL oracle (needs python3 cryptography)"
 
-test: test-rust test-sandbox test-python test-kotlin test-swift
+test: test-rust test-sandbox test-python test-js test-kotlin test-swift
 
 # `cargo test` at the root builds only core and the vector runner (default-members).
 test-rust:
@@ -54,6 +61,36 @@ test-python: python-wheel
 
 test-sandbox: $(VENV)/.installed
 	$(PY) -m pytest tests/sandbox -q
+
+# Debian's rustc-web (+ std sources, lld) and wasm-bindgen-cli pinned to the crate's version.
+# (wasm-bindgen-cli is installed without --locked: its lockfile pins a webpki-roots the registry no longer serves.)
+wasm-toolchain:
+	@dpkg -s rustc-web cargo-web rust-web-src rust-web-llvm lld-22 >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
+	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" || \
+	  $(CARGO) install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
+
+# The npm package's build output: pkg/ (wasm-bindgen, web target) and dist/index.cjs (CommonJS).
+wasm-pkg: wasm-toolchain
+	$(WASM_CARGO) build --release -p wxpay-terminate-wasm --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --target-dir $(WASM_TARGET_DIR)
+	rm -rf bindings-wasm/pkg
+	wasm-bindgen --target web --out-dir bindings-wasm/pkg $(WASM_FILE)
+	cd bindings-wasm && npm ci --no-audit --no-fund --silent && npm run --silent build:cjs
+
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# Node suites run against the packed tarball, installed by name in a scratch project.
+test-js: wasm-pkg chromium $(VENV)/.installed
+	$(CARGO) clippy -p wxpay-terminate-wasm --all-targets -- -D warnings
+	cd bindings-wasm && node scripts/gen-dts.mjs --check
+	rm -rf $(NPM_DIR) && mkdir -p $(NPM_DIR)/scratch/tests
+	cd bindings-wasm && npm pack --silent --pack-destination ../$(NPM_DIR) >/dev/null
+	cp bindings-wasm/tests/* $(NPM_DIR)/scratch/tests/
+	cd $(NPM_DIR)/scratch && echo '{"private": true, "type": "module"}' > package.json && \
+	  npm install --no-audit --no-fund --silent ../wxpay-terminate-*.tgz playwright-core@1.64.1 typescript@5.9.3
+	cd $(NPM_DIR)/scratch && npx tsc -p tests/tsconfig.json
+	cd $(NPM_DIR)/scratch && WXPAY_REPO_ROOT=$(CURDIR) SANDBOX_PYTHON=$(abspath $(PY)) node --test tests/
 
 # The native library (release, as shipped) and the uniffi-bindgen pinned to the same uniffi
 # (a debug build: it only reads the library's metadata).

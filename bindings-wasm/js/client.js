@@ -178,15 +178,20 @@ export function makeApi(wasm) {
       return this.#native.verificationKeys().map((k) => k.serial);
     }
 
-    async _build(sign, unsignedCall, signedCall, { timestamp, nonce } = {}) {
+    /** Unsigned requests are built synchronously; signed ones return a Promise (WebCrypto is async). */
+    _build(sign, unsignedCall, signedCall, { timestamp, nonce } = {}) {
       const ts = timestamp ?? Math.floor(Date.now() / 1000);
       const n = nonce ?? generateNonce();
       if (!sign) return new UnsignedRequest(native(() => unsignedCall(ts, n)(this.#native)));
-      if (this.crypto === 'wasm') return makeRequest(native(() => signedCall(ts, n)(this.#native)));
+      return this.#sign(unsignedCall(ts, n), signedCall(ts, n));
+    }
+
+    async #sign(unsignedCall, signedCall) {
+      if (this.crypto === 'wasm') return makeRequest(native(() => signedCall(this.#native)));
       if (this.#signingKey === null) {
         throw new InvalidKeyError('no merchant private key: pass privateKey, or sign with client.unsigned', { kind: 'invalid_key' });
       }
-      const unsigned = native(() => unsignedCall(ts, n)(this.#native));
+      const unsigned = native(() => unsignedCall(this.#native));
       const signature = new Uint8Array(await subtle().sign(ALGORITHM, this.#signingKey, unsigned.stringToSign));
       return makeRequest(native(() => unsigned.complete(base64(signature))));
     }

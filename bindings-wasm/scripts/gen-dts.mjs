@@ -80,7 +80,7 @@ export interface Request<T = unknown> {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: Uint8Array | undefined;
+  readonly body: Uint8Array<ArrayBuffer> | undefined;
   /** Phantom: the result type \`parse\` returns for this request. */
   readonly __result?: T;
 }
@@ -88,7 +88,7 @@ export interface Request<T = unknown> {
 /** For keys kept elsewhere: sign \`stringToSign\` (RSASSA-PKCS1-v1_5, SHA-256), then complete. */
 export declare class UnsignedRequest<T = unknown> {
   private constructor();
-  readonly stringToSign: Uint8Array;
+  readonly stringToSign: Uint8Array<ArrayBuffer>;
   readonly operation: OperationId | null;
   /** The signature as base64 text or raw bytes. */
   complete(signature: string | Uint8Array): Request<T>;

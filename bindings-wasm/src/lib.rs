@@ -97,6 +97,24 @@ fn from_js(value: JsValue, field: &str) -> Result<Value, JsValue> {
     })
 }
 
+/// An operation's params object, converted field by field so a bad value names its field.
+fn params_from_js(params: JsValue) -> Result<Value, JsValue> {
+    if params.is_undefined() || params.is_null() {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    if !params.is_object() || Array::is_array(&params) || params.is_instance_of::<Uint8Array>() {
+        return Err(input_err("params", "params must be an object of API field names".to_owned()));
+    }
+    let mut map = serde_json::Map::new();
+    for entry in Object::entries(params.unchecked_ref::<Object>()).iter() {
+        let entry: Array = entry.unchecked_into();
+        let name = entry.get(0).as_string().unwrap_or_default();
+        let value = from_js(entry.get(1), &name)?;
+        map.insert(name, value);
+    }
+    Ok(Value::Object(map))
+}
+
 /// Unix seconds from a JS number: an integer within the safe range.
 fn seconds(value: f64, field: &str) -> Result<i64, JsValue> {
     if value.fract() != 0.0 || !value.is_finite() || value.abs() > 9_007_199_254_740_991.0 {
@@ -176,6 +194,19 @@ fn parsed_value(parsed: wxpay_terminate::Parsed<Value>) -> JsValue {
     o.into()
 }
 
+const CONFIG_KEYS: [&str; 10] = [
+    "mchid",
+    "serialNo",
+    "privateKey",
+    "wechatpayPublicKeyId",
+    "wechatpayPublicKey",
+    "platformCertificates",
+    "baseUrl",
+    "globalBaseUrl",
+    "userAgentPlatform",
+    "userAgentSuffix",
+];
+
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct JsConfig {
@@ -253,6 +284,14 @@ pub struct NativeClient {
 impl NativeClient {
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> Result<NativeClient, JsValue> {
+        // serde-wasm-bindgen reads only the fields it knows, so a misspelt option would vanish.
+        if let Some(object) = config.dyn_ref::<Object>() {
+            for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+                if !CONFIG_KEYS.contains(&key.as_str()) {
+                    return Err(input_err(&key, format!("`{key}` is not a client option")));
+                }
+            }
+        }
         let c: JsConfig = serde_wasm_bindgen::from_value(config)
             .map_err(|e| input_err("config", format!("the client options are malformed ({e})")))?;
         let config = ClientConfig {
@@ -299,7 +338,7 @@ impl NativeClient {
         timestamp: f64,
         nonce: &str,
     ) -> Result<JsValue, JsValue> {
-        let params = from_js(params, "params")?;
+        let params = params_from_js(params)?;
         let request = self
             .inner
             .prepare_operation(operation, params, seconds(timestamp, "timestamp")?, nonce)
@@ -315,7 +354,7 @@ impl NativeClient {
         timestamp: f64,
         nonce: &str,
     ) -> Result<NativeUnsigned, JsValue> {
-        let params = from_js(params, "params")?;
+        let params = params_from_js(params)?;
         let inner = self
             .inner
             .prepare_operation_unsigned(operation, params, seconds(timestamp, "timestamp")?, nonce)
