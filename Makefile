@@ -121,8 +121,12 @@ test-kotlin: kotlin-bindings $(VENV)/.installed
 sandbox: $(VENV)/.installed
 	$(PY) tests/sandbox/server.py --port 8080
 
-demo:
+# The main job: the core's signed seed descriptors (official doc test key), then Python, Node and
+# Kotlin each terminating the four seed contracts on the local sandbox over real HTTP.
+demo: python-wheel wasm-pkg kotlin-bindings
 	$(CARGO) run --quiet -p wxpay-terminate --example demo
+	@echo
+	$(PY) examples/demo.py
 
 bench:
 	$(CARGO) bench -p wxpay-terminate --bench core
