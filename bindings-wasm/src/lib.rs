@@ -103,7 +103,10 @@ fn params_from_js(params: JsValue) -> Result<Value, JsValue> {
         return Ok(Value::Object(serde_json::Map::new()));
     }
     if !params.is_object() || Array::is_array(&params) || params.is_instance_of::<Uint8Array>() {
-        return Err(input_err("params", "params must be an object of API field names".to_owned()));
+        return Err(input_err(
+            "params",
+            "params must be an object of API field names".to_owned(),
+        ));
     }
     let mut map = serde_json::Map::new();
     for entry in Object::entries(params.unchecked_ref::<Object>()).iter() {
