@@ -362,6 +362,20 @@ fn response(v: &Value) -> Outcome {
         &body,
         i64_at(v, "now")?,
     );
+    // Two-phase verification, as WebCrypto hosts do it, must reach the same outcome.
+    let two_phase = two_phase_parse(
+        &client,
+        v["operation"].as_str(),
+        status,
+        &headers,
+        &body,
+        i64_at(v, "now")?,
+    );
+    check_eq(
+        "two-phase outcome",
+        format!("{two_phase:?}"),
+        format!("{result:?}"),
+    )?;
     let expect = &v["expect"];
     match (result, expect.get("ok"), expect.get("error")) {
         (Ok(parsed), Some(ok), None) => {
