@@ -36,6 +36,8 @@ test-rust:
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test
 	$(CARGO) test -p wxpay-terminate --no-default-features --lib
+	$(CARGO) test -p wxpay-terminate-conformance --features aws-lc
+	$(CARGO) clippy -p wxpay-terminate --features aws-lc --all-targets -- -D warnings
 
 # A virtualenv with the build and test tools; recreated when this Makefile changes.
 $(VENV)/.installed: Makefile
@@ -61,6 +63,8 @@ test-python: python-wheel
 
 test-sandbox: $(VENV)/.installed
 	$(PY) -m pytest tests/sandbox -q
+	$(CARGO) build --quiet -p wxpay-terminate --example sandbox_e2e
+	$(PY) tests/sandbox/with_sandbox.py target/debug/examples/sandbox_e2e
 
 # Debian's rustc-web (+ std sources, lld) and wasm-bindgen-cli pinned to the crate's version.
 # (wasm-bindgen-cli is installed without --locked: its lockfile pins a webpki-roots the registry no longer serves.)
@@ -128,9 +132,22 @@ demo: python-wheel wasm-pkg kotlin-bindings
 	@echo
 	$(PY) examples/demo.py
 
-bench:
-	$(CARGO) bench -p wxpay-terminate --bench core
-	python3 tests/bench/report.py
+# One run, one machine: Rust (both backends), Python, Node (WebCrypto and WASM), Kotlin, the peer
+# SDKs wechatpayv3 and wechatpay-axios-plugin, and `openssl speed` as the limit → docs/benchmarks.md.
+bench: python-wheel wasm-pkg kotlin-bindings
+	rm -rf target/criterion target/bench
+	$(CARGO) bench -p wxpay-terminate --bench core -- --warm-up-time 1 --measurement-time 4
+	$(CARGO) bench -p wxpay-terminate --bench core --features aws-lc -- --warm-up-time 1 --measurement-time 4
+	$(PY) -m pip install --quiet wechatpayv3==2.0.4
+	cd tests/bench && ../../$(PY) python_bench.py
+	mkdir -p target/bench/node
+	cd bindings-wasm && npm pack --silent --pack-destination ../target/bench/node >/dev/null
+	cp tests/bench/node_bench.mjs target/bench/node/
+	cd target/bench/node && echo '{"private": true, "type": "module"}' > package.json && \
+	  npm install --no-audit --no-fund --silent ./wxpay-terminate-*.tgz wechatpay-axios-plugin@0.9.6 && \
+	  WXPAY_REPO_ROOT=$(CURDIR) node node_bench.mjs
+	cd bindings-uniffi/kotlin && $(MVN) -q test-compile exec:java -Dexec.main=com.wxpayterminate.BenchKt
+	$(PY) tests/bench/report.py
 
 vectors:
 	python3 tests/vectors/generate.py

@@ -451,6 +451,29 @@ fn api_call(spec: ApiCallSpec) -> Result<ApiCall, WxpayError> {
     Ok(call)
 }
 
+/// One method per catalog operation (`client.terminatePapayContract(TerminatePapayContract(…))`),
+/// stamped out from the core's list so adding an endpoint does not touch this crate.
+macro_rules! operation_methods {
+    ($($op:ident => $method:ident,)*) => {
+        #[uniffi::export]
+        impl Client {
+            $(
+                #[uniffi::method(default(timestamp = None, nonce = None))]
+                pub fn $method(
+                    &self,
+                    params: wxpay_terminate::$op,
+                    timestamp: Option<i64>,
+                    nonce: Option<String>,
+                ) -> Result<HttpRequest, WxpayError> {
+                    self.prepare(params.into(), timestamp, nonce)
+                }
+            )*
+        }
+    };
+}
+
+wxpay_terminate::for_each_operation!(operation_methods);
+
 /// Signs arbitrary bytes with a merchant key (SHA256withRSA), base64 — e.g. a JSAPI `paySign`.
 #[uniffi::export]
 pub fn sign_message(private_key_pem: String, message: Vec<u8>) -> Result<String, WxpayError> {

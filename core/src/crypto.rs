@@ -8,8 +8,11 @@
 use std::fmt;
 
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+#[cfg(not(feature = "aws-lc"))]
+use rsa::pkcs1v15::Signature;
+use rsa::pkcs1v15::{SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+#[cfg(not(feature = "aws-lc"))]
 use rsa::signature::{SignatureEncoding, Signer as _, Verifier as _};
 use rsa::traits::PublicKeyParts;
 use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
@@ -40,6 +43,9 @@ pub trait Verifier: Send + Sync {
 /// Zeroized on drop by `rsa`; `Debug` never prints it.
 pub struct MerchantPrivateKey {
     signing_key: SigningKey<Sha256>,
+    /// The same key in AWS-LC, which does the signing when the `aws-lc` feature is on.
+    #[cfg(feature = "aws-lc")]
+    native: aws_lc_rs::rsa::KeyPair,
 }
 
 impl MerchantPrivateKey {
@@ -65,8 +71,20 @@ impl MerchantPrivateKey {
             }
         };
         check_size(key.n().bit_width())?;
+        let signing_key = SigningKey::new(key);
+        #[cfg(feature = "aws-lc")]
+        let native = {
+            use rsa::pkcs8::EncodePrivateKey;
+            let der = signing_key.as_ref().to_pkcs8_der().map_err(|_| {
+                Error::invalid_key("private key could not be re-encoded for AWS-LC")
+            })?;
+            aws_lc_rs::rsa::KeyPair::from_pkcs8(der.as_bytes())
+                .map_err(|e| Error::invalid_key(format!("AWS-LC rejected the private key ({e})")))?
+        };
         Ok(MerchantPrivateKey {
-            signing_key: SigningKey::new(key),
+            signing_key,
+            #[cfg(feature = "aws-lc")]
+            native,
         })
     }
 }
@@ -85,11 +103,27 @@ impl MerchantPrivateKey {
 }
 
 impl Signer for MerchantPrivateKey {
+    #[cfg(not(feature = "aws-lc"))]
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.signing_key
             .try_sign(message)
             .map(|s| s.to_vec())
             .map_err(|_| Error::invalid_key("RSA signing failed"))
+    }
+
+    #[cfg(feature = "aws-lc")]
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let mut signature = vec![0u8; self.native.public_modulus_len()];
+        // PKCS#1 v1.5 is deterministic: AWS-LC ignores the RNG argument for it.
+        self.native
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                message,
+                &mut signature,
+            )
+            .map_err(|_| Error::invalid_key("RSA signing failed"))?;
+        Ok(signature)
     }
 }
 
@@ -103,6 +137,9 @@ impl fmt::Debug for MerchantPrivateKey {
 #[derive(Clone)]
 pub struct WechatpayPublicKey {
     verifying_key: VerifyingKey<Sha256>,
+    /// The same key parsed once by AWS-LC, which verifies when the `aws-lc` feature is on.
+    #[cfg(feature = "aws-lc")]
+    native: aws_lc_rs::signature::ParsedPublicKey,
 }
 
 impl WechatpayPublicKey {
@@ -145,18 +182,39 @@ impl WechatpayPublicKey {
 
     fn from_rsa(key: RsaPublicKey) -> Result<Self> {
         check_size(key.n().bit_width())?;
+        let verifying_key = VerifyingKey::new(key);
+        #[cfg(feature = "aws-lc")]
+        let native = {
+            use rsa::pkcs8::EncodePublicKey;
+            let der = verifying_key.as_ref().to_public_key_der().map_err(|e| {
+                Error::invalid_key(format!("public key could not be encoded ({e})"))
+            })?;
+            aws_lc_rs::signature::ParsedPublicKey::new(
+                &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                der.as_bytes(),
+            )
+            .map_err(|e| Error::invalid_key(format!("AWS-LC rejected the public key ({e})")))?
+        };
         Ok(WechatpayPublicKey {
-            verifying_key: VerifyingKey::new(key),
+            verifying_key,
+            #[cfg(feature = "aws-lc")]
+            native,
         })
     }
 }
 
 impl Verifier for WechatpayPublicKey {
+    #[cfg(not(feature = "aws-lc"))]
     fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match Signature::try_from(signature) {
             Ok(sig) => self.verifying_key.verify(message, &sig).is_ok(),
             Err(_) => false,
         }
+    }
+
+    #[cfg(feature = "aws-lc")]
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.native.verify_sig(message, signature).is_ok()
     }
 }
 

@@ -247,3 +247,18 @@ fn error_kind_names_round_trip() {
         assert_eq!(ErrorKind::from_name(kind.as_str()), Some(kind));
     }
 }
+
+macro_rules! method_names {
+    ($($op:ident => $method:ident,)*) => {
+        [$((stringify!($method), <wxpay_terminate::$op as Operation>::SPEC.id)),*]
+    };
+}
+
+#[test]
+fn for_each_operation_names_each_method_after_its_operation_id() {
+    let pairs = wxpay_terminate::for_each_operation!(method_names);
+    assert_eq!(pairs.len(), OPERATIONS.len());
+    for (method, id) in pairs {
+        assert_eq!(method, id);
+    }
+}

@@ -411,7 +411,18 @@ fn drop_nulls(value: &mut serde_json::Value) {
 }
 
 macro_rules! catalog {
-    ($($op:ident),* $(,)?) => {
+    ($d:tt; $($op:ident => $method:ident),* $(,)?) => {
+        /// Calls `$callback! { Type => method_name, … }` with every operation of the catalog, so a
+        /// binding can stamp out one method per operation without listing them (adding an
+        /// endpoint then touches only the core).
+        #[macro_export]
+        #[doc(hidden)]
+        macro_rules! for_each_operation {
+            ($d callback:ident) => {
+                $d callback! { $($op => $method,)* }
+            };
+        }
+
         /// Every operation of the catalog, in table order.
         pub static OPERATIONS: &[OperationEntry] = &[$(OperationEntry::of::<$op>()),*];
 
@@ -451,26 +462,27 @@ macro_rules! catalog {
     };
 }
 
-catalog![
-    TerminateEduschoolpayContract,
-    TerminatePasswordExemptContract,
-    TerminatePapayContract,
-    TerminatePapayPartnerContract,
-    TerminatePapayInsuranceContract,
-    TerminateCombinePapayContract,
-    TerminateCreditRepaymentContract,
-    TerminateGlobalPapayContract,
-    TerminateEduPapayContract,
-    TerminateFacepayUserContract,
-    TerminatePayscorePermissionByAuthorizationCode,
-    TerminatePayscorePermissionByOpenid,
-    TerminatePayscorePartnerPermissionByAuthorizationCode,
-    TerminatePayscorePartnerPermission,
-    TerminatePayscoreAcquiringbankPermission,
-    TerminatePayscoreUserPermission,
-    CloseTransferAuthorization,
-    CloseTransferPartnerAuthorization,
-    RevokeWebizpayEmployee,
+// Each type with its method name (= operation id, checked by a test): macro_rules cannot derive one from the other.
+catalog![$;
+    TerminateEduschoolpayContract => terminate_eduschoolpay_contract,
+    TerminatePasswordExemptContract => terminate_password_exempt_contract,
+    TerminatePapayContract => terminate_papay_contract,
+    TerminatePapayPartnerContract => terminate_papay_partner_contract,
+    TerminatePapayInsuranceContract => terminate_papay_insurance_contract,
+    TerminateCombinePapayContract => terminate_combine_papay_contract,
+    TerminateCreditRepaymentContract => terminate_credit_repayment_contract,
+    TerminateGlobalPapayContract => terminate_global_papay_contract,
+    TerminateEduPapayContract => terminate_edu_papay_contract,
+    TerminateFacepayUserContract => terminate_facepay_user_contract,
+    TerminatePayscorePermissionByAuthorizationCode => terminate_payscore_permission_by_authorization_code,
+    TerminatePayscorePermissionByOpenid => terminate_payscore_permission_by_openid,
+    TerminatePayscorePartnerPermissionByAuthorizationCode => terminate_payscore_partner_permission_by_authorization_code,
+    TerminatePayscorePartnerPermission => terminate_payscore_partner_permission,
+    TerminatePayscoreAcquiringbankPermission => terminate_payscore_acquiringbank_permission,
+    TerminatePayscoreUserPermission => terminate_payscore_user_permission,
+    CloseTransferAuthorization => close_transfer_authorization,
+    CloseTransferPartnerAuthorization => close_transfer_partner_authorization,
+    RevokeWebizpayEmployee => revoke_webizpay_employee,
 ];
 
 /// The operation with this id.

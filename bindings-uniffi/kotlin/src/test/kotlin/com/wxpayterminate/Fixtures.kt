@@ -6,8 +6,8 @@ import java.io.File
 
 /** The shared vectors and keys, located through system properties set by the Maven build. */
 object Fixtures {
-    val vectors: File = File(System.getProperty("vectors.dir") ?: error("vectors.dir is not set"))
     val root: File = File(System.getProperty("repo.root") ?: error("repo.root is not set"))
+    val vectors: File = File(System.getProperty("vectors.dir") ?: File(root, "tests/vectors").path)
     val keys = File(vectors, "keys")
     val clients = JSONObject(File(vectors, "clients.json").readText())
 

@@ -44,6 +44,21 @@ class TypedApiTest {
     }
 
     @Test
+    fun oneMethodPerOperation() {
+        val viaMethod = client.terminatePapayContract(papay, 1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242")
+        val viaEnum = client.prepare(AnyOperation.TerminatePapayContract(papay), 1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242")
+        assertEquals(viaEnum.headers, viaMethod.headers)
+        assertEquals(viaEnum.url, viaMethod.url)
+        // Every catalog operation has its method on Client (camelCase of the id).
+        val methods = Client::class.java.methods.map { it.name }.toSet()
+        val ids = JSONObject(catalogJson()).getJSONArray("operations").map { (it as JSONObject).getString("id") }
+        for (id in ids) {
+            val camel = id.split('_').mapIndexed { i, p -> if (i == 0) p else p.replaceFirstChar(Char::uppercase) }.joinToString("")
+            assertTrue(camel in methods, "Client lacks $camel")
+        }
+    }
+
+    @Test
     fun defaultsFillTimeAndNonceFromTheHost() {
         val before = System.currentTimeMillis() / 1000
         val req = client.prepare(AnyOperation.TerminateEduschoolpayContract(TerminateEduschoolpayContract("2045011120563805041758214605")))
