@@ -590,6 +590,10 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
  */
 public protocol ClientProtocol: AnyObject, Sendable {
     
+    func closeTransferAuthorization(params: CloseTransferAuthorization, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func closeTransferPartnerAuthorization(params: CloseTransferPartnerAuthorization, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
     /**
      * Verifies the response to `request` and returns its typed result.
      */
@@ -629,6 +633,40 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * Builds a generic call for a key kept elsewhere.
      */
     func requestUnsigned(call: ApiCallSpec, timestamp: Int64?, nonce: String?) throws  -> UnsignedRequest
+    
+    func revokeWebizpayEmployee(params: RevokeWebizpayEmployee, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminateCombinePapayContract(params: TerminateCombinePapayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminateCreditRepaymentContract(params: TerminateCreditRepaymentContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminateEduPapayContract(params: TerminateEduPapayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminateEduschoolpayContract(params: TerminateEduschoolpayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminateFacepayUserContract(params: TerminateFacepayUserContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminateGlobalPapayContract(params: TerminateGlobalPapayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePapayContract(params: TerminatePapayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePapayInsuranceContract(params: TerminatePapayInsuranceContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePapayPartnerContract(params: TerminatePapayPartnerContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePasswordExemptContract(params: TerminatePasswordExemptContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePayscoreAcquiringbankPermission(params: TerminatePayscoreAcquiringbankPermission, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePayscorePartnerPermission(params: TerminatePayscorePartnerPermission, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePayscorePartnerPermissionByAuthorizationCode(params: TerminatePayscorePartnerPermissionByAuthorizationCode, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePayscorePermissionByAuthorizationCode(params: TerminatePayscorePermissionByAuthorizationCode, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePayscorePermissionByOpenid(params: TerminatePayscorePermissionByOpenid, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    
+    func terminatePayscoreUserPermission(params: TerminatePayscoreUserPermission, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
     
     /**
      * The `Wechatpay-Serial` values this client verifies.
@@ -700,6 +738,30 @@ public convenience init(config: ClientConfig)throws  {
 
     
 
+    
+open func closeTransferAuthorization(params: CloseTransferAuthorization, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_close_transfer_authorization(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCloseTransferAuthorization_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func closeTransferPartnerAuthorization(params: CloseTransferPartnerAuthorization, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_close_transfer_partner_authorization(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCloseTransferPartnerAuthorization_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Verifies the response to `request` and returns its typed result.
@@ -821,6 +883,210 @@ open func requestUnsigned(call: ApiCallSpec, timestamp: Int64? = nil, nonce: Str
     uniffi_wxpay_terminate_uniffi_fn_method_client_request_unsigned(
             self.uniffiCloneHandle(),
         FfiConverterTypeApiCallSpec_lower(call),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func revokeWebizpayEmployee(params: RevokeWebizpayEmployee, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_revoke_webizpay_employee(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRevokeWebizpayEmployee_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminateCombinePapayContract(params: TerminateCombinePapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_combine_papay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminateCombinePapayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminateCreditRepaymentContract(params: TerminateCreditRepaymentContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_credit_repayment_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminateCreditRepaymentContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminateEduPapayContract(params: TerminateEduPapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_edu_papay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminateEduPapayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminateEduschoolpayContract(params: TerminateEduschoolpayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_eduschoolpay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminateEduschoolpayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminateFacepayUserContract(params: TerminateFacepayUserContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_facepay_user_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminateFacepayUserContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminateGlobalPapayContract(params: TerminateGlobalPapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_global_papay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminateGlobalPapayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePapayContract(params: TerminatePapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_papay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePapayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePapayInsuranceContract(params: TerminatePapayInsuranceContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_papay_insurance_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePapayInsuranceContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePapayPartnerContract(params: TerminatePapayPartnerContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_papay_partner_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePapayPartnerContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePasswordExemptContract(params: TerminatePasswordExemptContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_password_exempt_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePasswordExemptContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePayscoreAcquiringbankPermission(params: TerminatePayscoreAcquiringbankPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_acquiringbank_permission(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePayscoreAcquiringbankPermission_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePayscorePartnerPermission(params: TerminatePayscorePartnerPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_partner_permission(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePayscorePartnerPermission_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePayscorePartnerPermissionByAuthorizationCode(params: TerminatePayscorePartnerPermissionByAuthorizationCode, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_partner_permission_by_authorization_code(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePayscorePartnerPermissionByAuthorizationCode_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePayscorePermissionByAuthorizationCode(params: TerminatePayscorePermissionByAuthorizationCode, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_permission_by_authorization_code(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePayscorePermissionByAuthorizationCode_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePayscorePermissionByOpenid(params: TerminatePayscorePermissionByOpenid, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_permission_by_openid(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePayscorePermissionByOpenid_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func terminatePayscoreUserPermission(params: TerminatePayscoreUserPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
+    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_user_permission(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTerminatePayscoreUserPermission_lower(params),
         FfiConverterOptionInt64.lower(timestamp),
         FfiConverterOptionString.lower(nonce),uniffiCallStatus
     )
@@ -1882,6 +2148,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_wxpay_terminate_uniffi_checksum_func_sign_message() != 53127) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_close_transfer_authorization() != 18452) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_close_transfer_partner_authorization() != 64676) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_parse() != 26003) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1904,6 +2176,57 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_request_unsigned() != 13359) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_revoke_webizpay_employee() != 14796) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_combine_papay_contract() != 63612) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_credit_repayment_contract() != 15702) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_edu_papay_contract() != 45166) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_eduschoolpay_contract() != 23707) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_facepay_user_contract() != 37872) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_global_papay_contract() != 39908) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_papay_contract() != 59043) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_papay_insurance_contract() != 9847) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_papay_partner_contract() != 50072) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_password_exempt_contract() != 44282) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_acquiringbank_permission() != 65276) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_partner_permission() != 30966) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_partner_permission_by_authorization_code() != 52561) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_permission_by_authorization_code() != 30017) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_permission_by_openid() != 25892) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_user_permission() != 18656) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_verification_serials() != 37949) {
