@@ -546,8 +546,8 @@ export interface ClientOptions {
   /** Replaces https://apihk.mch.weixin.qq.com. */
   globalBaseUrl?: string;
   userAgentSuffix?: string;
-  /** Who does the RSA work: WebCrypto where available (default), or WASM. */
-  crypto?: 'auto' | 'webcrypto' | 'wasm';
+  /** Who does the RSA work: 'auto' (default) is node:crypto in Node, else WebCrypto, else WASM. */
+  crypto?: 'auto' | 'node' | 'webcrypto' | 'wasm';
 }
 
 interface SignedCalls {
@@ -761,8 +761,8 @@ interface UnsignedCalls {
 export declare class Client {
   private constructor();
   static create(options: ClientOptions): Promise<Client>;
-  /** 'webcrypto' or 'wasm'. */
-  readonly crypto: 'webcrypto' | 'wasm';
+  /** Who does the RSA work. */
+  readonly crypto: 'node' | 'webcrypto' | 'wasm';
   readonly verificationSerials: string[];
   /** The same operations for keys kept in a KMS or HSM (no await needed). */
   readonly unsigned: UnsignedCalls;

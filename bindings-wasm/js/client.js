@@ -14,6 +14,16 @@ function subtle() {
   return globalThis.crypto && globalThis.crypto.subtle ? globalThis.crypto.subtle : null;
 }
 
+/** RSA in the host's WebCrypto: the private key becomes a non-extractable CryptoKey. */
+const WEBCRYPTO = Object.freeze({
+  name: 'webcrypto',
+  available: () => subtle() !== null,
+  importPrivate: (pkcs8) => subtle().importKey('pkcs8', pkcs8, ALGORITHM, false, ['sign']),
+  importPublic: (spki) => subtle().importKey('spki', spki, ALGORITHM, false, ['verify']),
+  sign: async (key, data) => new Uint8Array(await subtle().sign(ALGORITHM, key, data)),
+  verify: (key, signature, data) => subtle().verify(ALGORITHM, key, signature, data),
+});
+
 /** 32 upper-case hex characters from the host's CSPRNG. */
 export function generateNonce() {
   const bytes = new Uint8Array(16);
@@ -61,7 +71,12 @@ function makeRequest(raw) {
   });
 }
 
-export function makeApi(wasm) {
+/**
+ * `hosts` adds RSA providers by name (node.mjs passes node:crypto as `node`); WebCrypto and the
+ * WASM signer are always there. `crypto: 'auto'` picks the first host provider, then WebCrypto.
+ */
+export function makeApi(wasm, hosts = {}) {
+  const providers = { ...hosts, webcrypto: WEBCRYPTO };
   const catalog = JSON.parse(wasm.catalogJson());
 
   /** A request for a key kept elsewhere: sign `stringToSign`, then `complete(signature)`. */
@@ -121,20 +136,22 @@ export function makeApi(wasm) {
 
   class Client extends Calls {
     #native;
+    #provider;
     #signingKey;
     #verifyKeys;
-    /** 'webcrypto' or 'wasm': who does the RSA work. */
+    /** Who does the RSA work: 'node' (node:crypto), 'webcrypto' or 'wasm'. */
     crypto;
     /** The same operations, returning UnsignedRequest (keys in a KMS or HSM). */
     unsigned;
 
-    constructor(token, nativeClient, signingKey, verifyKeys, mode) {
+    constructor(token, nativeClient, provider, signingKey, verifyKeys) {
       if (token !== CREATE) throw new TypeError('use `await Client.create(options)`');
       super(null, true);
       this.#native = nativeClient;
+      this.#provider = provider;
       this.#signingKey = signingKey;
       this.#verifyKeys = verifyKeys;
-      this.crypto = mode;
+      this.crypto = provider ? provider.name : 'wasm';
       this.unsigned = new UnsignedCalls(this);
       Object.freeze(this);
     }
@@ -149,28 +166,33 @@ export function makeApi(wasm) {
         throw new InvalidKeyError('privateKey must be PEM text (string or Uint8Array)', { kind: 'invalid_key', field: 'privateKey' });
       }
       const pem = privateKey instanceof Uint8Array ? new TextDecoder('utf-8', { fatal: false }).decode(privateKey) : privateKey;
-      const useWebCrypto = crypto === 'webcrypto' || (crypto === 'auto' && subtle() !== null);
-      if (crypto === 'webcrypto' && subtle() === null) {
-        throw new InvalidInputError('crypto.subtle is not available in this runtime', { kind: 'invalid_input', field: 'crypto' });
+      let provider = null;
+      if (crypto === 'auto') {
+        provider = Object.values(providers).find((p) => p.available()) ?? null;
+      } else if (crypto !== 'wasm') {
+        provider = providers[crypto] ?? null;
+        if (provider === null || !provider.available()) {
+          throw new InvalidInputError(`crypto '${crypto}' is not available in this runtime`, { kind: 'invalid_input', field: 'crypto' });
+        }
       }
       const config = { ...rest, userAgentPlatform: rest.userAgentPlatform ?? platform() };
-      if (!useWebCrypto) {
+      if (provider === null) {
         const nativeClient = native(() => new wasm.NativeClient({ ...config, privateKey: pem ?? undefined }));
-        return new Client(CREATE, nativeClient, null, null, 'wasm');
+        return new Client(CREATE, nativeClient, null, null, null);
       }
       const nativeClient = native(() => new wasm.NativeClient(config));
       let signingKey = null;
       if (pem !== undefined && pem !== null) {
-        // The core validates the key (RSA, ≥ 2048 bits) and hands over PKCS#8 for a non-extractable import.
+        // The core validates the key (RSA, ≥ 2048 bits) and hands over PKCS#8 for the host's import.
         const der = native(() => wasm.privateKeyPkcs8(pem));
-        signingKey = await subtle().importKey('pkcs8', der, ALGORITHM, false, ['sign']);
+        signingKey = await provider.importPrivate(der);
         der.fill(0);
       }
       const verifyKeys = new Map();
       for (const { serial, spki } of nativeClient.verificationKeys()) {
-        verifyKeys.set(serial, await subtle().importKey('spki', spki, ALGORITHM, false, ['verify']));
+        verifyKeys.set(serial, await provider.importPublic(spki));
       }
-      return new Client(CREATE, nativeClient, signingKey, verifyKeys, 'webcrypto');
+      return new Client(CREATE, nativeClient, provider, signingKey, verifyKeys);
     }
 
     /** The Wechatpay-Serial values this client verifies. */
@@ -187,12 +209,12 @@ export function makeApi(wasm) {
     }
 
     async #sign(unsignedCall, signedCall) {
-      if (this.crypto === 'wasm') return makeRequest(native(() => signedCall(this.#native)));
+      if (this.#provider === null) return makeRequest(native(() => signedCall(this.#native)));
       if (this.#signingKey === null) {
         throw new InvalidKeyError('no merchant private key: pass privateKey, or sign with client.unsigned', { kind: 'invalid_key' });
       }
       const unsigned = native(() => unsignedCall(this.#native));
-      const signature = new Uint8Array(await subtle().sign(ALGORITHM, this.#signingKey, unsigned.stringToSign));
+      const signature = await this.#provider.sign(this.#signingKey, unsigned.stringToSign);
       return makeRequest(native(() => unsigned.complete(base64(signature))));
     }
 
@@ -220,12 +242,12 @@ export function makeApi(wasm) {
         throw new InvalidInputError('status must be an HTTP status code', { kind: 'invalid_input', field: 'status' });
       }
       const nowSeconds = now ?? Math.floor(Date.now() / 1000);
-      if (this.crypto === 'wasm') {
+      if (this.#provider === null) {
         return Object.freeze(native(() => this.#native.parse(operation, status, headers, body, nowSeconds)));
       }
       const pending = native(() => this.#native.beginVerification(status, headers, body));
       const key = this.#verifyKeys.get(pending.serial);
-      const valid = await subtle().verify(ALGORITHM, key, pending.signature, pending.message);
+      const valid = await this.#provider.verify(key, pending.signature, pending.message);
       return Object.freeze(native(() => this.#native.finishParse(operation, status, pending, valid, body, nowSeconds)));
     }
   }

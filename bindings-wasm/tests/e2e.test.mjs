@@ -39,7 +39,7 @@ test('the plan covers every operation', () => {
   assert.deepEqual(new Set(PLAN.terminations.map((t) => t.operation)), new Set(wt.OPERATIONS));
 });
 
-for (const crypto of ['webcrypto', 'wasm']) {
+for (const crypto of ['node', 'webcrypto', 'wasm']) {
   for (const step of PLAN.terminations) {
     test(`[${crypto}] ${step.operation} terminates over fetch`, async () => {
       await sandbox.control('POST', '/sandbox/reset');

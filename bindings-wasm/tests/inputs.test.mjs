@@ -9,7 +9,7 @@ import { VECTORS, options } from './vector-runner.mjs';
 const CLIENTS = JSON.parse(readFileSync(join(VECTORS, 'clients.json'), 'utf8'));
 const PAPAY = { plan_id: 12535, out_contract_code: 'wxwtdk20200910100000', contract_termination_remark: '用户解约' };
 
-for (const crypto of ['webcrypto', 'wasm']) {
+for (const crypto of ['node', 'webcrypto', 'wasm']) {
   test(`[${crypto}] bad params name their field`, async () => {
     const client = await wt.Client.create(options(CLIENTS.doc_pubkey, crypto));
     const cases = [
@@ -62,13 +62,17 @@ for (const crypto of ['webcrypto', 'wasm']) {
   });
 }
 
-test('webcrypto keeps the key non-extractable and signs like wasm', async () => {
-  const web = await wt.Client.create(options(CLIENTS.migration, 'webcrypto'));
-  const wasm = await wt.Client.create(options(CLIENTS.migration, 'wasm'));
-  assert.equal(web.crypto, 'webcrypto');
-  assert.equal(wasm.crypto, 'wasm');
-  const a = await web.terminateEduPapayContract({ contract_id: '204009101000000000000001' }, { timestamp: 1700000000, nonce: 'N1' });
-  const b = await wasm.terminateEduPapayContract({ contract_id: '204009101000000000000001' }, { timestamp: 1700000000, nonce: 'N1' });
-  assert.deepEqual(a, b);
-  assert.ok(Object.isFrozen(a) && Object.isFrozen(a.headers));
+test('every RSA path signs the same bytes; Node picks node:crypto by default', async () => {
+  const auto = await wt.Client.create(options(CLIENTS.migration, 'auto'));
+  assert.equal(auto.crypto, 'node');
+  const built = [];
+  for (const crypto of ['node', 'webcrypto', 'wasm']) {
+    const client = await wt.Client.create(options(CLIENTS.migration, crypto));
+    assert.equal(client.crypto, crypto);
+    built.push(await client.terminateEduPapayContract({ contract_id: '204009101000000000000001' }, { timestamp: 1700000000, nonce: 'N1' }));
+  }
+  assert.deepEqual(built[0], built[1]);
+  assert.deepEqual(built[1], built[2]);
+  assert.ok(Object.isFrozen(built[0]) && Object.isFrozen(built[0].headers));
+  await assert.rejects(wt.Client.create({ ...options(CLIENTS.migration, 'wasm'), crypto: 'quantum' }), (e) => e instanceof wt.InvalidInputError && e.field === 'crypto');
 });

@@ -31,7 +31,7 @@ async function perCall(fn, { batch = 200, batches = 7, warmup = 50 } = {}) {
 }
 
 const results = {};
-for (const crypto of ['webcrypto', 'wasm']) {
+for (const crypto of ['node', 'webcrypto', 'wasm']) {
   const client = await wt.Client.create({ mchid: '1234567890', serialNo: 'F5765756002FDD77', privateKey: key, platformCertificates: certs, crypto });
   results[`node_${crypto}_sign_us`] = await perCall(() => client.terminatePapayContract(PARAMS, { timestamp: 1700000000, nonce: 'N' }), crypto === 'wasm' ? { batch: 20, batches: 5, warmup: 5 } : {});
   const c = JSON.parse(readFileSync(join(ROOT, 'tests/vectors/cases/response/papay_200_cert_a.json'), 'utf8'));

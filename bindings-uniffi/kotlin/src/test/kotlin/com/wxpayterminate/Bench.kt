@@ -17,7 +17,7 @@ fun main() {
     ))
     val op = AnyOperation.TerminatePapayContract(TerminatePapayContract(12535uL, "wxwtdk20200910100000", "用户解约"))
 
-    fun perCall(batch: Int, batches: Int = 7, warmup: Int = 200, fn: () -> Unit): Double {
+    fun perCall(batch: Int, batches: Int = 9, warmup: Int = 3000, fn: () -> Unit): Double {
         repeat(warmup) { fn() }
         val samples = (1..batches).map {
             val start = System.nanoTime()
