@@ -130,7 +130,7 @@ sandbox: $(VENV)/.installed
 demo: python-wheel wasm-pkg kotlin-bindings
 	$(CARGO) run --quiet -p wxpay-terminate --example demo
 	@echo
-	$(PY) examples/demo.py
+	$(PY) tests/sandbox/with_sandbox.py $(PY) examples/demo.py
 
 # One run, one machine: Rust (both backends), Python, Node (WebCrypto and WASM), Kotlin, the peer
 # SDKs wechatpayv3 and wechatpay-axios-plugin, and `openssl speed` as the limit → docs/benchmarks.md.
