@@ -347,12 +347,7 @@ impl Client {
         timestamp: i64,
         nonce: &str,
     ) -> Result<UnsignedRequest> {
-        let entry = catalog::operation(operation_id).ok_or_else(|| {
-            Error::invalid_input(
-                "operation",
-                format!("`{operation_id}` is not an operation of the catalog"),
-            )
-        })?;
+        let entry = lookup(operation_id)?;
         let built = (entry.from_json)(params)?;
         self.unsigned_for_spec(entry.spec, built, timestamp, nonce)
     }
@@ -518,20 +513,13 @@ impl Client {
         body: &[u8],
         now: i64,
     ) -> Result<Parsed<serde_json::Value>> {
-        if let Some(id) = operation_id {
-            // An unknown id is the caller's mistake, whatever the response says.
-            catalog::operation(id).ok_or_else(|| {
-                Error::invalid_input(
-                    "operation",
-                    format!("`{id}` is not an operation of the catalog"),
-                )
-            })?;
-        }
+        // An unknown id is the caller's mistake, whatever the response says.
+        let entry = operation_id.map(lookup).transpose()?;
         let request_id = self.verify(status, headers, body, now)?;
         Ok(Parsed {
             status,
             request_id,
-            data: decode_for(operation_id, body)?,
+            data: decode_with(entry, body)?,
         })
     }
 
@@ -544,12 +532,7 @@ impl Client {
         body: &[u8],
         now: i64,
     ) -> Result<Parsed<catalog::AnyOutput>> {
-        let entry = catalog::operation(operation_id).ok_or_else(|| {
-            Error::invalid_input(
-                "operation",
-                format!("`{operation_id}` is not an operation of the catalog"),
-            )
-        })?;
+        let entry = lookup(operation_id)?;
         let request_id = self.verify(status, headers, body, now)?;
         Ok(Parsed {
             status,
@@ -695,11 +678,12 @@ impl Client {
         body: &[u8],
         now: i64,
     ) -> Result<Parsed<serde_json::Value>> {
+        let entry = operation_id.map(lookup).transpose()?;
         let request_id = self.finish_verification(pending, signature_valid, now)?;
         Ok(Parsed {
             status,
             request_id,
-            data: decode_for(operation_id, body)?,
+            data: decode_with(entry, body)?,
         })
     }
 
@@ -739,17 +723,20 @@ impl PendingVerification {
     }
 }
 
-fn decode_for(operation_id: Option<&str>, body: &[u8]) -> Result<serde_json::Value> {
-    match operation_id {
-        Some(id) => {
-            let entry = catalog::operation(id).ok_or_else(|| {
-                Error::invalid_input(
-                    "operation",
-                    format!("`{id}` is not an operation of the catalog"),
-                )
-            })?;
-            (entry.decode)(body)
-        }
+/// The catalog entry of an operation id, or the caller's `InvalidInput`.
+fn lookup(id: &str) -> Result<&'static catalog::OperationEntry> {
+    catalog::operation(id).ok_or_else(|| {
+        Error::invalid_input(
+            "operation",
+            format!("`{id}` is not an operation of the catalog"),
+        )
+    })
+}
+
+/// A verified body as the operation's typed result in JSON, or as raw JSON for a generic call.
+fn decode_with(entry: Option<&catalog::OperationEntry>, body: &[u8]) -> Result<serde_json::Value> {
+    match entry {
+        Some(entry) => (entry.decode)(body),
         None if body.is_empty() => Ok(serde_json::Value::Null),
         None => catalog::decode_json(body),
     }
