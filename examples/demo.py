@@ -3,12 +3,14 @@ password-exempt, papay, credit repayment) on the local WeChat Pay sandbox over r
 a tampered response being rejected. Run under tests/sandbox/with_sandbox.py, which starts the
 sandbox and sets SANDBOX_URL."""
 import os
+import re
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 LANGUAGES = [
     ("Python · requests", [sys.executable, str(ROOT / "examples/demo_python.py")], ROOT),
@@ -29,7 +31,10 @@ def main() -> int:
         # Each language terminates the same seeded contracts, so start from fresh state.
         urllib.request.urlopen(urllib.request.Request(url + "/sandbox/reset", method="POST"), timeout=10).read()
         print(f"── {name} " + "─" * (60 - len(name)), flush=True)
-        if subprocess.run(command, cwd=cwd, timeout=600).returncode != 0:
+        result = subprocess.run(command, cwd=cwd, timeout=600, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Maven 3.8 writes colour resets even in batch mode; the report is plain text.
+        print(ANSI.sub("", result.stdout).rstrip("\n"), flush=True)
+        if result.returncode != 0:
             failed.append(name)
         print(flush=True)
     if failed:
