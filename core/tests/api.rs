@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use wxpay_terminate::ResponseBody as _;
 use wxpay_terminate::{
     ApiCall, Client, ClientConfig, ErrorKind, Method, OPERATIONS, Operation,
     TerminateEduschoolpayContract, TerminatePapayContract, operation,
@@ -261,4 +262,16 @@ fn for_each_operation_names_each_method_after_its_operation_id() {
     for (method, id) in pairs {
         assert_eq!(method, id);
     }
+}
+
+#[test]
+fn decode_errors_name_the_field_but_never_quote_the_body() {
+    // A 200 body whose plan_id has the wrong type: the error names the path, not the value.
+    let err = wxpay_terminate::PapayContract::decode(br#"{"mchid":"1","contract_id":"SECRET-VALUE","appid":"a","plan_id":"SECRET-PLAN","out_contract_code":"c","contract_display_account":"d","contract_state":"s","openid":"o"}"#)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.message().contains("`plan_id`"), "{}", err.message());
+    assert!(!err.to_string().contains("SECRET"), "{err}");
+    let err = wxpay_terminate::PapayContract::decode(b"{\"mchid\":").unwrap_err();
+    assert!(err.message().contains("truncated"), "{}", err.message());
 }

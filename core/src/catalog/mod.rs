@@ -125,13 +125,35 @@ pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
             "the success response has an empty body",
         ));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        // serde_json's message names the field and position, never the content.
-        Error::new(
-            ErrorKind::Decode,
-            format!("the success body does not match the documented shape ({e})"),
-        )
-    })
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| decode_error(Some(e.path().to_string()), e.inner()))?;
+    deserializer.end().map_err(|e| decode_error(None, &e))?;
+    Ok(value)
+}
+
+/// serde_json's own message can quote a value from the body, so only the path and the kind of
+/// mismatch are reported.
+fn decode_error(path: Option<String>, e: &serde_json::Error) -> Error {
+    let what = match e.classify() {
+        serde_json::error::Category::Data => "is missing or has the wrong type",
+        serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
+            "is not valid JSON"
+        }
+        serde_json::error::Category::Eof => "is truncated JSON",
+    };
+    let at = match path.as_deref() {
+        Some(path) if path != "." => format!("`{path}`"),
+        _ => "the body".to_owned(),
+    };
+    Error::new(
+        ErrorKind::Decode,
+        format!(
+            "the success body does not match the documented shape: {at} {what} (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+    )
 }
 
 /// A value a request field can hold.
