@@ -20,10 +20,10 @@ fn client() -> Client {
     Client::new(&ClientConfig {
         mchid: "1234567890".into(),
         serial_no: "F5765756002FDD77".into(),
-        private_key_pem: Some(read("keys/merchant_go_pkcs8.pem").into()),
-        platform_certificates_pem: vec![
-            read("keys/platform_cert_a.pem"),
-            read("keys/platform_cert_b.pem"),
+        private_key: Some(read("keys/merchant_go_pkcs8.pem").into()),
+        platform_certificates: vec![
+            read("keys/platform_cert_a.pem").into(),
+            read("keys/platform_cert_b.pem").into(),
         ],
         ..Default::default()
     })
@@ -59,7 +59,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function(&format!("{BACKEND}/prepare_unsigned"), |b| {
         b.iter(|| {
             client
-                .prepare_unsigned(black_box(&op), 1_700_000_000, nonce)
+                .unsigned(black_box(&op), 1_700_000_000, nonce)
                 .expect("built")
         })
     });

@@ -60,7 +60,7 @@ fn replay(client: &Client, case: &str) -> Result<(String, Value), Error> {
         .unwrap_or(0);
     let body = response["body"].as_str().unwrap_or("").as_bytes();
     let operation = json["operation"].as_str();
-    let parsed = client.parse_operation(
+    let parsed = client.parse_by_id(
         operation,
         status,
         &headers,
@@ -78,9 +78,9 @@ fn main() -> Result<(), Error> {
     let client = Client::new(&ClientConfig {
         mchid: "1900007291".into(),
         serial_no: "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into(),
-        private_key_pem: Some(read(keys.join("merchant_doc_pkcs8.pem")).into()),
+        private_key: Some(read(keys.join("merchant_doc_pkcs8.pem")).into()),
         wechatpay_public_key_id: Some("PUB_KEY_ID_0119000072912025112400000000000001".into()),
-        wechatpay_public_key_pem: Some(read(keys.join("wechatpay_public_key.pem"))),
+        wechatpay_public_key: Some(read(keys.join("wechatpay_public_key.pem")).into()),
         ..Default::default()
     })?;
     // Fixed so the output is reproducible; a real caller passes its clock and generate_nonce().

@@ -35,7 +35,8 @@ fn call(
             .unwrap_or(0)
     };
     let nonce = wxpay_terminate::generate_nonce()?;
-    let request = client.prepare_operation(operation, params.clone(), now(), &nonce)?;
+    let request =
+        client.sign(client.unsigned_by_id(operation, params.clone(), now(), &nonce)?)?;
     let mut response = agent
         .run(request.to_http()?)
         .unwrap_or_else(|e| fail(&format!("{operation}: HTTP failed: {e}")));
@@ -57,7 +58,7 @@ fn call(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    client.parse_operation(Some(operation), status, &headers, &body, now())
+    client.parse_by_id(Some(operation), status, &headers, &body, now())
 }
 
 fn contains(actual: &Value, want: &Value) -> bool {
@@ -78,10 +79,10 @@ fn main() {
     let client = Client::new(&ClientConfig {
         mchid: text("mchid"),
         serial_no: text("serial_no"),
-        private_key_pem: Some(read(&text("private_key")).into()),
+        private_key: Some(read(&text("private_key")).into()),
         wechatpay_public_key_id: Some(text("wechatpay_public_key_id")),
-        wechatpay_public_key_pem: Some(read(&text("wechatpay_public_key"))),
-        platform_certificates_pem: vec![read("tests/sandbox/keys/platform_cert.pem")],
+        wechatpay_public_key: Some(read(&text("wechatpay_public_key")).into()),
+        platform_certificates: vec![read("tests/sandbox/keys/platform_cert.pem").into()],
         base_url: Some(sandbox.clone()),
         global_base_url: Some(sandbox.clone()),
         user_agent_suffix: Some("sandbox-e2e".into()),

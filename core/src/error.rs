@@ -27,13 +27,19 @@ pub enum ErrorKind {
     ClockSkew,
     /// WeChat Pay answered with a non-2xx status.
     Api,
-    /// A verified success body does not decode into the operation's typed result.
+    /// A verified success body or notification does not decode into its typed shape.
     Decode,
+    /// A notification or certificate download could not be decrypted with the APIv3 key
+    /// (wrong key, tampered ciphertext, unknown algorithm).
+    Decryption,
+    /// The library or the host failed, not the input: the OS random number generator, or a
+    /// caught panic. Worth reporting as a bug.
+    Internal,
 }
 
 impl ErrorKind {
     /// Every kind, for bindings that assert they map each one.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::InvalidInput,
         ErrorKind::InvalidKey,
         ErrorKind::UnsignedResponse,
@@ -43,6 +49,8 @@ impl ErrorKind {
         ErrorKind::ClockSkew,
         ErrorKind::Api,
         ErrorKind::Decode,
+        ErrorKind::Decryption,
+        ErrorKind::Internal,
     ];
 
     /// The stable snake_case name used in vectors and by every binding.
@@ -57,6 +65,8 @@ impl ErrorKind {
             ErrorKind::ClockSkew => "clock_skew",
             ErrorKind::Api => "api",
             ErrorKind::Decode => "decode",
+            ErrorKind::Decryption => "decryption",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -104,7 +114,8 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// An error of `kind` (for signers and other seams implemented outside the crate).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
             message: message.into(),
@@ -204,3 +215,52 @@ impl std::error::Error for Error {}
 
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every error as one flat record with the same names in every language: what the bindings
+/// raise. A new error field is one field here.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ErrorRecord {
+    /// The stable kind name ([`ErrorKind::as_str`]); bindings map it to a class, and an unknown
+    /// one to their base class.
+    pub kind: String,
+    /// The library's message: no keys, signatures or bodies.
+    pub message: String,
+    /// For `invalid_input` (and some `invalid_key`): the parameter or option at fault.
+    pub field: Option<String>,
+    /// For `api`: the HTTP status.
+    pub status: Option<u16>,
+    /// For `api`: WeChat Pay's `code`, e.g. `PARAM_ERROR`.
+    pub code: Option<String>,
+    /// For `api`: WeChat Pay's own `message` text.
+    pub api_message: Option<String>,
+    /// For `api`: the error body's `detail` as JSON text.
+    pub detail: Option<String>,
+    /// For `api`: the `Request-ID` header, for support tickets.
+    pub request_id: Option<String>,
+    /// Whether sending the same request again may succeed (5xx and 429).
+    pub retryable: bool,
+}
+
+impl From<&Error> for ErrorRecord {
+    fn from(e: &Error) -> Self {
+        let api = e.api_error();
+        ErrorRecord {
+            kind: e.kind().as_str().to_owned(),
+            message: e.message().to_owned(),
+            field: e.field().map(str::to_owned),
+            status: api.map(|a| a.status),
+            code: api.and_then(|a| a.code.clone()),
+            api_message: api.and_then(|a| a.message.clone()),
+            detail: api.and_then(|a| a.detail.as_ref()).map(|d| d.to_string()),
+            request_id: api.and_then(|a| a.request_id.clone()),
+            retryable: e.retryable(),
+        }
+    }
+}
+
+impl From<Error> for ErrorRecord {
+    fn from(e: Error) -> Self {
+        ErrorRecord::from(&e)
+    }
+}

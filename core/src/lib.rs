@@ -12,9 +12,9 @@
 //! let client = Client::new(&ClientConfig {
 //!     mchid: "1900000109".into(),
 //!     serial_no: "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into(),
-//!     private_key_pem: Some(key_pem.into()),
+//!     private_key: Some(key_pem.into()),
 //!     wechatpay_public_key_id: Some("PUB_KEY_ID_0119000001092025112400000000000001".into()),
-//!     wechatpay_public_key_pem: Some(pubkey_pem),
+//!     wechatpay_public_key: Some(pubkey_pem.into()),
 //!     ..Default::default()
 //! })?;
 //! let op = TerminatePapayContract {
@@ -38,21 +38,29 @@ uniffi::setup_scaffolding!();
 
 pub mod catalog;
 mod client;
+mod config;
 pub mod crypto;
 mod error;
 #[cfg(feature = "http")]
 mod http_compat;
+pub mod notification;
+mod prepare;
 pub mod protocol;
 mod request;
 mod url;
 mod validate;
+pub mod verify;
 
 pub use catalog::*;
 #[cfg(feature = "getrandom")]
 pub use client::generate_nonce;
-pub use client::{
-    ApiCall, Client, ClientConfig, PUBLIC_KEY_ID_PREFIX, Parsed, PendingVerification,
+pub use client::{Client, HeaderPair, Parsed, decode_by_id};
+pub use config::{ClientConfig, KeyMaterial};
+pub use error::{ApiError, Error, ErrorKind, ErrorRecord, Result};
+pub use notification::{
+    Notification, NotificationReply, NotificationResource, notification_ack, notification_nack,
 };
-pub use error::{ApiError, Error, ErrorKind, Result};
-pub use request::{Method, Request, UnsignedRequest};
+pub use prepare::ApiCall;
+pub use request::{Header, Method, Request, RequestRecord, UnsignedRequest};
 pub use validate::{Limits, Location};
+pub use verify::{PUBLIC_KEY_ID_PREFIX, PendingVerification};

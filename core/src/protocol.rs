@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 /// The `Authorization` scheme for RSA-2048 / SHA-256 merchant signatures.
 pub const AUTH_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 
+/// The only `Wechatpay-Signature-Type` this library accepts (RSA-2048 / SHA-256).
+pub const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
+
 /// Prefix of the signatures WeChat Pay sends to probe whether merchants verify.
 pub const PROBE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
 

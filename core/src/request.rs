@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::crypto::Signer;
 use crate::error::{Error, Result};
 use crate::protocol;
+use crate::verify::header;
 
 /// The HTTP methods APIv3 uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,10 +174,16 @@ impl UnsignedRequest {
             self.timestamp,
             &self.serial_no,
         );
-        // Authorization always follows Accept, see `Client::assemble`.
+        // Authorization follows Accept, so every binding lists the headers in one order.
+        let after_accept = self
+            .request
+            .headers
+            .iter()
+            .position(|(name, _)| *name == header::ACCEPT)
+            .map_or(0, |i| i + 1);
         self.request
             .headers
-            .insert(1, ("Authorization", authorization));
+            .insert(after_accept, (header::AUTHORIZATION, authorization));
         self.request
     }
 }
@@ -186,5 +193,60 @@ impl fmt::Debug for UnsignedRequest {
         f.debug_struct("UnsignedRequest")
             .field("request", &self.request)
             .finish_non_exhaustive()
+    }
+}
+
+/// One HTTP header, as the bindings pass it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Header {
+    /// The name, as sent.
+    pub name: String,
+    /// The value.
+    pub value: String,
+}
+
+impl crate::client::HeaderPair for Header {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+/// The request descriptor as every binding receives it: send exactly this method, URL,
+/// headers (in order) and body bytes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RequestRecord {
+    /// The catalog id, or none for a generic call.
+    pub operation: Option<String>,
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The absolute URL.
+    pub url: String,
+    /// In order: Accept, Authorization, Content-Type (with a body), User-Agent, Wechatpay-Serial.
+    pub headers: Vec<Header>,
+    /// The exact bytes that were signed; none when the endpoint takes no body.
+    pub body: Option<Vec<u8>>,
+}
+
+impl From<Request> for RequestRecord {
+    fn from(r: Request) -> Self {
+        RequestRecord {
+            operation: r.operation.map(str::to_owned),
+            method: r.method.as_str().to_owned(),
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(name, value)| Header {
+                    name: name.to_owned(),
+                    value,
+                })
+                .collect(),
+            url: r.url,
+            body: r.body,
+        }
     }
 }

@@ -21,9 +21,9 @@ fn client() -> Client {
     Client::new(&ClientConfig {
         mchid: "1900007291".into(),
         serial_no: "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into(),
-        private_key_pem: Some(key("merchant_doc_pkcs8.pem").into()),
+        private_key: Some(key("merchant_doc_pkcs8.pem").into()),
         wechatpay_public_key_id: Some("PUB_KEY_ID_0119000072912025112400000000000001".into()),
-        wechatpay_public_key_pem: Some(key("wechatpay_public_key.pem")),
+        wechatpay_public_key: Some(key("wechatpay_public_key.pem").into()),
         user_agent_suffix: Some("shop/1.2".into()),
         ..Default::default()
     })
@@ -45,11 +45,14 @@ fn typed_json_and_generic_calls_build_the_same_descriptor() {
     let c = client();
     let typed = c.prepare(&papay(), 1_554_208_460, NONCE).unwrap();
     let by_id = c
-        .prepare_operation(
-            "terminate_papay_contract",
-            serde_json::json!({"plan_id": 12535, "out_contract_code": "wxwtdk20200910100000", "contract_termination_remark": "用户解约"}),
-            1_554_208_460,
-            NONCE,
+        .sign(
+            c.unsigned_by_id(
+                "terminate_papay_contract",
+                serde_json::json!({"plan_id": 12535, "out_contract_code": "wxwtdk20200910100000", "contract_termination_remark": "用户解约"}),
+                1_554_208_460,
+                NONCE,
+            )
+            .unwrap(),
         )
         .unwrap();
     assert_eq!(typed, by_id);
@@ -60,7 +63,9 @@ fn typed_json_and_generic_calls_build_the_same_descriptor() {
     .path_param("plan_id", "12535")
     .path_param("out_contract_code", "wxwtdk20200910100000")
     .json(serde_json::json!({"contract_termination_remark": "用户解约"}));
-    let generic = c.request(&call, 1_554_208_460, NONCE).unwrap();
+    let generic = c
+        .sign(c.unsigned_call(&call, 1_554_208_460, NONCE).unwrap())
+        .unwrap();
     assert_eq!(generic.url(), typed.url());
     assert_eq!(generic.body(), typed.body());
     assert_eq!(
@@ -130,7 +135,7 @@ fn http_crate_round_trip() {
 
 #[test]
 fn two_phase_signing_rejects_a_non_base64_signature() {
-    let unsigned = client().prepare_unsigned(&papay(), 1, "n").unwrap();
+    let unsigned = client().unsigned(&papay(), 1, "n").unwrap();
     assert!(
         unsigned
             .string_to_sign()
@@ -148,7 +153,7 @@ fn a_client_without_a_private_key_only_builds_unsigned_requests() {
     let c = Client::new(&ClientConfig {
         mchid: "1900007291".into(),
         serial_no: "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into(),
-        platform_certificates_pem: vec![key("platform_cert_a.pem")],
+        platform_certificates: vec![key("platform_cert_a.pem").into()],
         ..Default::default()
     })
     .unwrap();
@@ -156,7 +161,7 @@ fn a_client_without_a_private_key_only_builds_unsigned_requests() {
         c.prepare(&papay(), 1, "n").unwrap_err().kind(),
         ErrorKind::InvalidKey
     );
-    assert!(c.prepare_unsigned(&papay(), 1, "n").is_ok());
+    assert!(c.unsigned(&papay(), 1, "n").is_ok());
     assert_eq!(
         c.verification_serials(),
         vec!["5DEA10EF55877E3CF6C33255C2E7DEFFF7E427EC"]
@@ -166,7 +171,7 @@ fn a_client_without_a_private_key_only_builds_unsigned_requests() {
 #[test]
 fn debug_output_never_shows_keys_signatures_or_bodies() {
     let config = ClientConfig {
-        private_key_pem: Some(key("merchant_doc_pkcs8.pem").into()),
+        private_key: Some(key("merchant_doc_pkcs8.pem").into()),
         ..Default::default()
     };
     let c = client();

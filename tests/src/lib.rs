@@ -73,41 +73,32 @@ fn opt_str(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// A `ClientConfig` from a `clients.json`-shaped object, reading key files from `keys/`.
+/// A `ClientConfig` from a `clients.json`-shaped object: key files in `keys/` are read into
+/// their PEM text, then the core's own `ClientConfig::from_json` takes the options.
 pub fn config_from_json(v: &Value) -> Result<ClientConfig, String> {
-    let private_key_pem = match (opt_str(v, "private_key"), opt_str(v, "private_key_text")) {
-        (Some(file), _) => Some(key_file(&file)?.into()),
-        (None, Some(text)) => Some(text.into_bytes().into()),
-        (None, None) => None,
+    let mut options = v.as_object().cloned().unwrap_or_default();
+    let read_text = |file: &str| -> Result<Value, String> {
+        Ok(Value::String(
+            String::from_utf8_lossy(&key_file(file)?).into_owned(),
+        ))
     };
-    let wechatpay_public_key_pem = match opt_str(v, "wechatpay_public_key") {
-        Some(file) => Some(key_file(&file)?),
-        None => None,
-    };
-    let platform_certificates_pem = v
-        .get("platform_certificates")
-        .and_then(Value::as_array)
-        .map(|files| {
-            files
-                .iter()
-                .filter_map(Value::as_str)
-                .map(key_file)
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()?
-        .unwrap_or_default();
-    Ok(ClientConfig {
-        mchid: opt_str(v, "mchid").unwrap_or_default(),
-        serial_no: opt_str(v, "serial_no").unwrap_or_default(),
-        private_key_pem,
-        wechatpay_public_key_id: opt_str(v, "wechatpay_public_key_id"),
-        wechatpay_public_key_pem,
-        platform_certificates_pem,
-        base_url: opt_str(v, "base_url"),
-        global_base_url: opt_str(v, "global_base_url"),
-        user_agent_platform: None,
-        user_agent_suffix: None,
-    })
+    if let Some(text) = options.remove("private_key_text") {
+        options.insert("private_key".to_owned(), text);
+    } else if let Some(file) = opt_str(v, "private_key") {
+        options.insert("private_key".to_owned(), read_text(&file)?);
+    }
+    if let Some(file) = opt_str(v, "wechatpay_public_key") {
+        options.insert("wechatpay_public_key".to_owned(), read_text(&file)?);
+    }
+    if let Some(files) = v.get("platform_certificates").and_then(Value::as_array) {
+        let pems = files
+            .iter()
+            .filter_map(Value::as_str)
+            .map(read_text)
+            .collect::<Result<Vec<_>, _>>()?;
+        options.insert("platform_certificates".to_owned(), Value::Array(pems));
+    }
+    ClientConfig::from_json(Value::Object(options)).map_err(|e| e.to_string())
 }
 
 /// The client named `name` in `clients.json`.

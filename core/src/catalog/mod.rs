@@ -125,16 +125,23 @@ pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
             "the success response has an empty body",
         ));
     }
+    decode_json_as(body, "the success body")
+}
+
+/// Decodes JSON into `T`; a mismatch names `what` and the field path, never a value.
+pub(crate) fn decode_json_as<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| decode_error(Some(e.path().to_string()), e.inner()))?;
-    deserializer.end().map_err(|e| decode_error(None, &e))?;
+        .map_err(|e| decode_error(what, Some(e.path().to_string()), e.inner()))?;
+    deserializer
+        .end()
+        .map_err(|e| decode_error(what, None, &e))?;
     Ok(value)
 }
 
 /// serde_json's own message can quote a value from the body, so only the path and the kind of
 /// mismatch are reported.
-fn decode_error(path: Option<String>, e: &serde_json::Error) -> Error {
+fn decode_error(subject: &str, path: Option<String>, e: &serde_json::Error) -> Error {
     let what = match e.classify() {
         serde_json::error::Category::Data => "is missing or has the wrong type",
         serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
@@ -149,7 +156,7 @@ fn decode_error(path: Option<String>, e: &serde_json::Error) -> Error {
     Error::new(
         ErrorKind::Decode,
         format!(
-            "the success body does not match the documented shape: {at} {what} (line {}, column {})",
+            "{subject} does not match the documented shape: {at} {what} (line {}, column {})",
             e.line(),
             e.column()
         ),
@@ -421,7 +428,7 @@ fn decode_to_json<T: Operation>(body: &[u8]) -> Result<serde_json::Value> {
 }
 
 /// Absent optional output fields are left out rather than sent to bindings as null.
-fn drop_nulls(value: &mut serde_json::Value) {
+pub(crate) fn drop_nulls(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             map.retain(|_, v| !v.is_null());
@@ -512,6 +519,28 @@ pub fn operation(id: &str) -> Option<&'static OperationEntry> {
     OPERATIONS.iter().find(|entry| entry.spec.id == id)
 }
 
+/// The catalog entry of an operation id, or the caller's `InvalidInput`.
+pub(crate) fn lookup(id: &str) -> Result<&'static OperationEntry> {
+    operation(id).ok_or_else(|| {
+        Error::invalid_input(
+            "operation",
+            format!("`{id}` is not an operation of the catalog"),
+        )
+    })
+}
+
+/// A verified body as the operation's typed result in JSON, or as raw JSON for a generic call.
+pub(crate) fn decode_with(
+    entry: Option<&OperationEntry>,
+    body: &[u8],
+) -> Result<serde_json::Value> {
+    match entry {
+        Some(entry) => (entry.decode)(body),
+        None if body.is_empty() => Ok(serde_json::Value::Null),
+        None => decode_json(body),
+    }
+}
+
 /// The whole catalog as JSON, for binding generators (type stubs, docs):
 /// `{"operations": [{id, title, method, host, default_origin, path, success_status, has_body,
 /// docs, fields: [{name, location, type, required, max_chars, alnum, doc}], output}],
@@ -554,5 +583,6 @@ pub fn catalog_json() -> serde_json::Value {
             })
         })
         .collect();
-    json!({ "operations": operations, "definitions": generator.take_definitions(true) })
+    let events = crate::notification::resource_schemas(&mut generator);
+    json!({ "operations": operations, "events": events, "definitions": generator.take_definitions(true) })
 }
