@@ -10,7 +10,10 @@ self-checks: every signature it writes is verified again with the public key,
 the published vectors (V1a, V1b, V2) are asserted byte for byte, every
 intentionally bad signature is asserted NOT to verify, and every expected
 error of a request/response case is re-derived by the small reference model
-below (`build_request`, `process_response`).
+below (`build_request`, `process_response`).  Notification cases are
+encrypted here with AES-256-GCM under the client's APIv3 key, signed, then run
+back through `process_notification` (verify, decrypt, type with this file's
+own copy of the docs/notifications.md table) and spot-checked.
 
 Usage: python3 tests/vectors/generate.py   (from any working directory)
 Requires: Python >= 3.11, cryptography.
@@ -26,14 +29,16 @@ import re
 import shutil
 import sys
 import urllib.parse
+import uuid
 from pathlib import Path
 
 import cryptography
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.backends.openssl.backend import backend as _ossl_backend
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
@@ -475,6 +480,7 @@ DOC_SERIAL = "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB"
 
 CLIENTS = {
     "doc_pubkey": {
+        "apiv3_key": "doc_pubkey_test_apiv3_key_000001",
         "mchid": DOC_MCHID,
         "serial_no": DOC_SERIAL,
         "private_key": "merchant_doc_pkcs8.pem",
@@ -485,6 +491,7 @@ CLIENTS = {
         "global_base_url": None,
     },
     "go_platform": {
+        "apiv3_key": "go_platform_test_apiv3_key_00002",
         "mchid": "1234567890",
         "serial_no": "F5765756002FDD77",
         "private_key": "merchant_go_pkcs8.pem",
@@ -495,6 +502,7 @@ CLIENTS = {
         "global_base_url": None,
     },
     "migration": {
+        "apiv3_key": "migration_test_apiv3_key_0000003",
         "mchid": DOC_MCHID,
         "serial_no": DOC_SERIAL,
         "private_key": "merchant_doc_pkcs1.pem",
@@ -505,6 +513,8 @@ CLIENTS = {
         "global_base_url": "http://127.0.0.1:8080",
     },
 }
+for _c in CLIENTS.values():
+    check(len(_c["apiv3_key"]) == 32 and len(_c["apiv3_key"].encode("utf-8")) == 32, "apiv3_key must be 32 ASCII chars")
 
 
 # ---------------------------------------------------------------------------
@@ -1385,7 +1395,8 @@ def gen_request_errors(keys: KeySet) -> None:
 
 
 def gen_client_errors(keys: KeySet) -> None:
-    base = dict(CLIENTS["doc_pubkey"])
+    # the older cases predate apiv3_key (an optional option): their config leaves it out
+    base = {k: v for k, v in CLIENTS["doc_pubkey"].items() if k != "apiv3_key"}
 
     def cfg(**over):
         c = dict(base)
@@ -1414,11 +1425,21 @@ def gen_client_errors(keys: KeySet) -> None:
          "wechatpay_public_key_id given without wechatpay_public_key."),
         ("no_verification_key", cfg(wechatpay_public_key_id=None, wechatpay_public_key=None, platform_certificates=None),
          "invalid_input", "Neither a WeChat Pay public key nor any platform certificate."),
+        ("apiv3_key_16_bytes", cfg(apiv3_key="testMchAPIv3Key0"), "invalid_key",
+         "APIv3 key of 16 ASCII bytes (an AES-128 key as in some SDK tests; the APIv3 key is exactly 32 bytes)."),
+        ("apiv3_key_33_bytes", cfg(apiv3_key=CLIENTS["doc_pubkey"]["apiv3_key"] + "X"), "invalid_key",
+         "APIv3 key of 33 ASCII bytes (one too many)."),
+        ("apiv3_key_32_chars_34_bytes", cfg(apiv3_key="doc_pubkey_test_apiv3_key_00000密"), "invalid_key",
+         "APIv3 key of 32 characters but 34 UTF-8 bytes (31 ASCII + one 3-byte CJK character): the length is "
+         "counted in UTF-8 bytes."),
     ]
     for name, config, kind, desc in items:
+        if "apiv3_key" in config:
+            check(len(config["apiv3_key"].encode("utf-8")) != 32, f"{name}: apiv3_key is 32 bytes")
+            check(name.startswith("apiv3_key_"), f"{name}: only the apiv3_key cases carry an apiv3_key")
         # sanity: the file-based keys really are what the case says
         pk = config.get("private_key")
-        if kind == "invalid_key" and pk:
+        if kind == "invalid_key" and pk and "apiv3_key" not in config:
             text = (KEYS / pk).read_bytes()
             try:
                 k = serialization.load_pem_private_key(text, password=None)
@@ -1792,6 +1813,717 @@ def gen_responses(keys: KeySet) -> None:
 
 
 # ---------------------------------------------------------------------------
+# notification cases
+# ---------------------------------------------------------------------------
+#
+# This is the oracle's own transcription of the "Termination events" table of
+# docs/notifications.md.  Field codes: S = JSON string (strict); U64 = u64 in
+# the table, accepted as a JSON integer or a digit string, output as a JSON
+# integer; STR = str in the table, accepted as a JSON string or integer, output
+# as a JSON string; AMT = Amount {total* (integer; `amount` accepted), currency};
+# a dict is a nested object.  A trailing '*' marks a required field.
+
+S, U64, STR, AMT = "S", "U64", "STR", "AMT"
+
+N_TERMINATE_INFO = {"contract_termination_mode*": S, "contract_terminated_time": S, "contract_termination_remark": S}
+N_SCHEMAS = {
+    "ENTRUST.TERMINATE": {
+        "contract_id*": S, "plan_id*": U64, "out_contract_code*": S, "contract_display_account": S,
+        "contract_state*": S, "contract_signed_time": S, "contract_expired_time": S,
+        "contract_terminate_info": N_TERMINATE_INFO,
+        "deduct_schedule": {"estimated_deduct_date*": S, "estimated_deduct_amount*": AMT, "schedule_state*": S,
+                            "scheduled_amount": AMT, "deduct_amount": AMT, "deduct_date": S},
+        "out_user_code": S, "mchid": S, "appid": S, "openid": S, "sp_mchid": S, "sp_appid": S, "sub_mchid": S,
+        "sub_appid": S, "sp_openid": S, "sub_openid": S,
+    },
+    "INSURANCE_ENTRUST.TERMINATE": {
+        "mchid*": S, "contract_id*": S, "appid*": S, "plan_id*": U64, "out_contract_code*": S,
+        "insured_display_name": S, "contract_state*": S, "contract_signed_time": S, "contract_expired_time": S,
+        "openid*": S, "contract_terminate_info": N_TERMINATE_INFO, "out_user_code": S,
+    },
+    "ECOMMERCE_ENTRUST.TERMINATE": {
+        "mchid*": S, "out_contract_code*": S, "plan_id*": U64, "appid": S, "openid": S, "operate_time": S,
+        "contract_termination_mode*": S, "attach": S,
+    },
+    "CREDIT_REPAYMENT.TERMINATE_CONTRACT": {
+        "sp_mchid": S, "contract_id*": S, "plan_id*": STR, "out_contract_code*": S, "display_name": S,
+        "contract_state*": S, "contract_signed_time": S, "contract_terminated_time": S, "contract_terminated_mode": S,
+        "contract_termination_remark": S, "repayment_day": U64, "repayment_amount_limit": U64, "appid": S, "openid": S,
+    },
+    "PAPAY.TERMINATE": {
+        "mchid": S, "out_contract_code": S, "appid": S, "openid": S, "contract_id": S, "plan_id": U64,
+        "operate_time": S, "contract_expired_time": S, "contract_termination_mode": S, "sp_mchid": S, "sp_appid": S,
+        "sp_openid": S, "sub_mchid": S, "sub_appid": S, "sub_openid": S,
+    },
+    "ENTRUST.RELEASE": {
+        "sp_mchid": S, "appid": S, "sub_mchid": S, "sub_appid": S, "openid": S, "sub_openid": S, "plan_id": STR,
+        "contract_information*": {"contract_id*": S, "contract_status*": S, "create_time": S},
+    },
+    "PAYSCORE.USER_CLOSE_SERVICE": {
+        "appid": S, "mchid": S, "sub_appid": S, "sub_mchid": S, "channel_id": S, "service_id*": STR, "openid": S,
+        "sub_openid": S, "user_service_status": S, "openorclose_time": S, "authorization_code": S,
+        "out_request_no": S, "contract_id": S, "plan_id": STR, "contract_status": S, "out_contract_code": S,
+    },
+    "FACEPAY.USER_STATE_CHANGE": {
+        "user_id": S, "out_user_id": S, "organization_id": S, "mchid": S, "notify_create_time": S, "appid": S,
+        "openid": S, "contract_id*": S,
+    },
+    "MCHTRANSFER.AUTHORIZATION.CLOSED": {
+        "out_authorization_no*": S, "appid": S, "openid": S, "user_display_name": S, "authorization_id": S,
+        "state*": S, "authorize_time": S, "close_info": {"close_time*": S, "close_reason*": S},
+    },
+    "WEBIZPAY.REVOKED": {
+        "sp_mchid": S, "sub_mchid*": S, "user_id*": S, "authorization_state*": S, "authorization_revoked_time": S,
+        "reason": S,
+    },
+}
+check(len(N_SCHEMAS) == 10, "ten termination event types")
+# documented alternate spellings: output name -> accepted input name
+N_ALIASES = {"mchid": "mch_id", "sub_mchid": "sub_mch_id"}
+NOTIFY_ALGORITHM = "AEAD_AES_256_GCM"
+
+
+def n_is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def n_type(schema: dict, obj, where: str):
+    """Project a decrypted plaintext object onto a schema (unknown fields dropped)."""
+    if not isinstance(obj, dict):
+        raise Outcome("decode", why=f"{where} is not an object")
+    out = {}
+    for spec, typ in schema.items():
+        name, required = spec.rstrip("*"), spec.endswith("*")
+        if name in obj:
+            v = obj[name]
+        elif name in N_ALIASES and N_ALIASES[name] in obj:
+            v = obj[N_ALIASES[name]]
+        else:
+            if required:
+                raise Outcome("decode", why=f"{where}/{name} missing")
+            continue
+        path = f"{where}/{name}"
+        if isinstance(typ, dict):
+            out[name] = n_type(typ, v, path)
+        elif typ == S:
+            if not isinstance(v, str):
+                raise Outcome("decode", why=f"{path} is not a string")
+            out[name] = v
+        elif typ == U64:
+            if n_is_int(v) and 0 <= v < 2**64:
+                out[name] = v
+            elif isinstance(v, str) and re.fullmatch(r"[0-9]+", v) and int(v) < 2**64:
+                out[name] = int(v)
+            else:
+                raise Outcome("decode", why=f"{path} is not a u64")
+        elif typ == STR:
+            if isinstance(v, str):
+                out[name] = v
+            elif n_is_int(v):
+                out[name] = str(v)
+            else:
+                raise Outcome("decode", why=f"{path} is neither a string nor an integer")
+        elif typ == AMT:
+            if not isinstance(v, dict):
+                raise Outcome("decode", why=f"{path} is not an object")
+            total = v["total"] if "total" in v else v.get("amount")
+            if not (n_is_int(total) and total >= 0):
+                raise Outcome("decode", why=f"{path}/total missing or not an integer")
+            amount = {"total": total}
+            if "currency" in v:
+                if not isinstance(v["currency"], str):
+                    raise Outcome("decode", why=f"{path}/currency is not a string")
+                amount["currency"] = v["currency"]
+            out[name] = amount
+        else:
+            raise AssertionError(typ)
+    return out
+
+
+def verify_notification(client_name: str, now: int, headers: list, body_bytes: bytes, keys: KeySet) -> None:
+    """Step 1 of docs/notifications.md: verify exactly as a response, plus the signature type."""
+    hmap = {}
+    for k, v in headers:
+        hmap.setdefault(k.lower(), v)
+    for h in ("wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial"):
+        if h not in hmap:
+            raise Outcome("unsigned_response")
+    sig_type = hmap.get("wechatpay-signature-type")
+    if sig_type is not None and sig_type != SIGNATURE_TYPE:
+        raise Outcome("invalid_signature")
+    ts_s, nonce, sig, serial = (hmap[h] for h in ("wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial"))
+    if not re.fullmatch(r"[0-9]+", ts_s):
+        raise Outcome("invalid_signature")
+    if sig.startswith("WECHATPAY/SIGNTEST/"):
+        raise Outcome("signature_probe")
+    c = CLIENTS[client_name]
+    pub = None
+    if c["wechatpay_public_key_id"] and serial == c["wechatpay_public_key_id"]:
+        pub = keys.wxpub
+    for f in c["platform_certificates"] or []:
+        if keys.cert_file_serial[f].upper() == serial.upper():
+            pub = keys.cert_pub[keys.cert_file_serial[f]]
+    if pub is None:
+        raise Outcome("unknown_serial")
+    if abs(now - int(ts_s)) > SKEW:
+        raise Outcome("clock_skew")
+    if not verifies(pub, ts_s.encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n", sig):
+        raise Outcome("invalid_signature")
+
+
+def process_notification(client_name: str, now: int, headers: list, body_bytes: bytes, keys: KeySet):
+    """Reference model of parse_notification: returns (notification JSON, decrypted plaintext bytes)."""
+    verify_notification(client_name, now, headers, body_bytes, keys)
+    try:
+        env = json.loads(body_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Outcome("decode", why="envelope is not JSON")
+    if not isinstance(env, dict):
+        raise Outcome("decode", why="envelope is not an object")
+    for f in ("id", "create_time", "event_type", "resource_type"):
+        if not isinstance(env.get(f), str):
+            raise Outcome("decode", why=f"envelope {f}")
+    if "summary" in env and not isinstance(env["summary"], str):
+        raise Outcome("decode", why="summary")
+    res = env.get("resource")
+    if not isinstance(res, dict):
+        raise Outcome("decode", why="envelope resource")
+    for f in ("algorithm", "ciphertext", "nonce"):
+        if not isinstance(res.get(f), str):
+            raise Outcome("decode", why=f"resource {f}")
+    for f in ("associated_data", "original_type"):
+        if f in res and not isinstance(res[f], str):
+            raise Outcome("decode", why=f"resource {f}")
+    if env["resource_type"] != "encrypt-resource":
+        raise Outcome("decode", why="resource_type")
+    key = CLIENTS[client_name].get("apiv3_key")
+    if key is None or len(key.encode("utf-8")) != 32:
+        raise Outcome("invalid_key")
+    if res["algorithm"] != NOTIFY_ALGORITHM:
+        raise Outcome("decryption", why="algorithm")
+    try:
+        blob = base64.b64decode(res["ciphertext"], validate=True)
+    except ValueError:
+        raise Outcome("decryption", why="ciphertext is not base64")
+    if len(blob) < 16:
+        raise Outcome("decryption", why="ciphertext shorter than the tag")
+    try:
+        plain = AESGCM(key.encode("utf-8")).decrypt(
+            res["nonce"].encode("utf-8"), blob, res.get("associated_data", "").encode("utf-8"))
+    except InvalidTag:
+        raise Outcome("decryption", why="tag")
+    try:
+        obj = json.loads(plain.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Outcome("decode", why="plaintext is not JSON")
+    schema = N_SCHEMAS.get(env["event_type"])
+    resource = obj if schema is None else n_type(schema, obj, env["event_type"])
+    out = {k: env[k] for k in ("id", "create_time", "event_type", "resource_type")}
+    if "summary" in env:
+        out["summary"] = env["summary"]
+    if "original_type" in res:
+        out["original_type"] = res["original_type"]
+    out["resource"] = resource
+    return out, plain
+
+
+def n_dropped(plain, out, where="") -> list[str]:
+    """Paths of plaintext keys that do not reach the typed output (alternates count as kept)."""
+    back = {v: k for k, v in N_ALIASES.items()}
+    dropped = []
+    for k, v in plain.items():
+        name = back.get(k, k)
+        if name not in out and not (k == "amount" and "total" in out):
+            dropped.append(f"{where}/{k}")
+        elif isinstance(v, dict) and isinstance(out.get(name), dict):
+            dropped += n_dropped(v, out[name], f"{where}/{k}")
+    return dropped
+
+
+# --- realistic plaintexts (reference notifications.md §2; values in the style of the official examples) ---
+
+N_UNKNOWN = {"unknown_field_for_test": "must be dropped"}
+N_OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+N_SUB_OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p"
+N_APPID = "wxd678efh567hg6787"
+
+PT_ENTRUST_DIRECT = {
+    "mchid": "1234567890", "appid": N_APPID, "contract_id": "Wx15463511252015071056489715", "plan_id": 12535,
+    "out_contract_code": "wxwtdk20200910100000", "contract_display_account": "微信代扣", "contract_state": "TERMINATED",
+    "contract_signed_time": "2024-01-01T10:00:00+08:00", "contract_expired_time": "2099-12-31T23:59:59+08:00",
+    "openid": N_OPENID,
+    "contract_terminate_info": {"contract_termination_mode": "USER_TERMINATE",
+                                "contract_terminated_time": "2024-11-24T10:59:58.120+08:00",
+                                "contract_termination_remark": "用户主动解约", "terminate_channel": "WECHAT_APP"},
+    "deduct_schedule": {"estimated_deduct_date": "2024-12-01",
+                        "estimated_deduct_amount": {"amount": 2990, "currency": "CNY"},
+                        "schedule_state": "SCHEDULED", "scheduled_amount": {"amount": 2990, "currency": "CNY"},
+                        "deduct_amount": {"amount": 0}, "deduct_date": "2024-11-01"},
+    "out_user_code": "user_20240101", **N_UNKNOWN,
+}
+PT_ENTRUST_PARTNER = {
+    "contract_id": "Wx15463511252015071056489716", "sp_mchid": "1230000109", "sp_appid": N_APPID,
+    "sub_mchid": "1900000109", "sub_appid": "wx8888888888888888", "plan_id": "12535",
+    "out_contract_code": "wxwtdk20200910100001", "contract_display_account": "张三的会员", "contract_state": "TERMINATED",
+    "contract_signed_time": "2024-01-01T10:00:00+08:00", "contract_expired_time": "2099-12-31T23:59:59+08:00",
+    "sp_openid": N_OPENID, "sub_openid": N_SUB_OPENID,
+    "contract_terminate_info": {"contract_termination_mode": "MCH_API_TERMINATE",
+                                "contract_terminated_time": "2024-11-24T11:02:00+08:00"},
+    "deduct_schedule": {"estimated_deduct_date": "2024-12-01", "estimated_deduct_amount": {"total": 100, "currency": "CNY"},
+                        "schedule_state": "NO_SCHEDULED", "schedule_unknown": 1},
+    **N_UNKNOWN,
+}
+PT_INSURANCE = {
+    "mchid": "1900007291", "contract_id": "Wx15463511252015071056489717", "appid": N_APPID, "plan_id": 10086,
+    "out_contract_code": "ins20240101000001", "insured_display_name": "张*", "contract_state": "TERMINATED",
+    "contract_signed_time": "2024-01-01T10:00:00+08:00", "contract_expired_time": "2025-01-01T10:00:00+08:00",
+    "openid": N_OPENID,
+    "contract_terminate_info": {"contract_termination_mode": "CUSTOMER_SERVICE_TERMINATE",
+                                "contract_terminated_time": "2024-11-24T11:03:00+08:00",
+                                "contract_termination_remark": "客服解约"},
+    "out_user_code": "insured_user_0001", "insurance_product_id": "INS-0001", **N_UNKNOWN,
+}
+PT_ECOMMERCE = {
+    "mchid": "1234567890", "out_contract_code": "combine20240101000001", "plan_id": 12535, "appid": N_APPID,
+    "openid": N_OPENID, "operate_time": "2024-11-24T11:04:00+08:00", "contract_termination_mode": "MCH_API_TERMINATE",
+    "attach": "merchant-attach-1", **N_UNKNOWN,
+}
+PT_CREDIT = {
+    "sp_mchid": "1230000109", "contract_id": "100005698", "plan_id": 200001, "out_contract_code": "100001256",
+    "display_name": "*明", "contract_state": "CONTRACT_STATE_TERMINATED", "contract_signed_time": "2024-01-01T10:00:00+08:00",
+    "contract_terminated_time": "2024-11-24T11:05:00+08:00", "contract_terminated_mode": "TERMINATION_MODE_BY_USER",
+    "contract_termination_remark": "用户解约", "repayment_day": 5, "repayment_amount_limit": "50000", "appid": N_APPID,
+    "openid": N_OPENID, "bank_type": "CMB_CREDIT", **N_UNKNOWN,
+}
+PT_PAPAY_GLOBAL_MIN = {"contract_id": "201710180325670965", **N_UNKNOWN}
+PT_PAPAY_GLOBAL_FULL = {
+    "mchid": "1900007291", "out_contract_code": "globalpapay20240101", "appid": N_APPID, "openid": N_OPENID,
+    "contract_id": "201710180325670966", "plan_id": "123", "operate_time": "2024-11-24T11:07:00+08:00",
+    "contract_expired_time": "2099-12-31T23:59:59+08:00", "contract_termination_mode": "USER",
+    "sp_mchid": "1230000109", "sp_appid": "wxdace645e0bc2cXXX", "sp_openid": N_OPENID, "sub_mchid": "1900000109",
+    "sub_appid": "wx8888888888888888", "sub_openid": N_SUB_OPENID, "contract_state": "TERMINATED", **N_UNKNOWN,
+}
+PT_RELEASE = {
+    "sp_mchid": "1230000109", "appid": N_APPID, "sub_mchid": "1900000109", "sub_appid": "wx8888888888888888",
+    "openid": N_OPENID, "sub_openid": N_SUB_OPENID, "plan_id": "10001",
+    "contract_information": {"contract_id": "wx2020010112000000000000000000", "contract_status": "DELETE",
+                             "create_time": "2024-01-01T10:00:00+08:00", "user_id": "should-be-dropped"},
+    **N_UNKNOWN,
+}
+PT_PAYSCORE = {
+    "appid": N_APPID, "mch_id": "1230000109", "sub_appid": "wx8888888888888888", "sub_mch_id": "1900000109",
+    "channel_id": "1900009231", "service_id": "500001", "openid": N_OPENID, "sub_openid": N_SUB_OPENID,
+    "user_service_status": "USER_CLOSE_SERVICE", "openorclose_time": "2024-11-24T11:09:00+08:00",
+    "authorization_code": "1234323JKHDFE1243252", "out_request_no": "1234323JKHDFE1243253", **N_UNKNOWN,
+}
+PT_PAYSCORE_EDU = {
+    "appid": N_APPID, "mchid": "1900007291", "service_id": "500002", "openid": N_OPENID,
+    "user_service_status": "USER_CLOSE_SERVICE", "openorclose_time": "2024-11-24T11:10:00+08:00",
+    "contract_id": "eduschool20240101000000000001", "plan_id": 1002, "contract_status": "DELETE",
+    "out_contract_code": "edu20240101000001", "school_id": "SCHOOL-001", **N_UNKNOWN,
+}
+PT_FACEPAY = {
+    "user_id": "o-0aHsx4xLb6GXHsiQfCDGKXtJN8", "out_user_id": "student_0001", "organization_id": "12345678",
+    "mch_id": "1234567890", "notify_create_time": "2024-11-24T11:11:00.120+08:00", "appid": N_APPID,
+    "openid": N_OPENID, "contract_id": "facepay20240101000000000001", "user_state": "TERMINATED", **N_UNKNOWN,
+}
+PT_TRANSFER = {
+    "out_authorization_no": "plfk2020042013", "appid": N_APPID, "openid": N_OPENID, "user_display_name": "张*",
+    "authorization_id": "1330000114850082", "state": "CLOSED", "authorize_time": "2024-01-01T10:00:00+08:00",
+    "close_info": {"close_time": "2024-11-24T11:12:00+08:00", "close_reason": "USER_CLOSE", "close_remark": "x"},
+    "transfer_scene_id": "1005", **N_UNKNOWN,
+}
+PT_WEBIZPAY = {
+    "sp_mchid": "1230000109", "sub_mchid": "1900000109", "user_id": "2000000000000000001",
+    "authorization_state": "REVOKED", "authorization_revoked_time": "2024-11-24T11:13:00+08:00", "reason": "员工注销",
+    "employee_name": "李*", **N_UNKNOWN,
+}
+PT_ENTRUST_SIGN = {
+    "mchid": "1234567890", "appid": N_APPID, "contract_id": "Wx15463511252015071056489718", "plan_id": 12535,
+    "out_contract_code": "wxwtdk20200910100002", "contract_display_account": "微信代扣", "contract_state": "SIGNED",
+    "contract_signed_time": "2024-11-24T11:14:00+08:00", "contract_expired_time": "2099-12-31T23:59:59+08:00",
+    "openid": N_OPENID, "out_user_code": "user_20240102", "change_type": "ADD", "extra": {"nested": [1, "two", None]},
+}
+PT_TERMINATE_INQUIRY = {
+    "code": "SUCCESS", "messsage": "解约问询", "mchid": "1234567890", "appid": N_APPID, "openid": N_OPENID,
+    "plan_id": 12535, "out_contract_code": "wxwtdk20200910100000", "out_user_code": "user_20240101",
+    "contract_id": "Wx15463511252015071056489715", "contract_display_account": "微信代扣", "contract_state": "SIGNED",
+    "contract_signed_time": "2024-01-01T10:00:00+08:00",
+}
+
+N_ORIGINAL_TYPE = {
+    "ENTRUST.TERMINATE": "entrust", "INSURANCE_ENTRUST.TERMINATE": "insurance_entrust",
+    "CREDIT_REPAYMENT.TERMINATE_CONTRACT": "credit_repayment", "PAYSCORE.USER_CLOSE_SERVICE": "payscore",
+    "FACEPAY.USER_STATE_CHANGE": "facepay", "MCHTRANSFER.AUTHORIZATION.CLOSED": "mch_payment",
+    "WEBIZPAY.REVOKED": "webizpay", "ENTRUST.SIGN": "entrust", "ENTRUST.TERMINATE_INQUIRY": "entrust",
+}
+N_SUMMARY = {
+    "ENTRUST.TERMINATE": "解约成功", "INSURANCE_ENTRUST.TERMINATE": "解约成功", "ECOMMERCE_ENTRUST.TERMINATE": "解约成功",
+    "CREDIT_REPAYMENT.TERMINATE_CONTRACT": "信用卡还款协议解约", "PAPAY.TERMINATE": "解约成功",
+    "ENTRUST.RELEASE": "解约成功", "PAYSCORE.USER_CLOSE_SERVICE": "解除授权成功",
+    "FACEPAY.USER_STATE_CHANGE": "用户状态变更", "MCHTRANSFER.AUTHORIZATION.CLOSED": "授权关闭",
+    "WEBIZPAY.REVOKED": "员工授权已撤销", "ENTRUST.SIGN": "签约成功", "ENTRUST.TERMINATE_INQUIRY": "解约问询",
+}
+N_DEFAULT_SERIAL = {"doc_pubkey": PUB_KEY_ID, "go_platform": CERT_A_HEX, "migration": PUB_KEY_ID}
+N_WRONG_APIV3_KEY = "wrong_test_apiv3_key_00000000000"
+check(len(N_WRONG_APIV3_KEY.encode()) == 32, "wrong apiv3 key length")
+_D = object()  # "use the default"
+
+
+class N:
+    """One notification case description."""
+
+    def __init__(self, name, client, desc, *, event, plain, serial=None, style="compact", order="wechat",
+                 summary=_D, original_type=_D, aad=_D, create_time=None, algorithm=NOTIFY_ALGORITHM,
+                 resource_type="encrypt-resource", enc_key=None, ct_mutate=None, ct_text=None, raw_body=None,
+                 sign_style=None, sig=None, sig_type=SIGNATURE_TYPE, drop=(), lower=False, serial_header=None,
+                 now_delta=3, envelope_extra=None, event_id=None, expect_kind=None):
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+
+
+def n_body(env: dict, style: str) -> bytes:
+    if style == "compact":
+        text = json.dumps(env, ensure_ascii=False, separators=(",", ":"))
+    elif style == "spaced":
+        text = json.dumps(env, ensure_ascii=False, separators=(", ", ": "))
+    elif style == "pretty":
+        text = json.dumps(env, ensure_ascii=False, indent=2)
+    elif style == "ascii":
+        text = json.dumps(env, ensure_ascii=True, separators=(",", ":"))
+    elif style == "slashes":
+        # PHP-style encoders write '/' as '\/'; '/' only ever occurs inside JSON strings
+        text = json.dumps(env, ensure_ascii=False, separators=(",", ":")).replace("/", "\\/")
+    else:
+        raise AssertionError(style)
+    return text.encode("utf-8")
+
+
+def notification_cases() -> list[N]:
+    A, B = CERT_A_HEX, CERT_B_HEX
+    ET = "ENTRUST.TERMINATE"
+    base = dict(event=ET, plain=PT_ENTRUST_DIRECT)
+    return [
+        # --- one or more per termination event type ---
+        N("entrust_terminate_direct_cert_a", "go_platform",
+          "ENTRUST.TERMINATE, papay direct merchant (mchid/appid/openid), signed by platform cert A, compact body. "
+          "deduct_schedule amounts sent as {amount, currency} come out as {total, currency} (currency stays absent when "
+          "absent); the millisecond contract_terminated_time is kept as the string sent; unknown top-level and nested "
+          "fields are dropped.", **base),
+        N("entrust_terminate_partner_pubkey", "doc_pubkey",
+          "ENTRUST.TERMINATE, papay partner shape (sp_/sub_ ids, no mchid) signed with the WeChat Pay public key, body "
+          "with spaces after ',' and ':'; plan_id sent as the string \"12535\" comes out as the integer 12535; optional "
+          "deduct_schedule fields absent stay absent; unknown fields dropped.",
+          event=ET, plain=PT_ENTRUST_PARTNER, style="spaced"),
+        N("insurance_entrust_terminate_migration_pubkey", "migration",
+          "INSURANCE_ENTRUST.TERMINATE on the migration client, signed with the WeChat Pay public key (PUB_KEY_ID serial); "
+          "envelope keys in another order (event_type before resource_type, summary last).",
+          event="INSURANCE_ENTRUST.TERMINATE", plain=PT_INSURANCE, order="alt"),
+        N("ecommerce_entrust_terminate_cert_b", "go_platform",
+          "ECOMMERCE_ENTRUST.TERMINATE (combine-papay, flat, no contract_id) signed by platform cert B; no "
+          "resource.original_type (so none in the output) and associated_data is the empty string.",
+          event="ECOMMERCE_ENTRUST.TERMINATE", plain=PT_ECOMMERCE, serial=B, aad=""),
+        N("credit_repayment_terminate_pubkey", "doc_pubkey",
+          "CREDIT_REPAYMENT.TERMINATE_CONTRACT: plan_id sent as the number 200001 comes out as the string \"200001\" "
+          "(str in the table); repayment_amount_limit sent as the string \"50000\" comes out as the integer 50000.",
+          event="CREDIT_REPAYMENT.TERMINATE_CONTRACT", plain=PT_CREDIT),
+        N("papay_terminate_minimal_migration_cert_a", "migration",
+          "PAPAY.TERMINATE (cross-border papay, every field optional) with almost nothing in the plaintext (contract_id "
+          "and an unknown field), on the migration client signed by platform cert A; no summary, no original_type and "
+          "no associated_data key at all (AAD = empty).",
+          event="PAPAY.TERMINATE", plain=PT_PAPAY_GLOBAL_MIN, serial=A, summary=None, aad=None),
+        N("papay_terminate_full_cert_a", "go_platform",
+          "PAPAY.TERMINATE with every documented field; plan_id sent as the string \"123\" comes out as the integer 123; "
+          "an undocumented contract_state is dropped; pretty-printed (multi-line) body.",
+          event="PAPAY.TERMINATE", plain=PT_PAPAY_GLOBAL_FULL, style="pretty", aad="papay"),
+        N("entrust_release_non_rfc3339_create_time", "go_platform",
+          "ENTRUST.RELEASE (edu-papay): envelope create_time \"20180225112233\" (not RFC 3339, as in official examples) "
+          "is returned as sent; plan_id string kept; unknown field inside contract_information dropped; no original_type.",
+          event="ENTRUST.RELEASE", plain=PT_RELEASE, create_time="20180225112233", event_id="EV-2018022511223320873",
+          aad=""),
+        N("payscore_user_close_service_aliases_pubkey", "doc_pubkey",
+          "PAYSCORE.USER_CLOSE_SERVICE (pay-score permissions) with the alternate spellings mch_id and sub_mch_id of a "
+          "documented example: they come out as mchid and sub_mchid; summary written with \\uXXXX escapes (ASCII body).",
+          event="PAYSCORE.USER_CLOSE_SERVICE", plain=PT_PAYSCORE, style="ascii"),
+        N("payscore_user_close_service_eduschoolpay_migration", "migration",
+          "PAYSCORE.USER_CLOSE_SERVICE, eduschoolpay variant (contract_id, plan_id, contract_status, out_contract_code); "
+          "plan_id sent as the number 1002 comes out as the string \"1002\".",
+          event="PAYSCORE.USER_CLOSE_SERVICE", plain=PT_PAYSCORE_EDU, style="spaced"),
+        N("facepay_user_state_change_cert_b", "go_platform",
+          "FACEPAY.USER_STATE_CHANGE with mch_id (alternate of mchid) and a millisecond notify_create_time kept as sent; "
+          "the undocumented user_state is dropped.",
+          event="FACEPAY.USER_STATE_CHANGE", plain=PT_FACEPAY, serial=B),
+        N("mchtransfer_authorization_closed_pubkey", "doc_pubkey",
+          "MCHTRANSFER.AUTHORIZATION.CLOSED; transfer_scene_id (a field of the API response, not of this notification) "
+          "and unknown fields inside close_info are dropped; an unknown envelope key is ignored.",
+          event="MCHTRANSFER.AUTHORIZATION.CLOSED", plain=PT_TRANSFER, envelope_extra={"envelope_unknown": "ignored"}),
+        N("webizpay_revoked_migration_cert_a", "migration",
+          "WEBIZPAY.REVOKED on the migration client signed by platform cert A; CJK reason kept.",
+          event="WEBIZPAY.REVOKED", plain=PT_WEBIZPAY, serial=A),
+        # --- generic events ---
+        N("generic_entrust_sign_cert_a", "go_platform",
+          "ENTRUST.SIGN is not a termination event: generic, resource = the decrypted plaintext exactly as sent "
+          "(unknown fields, nested array and null kept).",
+          event="ENTRUST.SIGN", plain=PT_ENTRUST_SIGN),
+        N("generic_entrust_terminate_inquiry_pubkey", "doc_pubkey",
+          "ENTRUST.TERMINATE_INQUIRY (pre-termination hook) is generic: resource = plaintext as sent, including the "
+          "docs' misspelt 'messsage' field.",
+          event="ENTRUST.TERMINATE_INQUIRY", plain=PT_TERMINATE_INQUIRY, style="spaced"),
+        # --- transport variants that are accepted ---
+        N("missing_request_id_ok", "doc_pubkey", "No Request-ID header (reported in real notifications) → accepted.",
+          **base, drop=("Request-ID",)),
+        N("missing_signature_type_ok", "go_platform",
+          "No Wechatpay-Signature-Type header (the Go SDK assumes RSA) → accepted.", **base, drop=("Wechatpay-Signature-Type",)),
+        N("lowercase_header_names_ok", "migration",
+          "All header names in lower case (as Node/HTTP2 frameworks deliver them) → accepted.", **base, lower=True),
+        N("clock_skew_plus_300_ok", "migration", "now = ts + 300 is still accepted (boundary).", **base, now_delta=300),
+        N("clock_skew_minus_300_ok", "doc_pubkey", "now = ts − 300 is still accepted (boundary).", **base, now_delta=-300),
+        N("escaped_slashes_signed_as_sent_ok", "doc_pubkey",
+          "Body written with '\\/' escapes (PHP style) and signed exactly as sent → accepted: the bytes signed are the "
+          "bytes verified, and the ciphertext is the unescaped base64 string.", **base, style="slashes"),
+        # --- verification failures ---
+        N("signature_probe", "doc_pubkey", "Probe signature 'WECHATPAY/SIGNTEST/' + base64 garbage → signature_probe.",
+          **base, sig="PROBE", expect_kind="signature_probe"),
+        N("bad_signature_wrong_key", "go_platform",
+          "Announces platform cert A but is signed with cert B's key → invalid_signature.", **base, sig="WRONGKEY",
+          expect_kind="invalid_signature"),
+        N("signature_type_sm2", "doc_pubkey",
+          "Wechatpay-Signature-Type WECHATPAY2-SM2-WITH-SM3 (the RSA signature itself is valid) → invalid_signature.",
+          **base, sig_type="WECHATPAY2-SM2-WITH-SM3", expect_kind="invalid_signature"),
+        N("body_respaced_after_signing", "go_platform",
+          "Signed over the compact body but delivered re-serialised with spaces (a framework that parsed and re-encoded "
+          "it) → invalid_signature.", **base, style="spaced", sign_style="compact", expect_kind="invalid_signature"),
+        N("clock_skew_plus_301", "doc_pubkey", "now = ts + 301 → clock_skew.", **base, now_delta=301,
+          expect_kind="clock_skew"),
+        N("clock_skew_minus_301", "go_platform", "now = ts − 301 (notification from the future) → clock_skew.", **base,
+          now_delta=-301, expect_kind="clock_skew"),
+        N("unknown_serial_hex", "go_platform", "Wechatpay-Serial is an unknown certificate serial → unknown_serial.",
+          **base, serial_header="7132D72A03E93CDDF8C03BBD1F37EEDF204A5427", expect_kind="unknown_serial"),
+        N("unknown_serial_cert_on_pubkey_client", "doc_pubkey",
+          "Signed by platform cert A, received by a client that only has the public key → unknown_serial.", **base,
+          serial=A, expect_kind="unknown_serial"),
+        N("missing_timestamp_header", "doc_pubkey", "No Wechatpay-Timestamp → unsigned_response.", **base,
+          drop=("Wechatpay-Timestamp",), expect_kind="unsigned_response"),
+        N("missing_nonce_header", "go_platform", "No Wechatpay-Nonce → unsigned_response.", **base,
+          drop=("Wechatpay-Nonce",), expect_kind="unsigned_response"),
+        N("missing_signature_header", "migration", "No Wechatpay-Signature → unsigned_response.", **base,
+          drop=("Wechatpay-Signature",), expect_kind="unsigned_response"),
+        N("missing_serial_header", "doc_pubkey", "No Wechatpay-Serial → unsigned_response.", **base,
+          drop=("Wechatpay-Serial",), expect_kind="unsigned_response"),
+        # --- decryption failures (signature valid) ---
+        N("tampered_ciphertext_resigned", "go_platform",
+          "One ciphertext bit flipped and the body re-signed validly → the GCM tag fails → decryption.", **base,
+          ct_mutate="flip", expect_kind="decryption"),
+        N("wrong_apiv3_key", "doc_pubkey",
+          "Ciphertext made with another 32-byte key (validly signed) → the GCM tag fails → decryption.", **base,
+          enc_key=N_WRONG_APIV3_KEY, expect_kind="decryption"),
+        N("wrong_associated_data", "migration",
+          "associated_data in the envelope differs from the AAD used to encrypt → tag fails → decryption.", **base,
+          ct_mutate="aad", expect_kind="decryption"),
+        N("unknown_algorithm", "go_platform",
+          "resource.algorithm AEAD_SM4_GCM (the ciphertext is valid AES-256-GCM) → decryption.", **base,
+          algorithm="AEAD_SM4_GCM", expect_kind="decryption"),
+        N("ciphertext_shorter_than_tag", "doc_pubkey",
+          "ciphertext decodes to 15 bytes, shorter than the 16-byte tag → decryption.", **base, ct_mutate="short",
+          expect_kind="decryption"),
+        N("ciphertext_not_base64", "go_platform", "ciphertext '%%not*base64%%' → decryption.", **base,
+          ct_text="%%not*base64%%", expect_kind="decryption"),
+        # --- decode failures (signature valid) ---
+        N("resource_type_not_encrypt_resource", "doc_pubkey",
+          "resource_type 'plain-resource' (resource otherwise valid) → decode.", **base, resource_type="plain-resource",
+          expect_kind="decode"),
+        N("envelope_not_json", "go_platform", "Signed body that is XML (an APIv2-style notification) → decode.", **base,
+          raw_body=b"<xml><return_code><![CDATA[SUCCESS]]></return_code><result_code><![CDATA[SUCCESS]]></result_code></xml>",
+          expect_kind="decode"),
+        N("envelope_not_utf8", "doc_pubkey",
+          "Signed body that is not valid UTF-8 (given as body_base64) → decode.", **base,
+          raw_body=b'{"id":"\xff\xfe","create_time":"2024-11-24T11:00:00+08:00"}', expect_kind="decode"),
+        N("envelope_without_resource", "migration",
+          "Signed JSON envelope without its resource object → decode.", **base,
+          envelope_extra={"resource": None}, expect_kind="decode"),
+        N("missing_required_field", "go_platform",
+          "ENTRUST.TERMINATE plaintext without the required contract_id → decode.",
+          event=ET, plain={k: v for k, v in PT_ENTRUST_DIRECT.items() if k != "contract_id"}, expect_kind="decode"),
+        N("missing_required_nested_field", "doc_pubkey",
+          "ENTRUST.TERMINATE whose contract_terminate_info lacks its required contract_termination_mode → decode.",
+          event=ET, plain={**PT_ENTRUST_DIRECT, "contract_terminate_info": {"contract_terminated_time": "2024-11-24T10:59:58+08:00"}},
+          expect_kind="decode"),
+        N("wrong_field_type", "migration",
+          "MCHTRANSFER.AUTHORIZATION.CLOSED whose close_info is a string instead of an object → decode.",
+          event="MCHTRANSFER.AUTHORIZATION.CLOSED", plain={**PT_TRANSFER, "close_info": "CLOSED"}, serial=A,
+          expect_kind="decode"),
+    ]
+
+
+def gen_notifications(keys: KeySet) -> None:
+    cases = notification_cases()
+    check(len({c.name for c in cases}) == len(cases), "duplicate notification names")
+    ok_events = {c.event for c in cases if c.expect_kind is None}
+    check(set(N_SCHEMAS) <= ok_events, f"notification successes miss {set(N_SCHEMAS) - ok_events}")
+    tz8 = dt.timezone(dt.timedelta(hours=8))
+    for i, c in enumerate(cases):
+        ts = 1732417200 + 60 * i  # 2024-11-24T11:00:00+08:00 onwards
+        client = CLIENTS[c.client]
+        serial = c.serial or N_DEFAULT_SERIAL[c.client]
+        # plaintext and encryption
+        plain_bytes = compact(c.plain).encode("utf-8")
+        key_text = c.enc_key or client["apiv3_key"]
+        res_nonce = det_b62("notification-resource/" + c.name, 12)
+        original_type = N_ORIGINAL_TYPE.get(c.event) if c.original_type is _D else c.original_type
+        aad = (original_type or "") if c.aad is _D else c.aad
+        enc_aad = aad or ""
+        blob = AESGCM(key_text.encode("utf-8")).encrypt(res_nonce.encode("utf-8"), plain_bytes, enc_aad.encode("utf-8"))
+        check(len(blob) == len(plain_bytes) + 16, "GCM output is ciphertext || 16-byte tag")
+        check(AESGCM(key_text.encode("utf-8")).decrypt(res_nonce.encode("utf-8"), blob, enc_aad.encode("utf-8")) == plain_bytes,
+              f"{c.name}: decrypt-back")
+        if c.ct_mutate == "flip":
+            blob = bytes([blob[0] ^ 0x01]) + blob[1:]
+        elif c.ct_mutate == "short":
+            blob = blob[:15]
+        elif c.ct_mutate == "aad":
+            aad = "tampered"
+        ciphertext = c.ct_text if c.ct_text is not None else b64(blob)
+        # envelope
+        summary = N_SUMMARY[c.event] if c.summary is _D else c.summary
+        env_id = c.event_id or str(uuid.UUID(bytes=hashlib.sha256(("notification/" + c.name).encode()).digest()[:16], version=5))
+        create_time = c.create_time or dt.datetime.fromtimestamp(ts - 2, tz8).isoformat()
+        resource = {}
+        if original_type is not None:
+            resource["original_type"] = original_type
+        resource["algorithm"] = c.algorithm
+        resource["ciphertext"] = ciphertext
+        if aad is not None:
+            resource["associated_data"] = aad
+        resource["nonce"] = res_nonce
+        if c.order == "wechat":
+            env = {"id": env_id, "create_time": create_time, "resource_type": c.resource_type, "event_type": c.event}
+            if summary is not None:
+                env["summary"] = summary
+            env["resource"] = resource
+        else:
+            env = {"id": env_id, "create_time": create_time, "event_type": c.event, "resource_type": c.resource_type,
+                   "resource": dict(reversed(list(resource.items())))}
+            if summary is not None:
+                env["summary"] = summary
+        for k, v in (c.envelope_extra or {}).items():
+            if v is None:
+                del env[k]
+            else:
+                env[k] = v
+        body_bytes = c.raw_body if c.raw_body is not None else n_body(env, c.style)
+        sign_body = n_body(env, c.sign_style) if c.sign_style else body_bytes
+        if c.sign_style:
+            check(sign_body != body_bytes and json.loads(sign_body) == json.loads(body_bytes), f"{c.name}: re-serialised")
+        # headers and signature
+        nonce = det_b62("notification/" + c.name)
+        message = str(ts).encode() + b"\n" + nonce.encode() + b"\n" + sign_body + b"\n"
+        if c.sig is None:
+            sig = sign_checked(keys.response_signer[serial], message)
+        elif c.sig == "PROBE":
+            sig = "WECHATPAY/SIGNTEST/" + b64(hashlib.sha256(b"probe/" + c.name.encode()).digest() * 8)
+        elif c.sig == "WRONGKEY":
+            other = CERT_B_HEX if serial == CERT_A_HEX else CERT_A_HEX
+            sig = sign_checked(keys.response_signer[other], message)
+        else:
+            raise AssertionError(c.sig)
+        full_message = str(ts).encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n"
+        pub = keys.wxpub if serial == PUB_KEY_ID else keys.cert_pub[serial]
+        if c.sig is None and c.sign_style is None:
+            check(verifies(pub, full_message, sig), f"{c.name}: signature does not verify")
+        else:
+            check(not verifies(pub, full_message, sig), f"{c.name}: bad signature unexpectedly verifies")
+        headers = [
+            ["Content-Type", "application/json"],
+            ["Request-ID", "08" + det_hex("notification-rid/" + c.name, 40)],
+            ["Wechatpay-Nonce", nonce],
+            ["Wechatpay-Serial", c.serial_header or serial],
+            ["Wechatpay-Signature", sig],
+            ["Wechatpay-Signature-Type", c.sig_type],
+            ["Wechatpay-Timestamp", str(ts)],
+        ]
+        headers = [h for h in headers if h[0] not in c.drop]
+        if c.lower:
+            headers = [[k.lower(), v] for k, v in headers]
+        now = ts + c.now_delta
+        # derive the expectation with the reference model and compare with the declared one
+        try:
+            out, plain_back = process_notification(c.client, now, headers, body_bytes, keys)
+            got = ("ok", out)
+        except Outcome as o:
+            got = (o.kind, o.kw)
+        declared = c.expect_kind or "ok"
+        check(got[0] == declared, f"notification/{c.name}: model says {got[0]} ({got[1]}), case says {declared}")
+        if declared == "ok":
+            check(plain_back == plain_bytes, f"{c.name}: decrypted plaintext differs")
+            if c.event in N_SCHEMAS:
+                check(bool(n_dropped(c.plain, out["resource"])), f"{c.name}: no unknown field is dropped")
+            else:
+                check(out["resource"] == c.plain, f"{c.name}: generic resource must be the plaintext")
+            check(("summary" in out) == (summary is not None), f"{c.name}: summary")
+            check(("original_type" in out) == (original_type is not None), f"{c.name}: original_type")
+            expect = {"ok": out}
+        else:
+            expect = {"error": {"kind": declared}}
+        notification = {"headers": headers}
+        try:
+            notification["body"] = body_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            notification["body_base64"] = b64(body_bytes)
+        emit("notification", c.name, {
+            "type": "notification", "description": c.desc, "source": ORACLE, "client": c.client, "now": now,
+            "notification": notification, "expect": expect,
+        })
+
+    # hand-written spot checks of a few expectations (independent of the model above)
+    def ok(name):
+        return WRITTEN[f"notification/{name}.json"]["expect"]["ok"]
+
+    def body_of(name):
+        return WRITTEN[f"notification/{name}.json"]["notification"]["body"]
+
+    d = ok("entrust_terminate_direct_cert_a")["resource"]
+    check(d["deduct_schedule"]["estimated_deduct_amount"] == {"total": 2990, "currency": "CNY"}, "amount alias")
+    check(d["deduct_schedule"]["deduct_amount"] == {"total": 0}, "amount alias without currency")
+    check(d["contract_terminate_info"] == {"contract_termination_mode": "USER_TERMINATE",
+                                           "contract_terminated_time": "2024-11-24T10:59:58.120+08:00",
+                                           "contract_termination_remark": "用户主动解约"}, "terminate info")
+    check("unknown_field_for_test" not in d and d["plan_id"] == 12535, "direct")
+    p = ok("entrust_terminate_partner_pubkey")["resource"]
+    check(p["plan_id"] == 12535 and "mchid" not in p and p["sub_mchid"] == "1900000109", "partner")
+    check(p["deduct_schedule"] == {"estimated_deduct_date": "2024-12-01", "estimated_deduct_amount": {"total": 100, "currency": "CNY"},
+                                   "schedule_state": "NO_SCHEDULED"}, "partner schedule")
+    cr = ok("credit_repayment_terminate_pubkey")["resource"]
+    check(cr["plan_id"] == "200001" and cr["repayment_amount_limit"] == 50000 and cr["repayment_day"] == 5, "credit coercions")
+    check(ok("papay_terminate_full_cert_a")["resource"]["plan_id"] == 123, "global plan_id")
+    m = ok("papay_terminate_minimal_migration_cert_a")
+    check(m["resource"] == {"contract_id": "201710180325670965"} and "summary" not in m and "original_type" not in m, "minimal")
+    check('"associated_data"' not in body_of("papay_terminate_minimal_migration_cert_a"), "aad absent")
+    check('"associated_data":""' in body_of("ecommerce_entrust_terminate_cert_b"), "aad empty")
+    check("original_type" not in ok("ecommerce_entrust_terminate_cert_b"), "no original_type")
+    r = ok("entrust_release_non_rfc3339_create_time")
+    check(r["create_time"] == "20180225112233" and r["resource"]["contract_information"] == {
+        "contract_id": "wx2020010112000000000000000000", "contract_status": "DELETE",
+        "create_time": "2024-01-01T10:00:00+08:00"}, "release")
+    ps = ok("payscore_user_close_service_aliases_pubkey")["resource"]
+    check(ps["mchid"] == "1230000109" and ps["sub_mchid"] == "1900000109" and "mch_id" not in ps and "sub_mch_id" not in ps, "payscore aliases")
+    check("\\u" in body_of("payscore_user_close_service_aliases_pubkey"), "ascii-escaped body")
+    check(ok("payscore_user_close_service_aliases_pubkey")["summary"] == "解除授权成功", "escaped summary")
+    check(ok("payscore_user_close_service_eduschoolpay_migration")["resource"]["plan_id"] == "1002", "edu plan_id")
+    f = ok("facepay_user_state_change_cert_b")["resource"]
+    check(f["mchid"] == "1234567890" and f["notify_create_time"] == "2024-11-24T11:11:00.120+08:00" and "user_state" not in f, "facepay")
+    t = ok("mchtransfer_authorization_closed_pubkey")
+    check(t["resource"]["close_info"] == {"close_time": "2024-11-24T11:12:00+08:00", "close_reason": "USER_CLOSE"}
+          and "transfer_scene_id" not in t["resource"] and "envelope_unknown" not in t, "transfer")
+    check(ok("generic_entrust_terminate_inquiry_pubkey")["resource"]["messsage"] == "解约问询", "inquiry")
+    check(ok("generic_entrust_sign_cert_a")["resource"]["extra"] == {"nested": [1, "two", None]}, "generic sign")
+    sl = body_of("escaped_slashes_signed_as_sent_ok")
+    check("\\/" in sl and "/" in json.loads(sl)["resource"]["ciphertext"], "escaped slashes inside the ciphertext")
+    check("\n" in body_of("papay_terminate_full_cert_a"), "pretty body")
+    check(set(ok("entrust_terminate_direct_cert_a")) == {"id", "create_time", "event_type", "resource_type", "summary",
+                                                         "original_type", "resource"}, "envelope keys")
+
+
+# ---------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -1806,9 +2538,11 @@ def main() -> int:
     gen_request_errors(keys)
     gen_client_errors(keys)
     gen_responses(keys)
+    gen_notifications(keys)
     # last: every case must be valid JSON round-trip and have a known type
     for rel, case in WRITTEN.items():
-        check(case["type"] in {"signing", "request", "request_generic", "request_error", "client_error", "response"}, rel)
+        check(case["type"] in {"signing", "request", "request_generic", "request_error", "client_error", "response",
+                                    "notification"}, rel)
         check(json.loads(json.dumps(case, ensure_ascii=False)) == case, f"{rel}: JSON round-trip")
     flush()
     counts: dict[str, int] = {}
