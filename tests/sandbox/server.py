@@ -8,7 +8,11 @@ with its own test keys, and can inject response faults. It never imports wxpay-t
 it is a second, independent implementation of the protocol so that a shared bug cannot
 cancel itself out.
 
+It also delivers WeChat Pay's signed, encrypted termination notifications (回调通知) to each
+merchant's loopback notify_url, with WeChat Pay's retry schedules and notification faults.
+
 Usage: python3 tests/sandbox/server.py [--host 127.0.0.1] [--port 0] [--tls]
+                                       [--notify-time-scale 1.0] [--notify-timeout 5]
 Prints one line `SANDBOX_URL=http(s)://127.0.0.1:<port>` and serves until SIGTERM/SIGINT.
 Requires Python >= 3.9 and `cryptography`. See README.md.
 """
@@ -17,6 +21,8 @@ import argparse
 import base64
 import copy
 import datetime as dt
+import heapq
+import http.client
 import ipaddress
 import json
 import re
@@ -26,7 +32,10 @@ import ssl
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
+import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +45,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 HERE = Path(__file__).resolve().parent
 KEYS = HERE / "keys"
@@ -221,6 +231,7 @@ def _papay(code: str, contract_id: str, plan_id: int = 12535, schedule: bool = F
             "estimated_deduct_amount": {"total": 1500, "currency": "CNY"},
             "schedule_state": "SCHEDULED",
             "scheduled_amount": {"total": 1500, "currency": "CNY"},
+            "deduct_date": "2025-12-22",
         }
     return attrs
 
@@ -228,9 +239,9 @@ def _papay(code: str, contract_id: str, plan_id: int = 12535, schedule: bool = F
 def seed_records() -> List[dict]:
     """Every record: collection, owner (the mchid that may act on it), attrs, state."""
     rows: List[Tuple[str, str, dict]] = [
-        ("eduschoolpay", M1, {"contract_id": "2045011120563805041758214605"}),
-        ("eduschoolpay", M1, {"contract_id": "2045011120563805041758214606"}),
-        ("eduschoolpay", M2, {"contract_id": "2045011120563805041758219999"}),
+        ("eduschoolpay", M1, _eduschool("2045011120563805041758214605", "eduschool2024000001")),
+        ("eduschoolpay", M1, _eduschool("2045011120563805041758214606", "eduschool2024000002")),
+        ("eduschoolpay", M2, _eduschool("2045011120563805041758219999", "eduschool2024000009")),
         ("password_exempt", M1, {"service_id": 12535, "out_contract_code": "wxwtdk20200910100000"}),
         ("password_exempt", M1, {"service_id": 12535, "out_contract_code": "wxwtdk20200910100001"}),
         ("password_exempt", M2, {"service_id": 12536, "out_contract_code": "wxwtdk20200910100002"}),
@@ -250,21 +261,21 @@ def seed_records() -> List[dict]:
                                  "insured_display_name": "*四"}),
         ("papay_insurance", M2, {**_papay("insur20240101000003", "202401010000000000000003", plan_id=12538),
                                  "insured_display_name": "*五"}),
-        ("combine_papay", M1, {"plan_id": 12535, "out_contract_code": "combine2024010100001"}),
-        ("combine_papay", M1, {"plan_id": 12535, "out_contract_code": "combine2024010100002"}),
-        ("combine_papay", M2, {"plan_id": 12539, "out_contract_code": "combine2024010100003"}),
+        ("combine_papay", M1, _combine(12535, "combine2024010100001")),
+        ("combine_papay", M1, _combine(12535, "combine2024010100002")),
+        ("combine_papay", M2, _combine(12539, "combine2024010100003")),
         ("credit_repayment", M1, _credit("100001256", "1000000000000000000001256")),
         ("credit_repayment", M1, _credit("100001257", "1000000000000000000001257")),
         ("credit_repayment", M2, _credit("100001258", "1000000000000000000001258")),
-        ("global_papay", M1, {"contract_id": "203009101000000000000001", "appid": "wxd678efh567hg6787"}),
-        ("global_papay", M1, {"contract_id": "203009101000000000000002", "appid": "wxd678efh567hg6787"}),
-        ("global_papay", M2, {"contract_id": "203009101000000000000003", "appid": "wxd678efh567hg6999"}),
-        ("edu_papay", M1, {"contract_id": "204009101000000000000001"}),
-        ("edu_papay", M1, {"contract_id": "204009101000000000000002"}),
-        ("edu_papay", M2, {"contract_id": "204009101000000000000003"}),
-        ("facepay", M1, {"organization_id": "1000032", "user_id": "FACEUSER0000000001"}),
-        ("facepay", M1, {"organization_id": "1000032", "user_id": "FACEUSER0000000002"}),
-        ("facepay", M2, {"organization_id": "1000099", "user_id": "FACEUSER0000000003"}),
+        ("global_papay", M1, _global("203009101000000000000001", "wxd678efh567hg6787", "global2024000001")),
+        ("global_papay", M1, _global("203009101000000000000002", "wxd678efh567hg6787", "global2024000002")),
+        ("global_papay", M2, _global("203009101000000000000003", "wxd678efh567hg6999", "global2024000003")),
+        ("edu_papay", M1, _edu_papay("204009101000000000000001")),
+        ("edu_papay", M1, _edu_papay("204009101000000000000002")),
+        ("edu_papay", M2, _edu_papay("204009101000000000000003")),
+        ("facepay", M1, _face("1000032", "FACEUSER0000000001")),
+        ("facepay", M1, _face("1000032", "FACEUSER0000000002")),
+        ("facepay", M2, _face("1000099", "FACEUSER0000000003")),
         ("payscore", M1, _payscore("1", "500001")),
         ("payscore", M1, _payscore("2", "500001")),
         ("payscore", M1, _payscore("3", "500002")),
@@ -302,6 +313,36 @@ def seed_records() -> List[dict]:
             record["termination"] = {"mode": "USER_TERMINATE", "time": "2025-06-01T09:00:00+08:00",
                                      "remark": None}
     return records
+
+
+# Attributes beyond the ids feed the notifications (appid, openid, plan_id, …); the API only
+# matches on the ids, so they change no answer.
+
+
+def _eduschool(contract_id: str, code: str) -> dict:
+    return {"contract_id": contract_id, "plan_id": "30001", "out_contract_code": code,
+            "service_id": "500101", "appid": "wxd678efh567hg6787", "openid": "oEduSchool00000000000" + code[-3:]}
+
+
+def _combine(plan_id: int, code: str) -> dict:
+    return {"plan_id": plan_id, "out_contract_code": code, "appid": "wxd678efh567hg6787",
+            "openid": "oCombine000000000000000" + code[-3:]}
+
+
+def _global(contract_id: str, appid: str, code: str) -> dict:
+    return {"contract_id": contract_id, "appid": appid, "plan_id": 22001, "out_contract_code": code,
+            "openid": "oGlobal0000000000000000" + code[-3:], "contract_expired_time": EXPIRES}
+
+
+def _edu_papay(contract_id: str) -> dict:
+    return {"contract_id": contract_id, "plan_id": "40001", "appid": "wxd678efh567hg6787",
+            "openid": "oEduPapay00000000000000" + contract_id[-3:]}
+
+
+def _face(organization_id: str, user_id: str) -> dict:
+    return {"organization_id": organization_id, "user_id": user_id, "out_user_id": "out" + user_id[-10:],
+            "appid": "wxd678efh567hg6787", "openid": "oFacePay00000000000000" + user_id[-3:],
+            "contract_id": "FC" + organization_id + user_id[-10:]}
 
 
 def _credit(code: str, contract_id: str) -> dict:
@@ -471,6 +512,32 @@ TERMINATION_MODE = {"transfer_authorization": "CLOSE_VIA_MCH_API",
                     "transfer_partner_authorization": "CLOSE_VIA_MCH_API",
                     "credit_repayment": "TERMINATION_MODE_BY_MERCHANT"}
 
+# User-initiated terminations (POST /sandbox/contracts/terminate): the generic `mode` a test
+# asks for -> the mode the record keeps, in the product's own vocabulary where its API has one
+# (credit repayment, transfer authorizations). The stored values are accepted as `mode` too.
+_PAPAY_USER_MODES = {m: m for m in ("USER_TERMINATE", "CUSTOMER_SERVICE_TERMINATE", "SYSTEM_TERMINATE",
+                                    "WEPAY_WEB_TERMINATE")}
+_GENERIC_USER_MODES = {m: m for m in ("USER_TERMINATE", "CUSTOMER_SERVICE_TERMINATE", "SYSTEM_TERMINATE")}
+USER_MODES: Dict[str, Dict[str, str]] = {
+    "papay": _PAPAY_USER_MODES,
+    "papay_partner": _PAPAY_USER_MODES,
+    "papay_insurance": _PAPAY_USER_MODES,
+    "combine_papay": _PAPAY_USER_MODES,
+    "credit_repayment": {"USER_TERMINATE": "TERMINATION_MODE_BY_USER",
+                         "CUSTOMER_SERVICE_TERMINATE": "TERMINATION_MODE_BY_CUSTOMER_SERVICE"},
+    "global_papay": _GENERIC_USER_MODES,
+    "edu_papay": _GENERIC_USER_MODES,
+    "eduschoolpay": _GENERIC_USER_MODES,
+    "password_exempt": _GENERIC_USER_MODES,
+    "facepay": _GENERIC_USER_MODES,
+    "payscore": _GENERIC_USER_MODES,
+    "payscore_partner": _GENERIC_USER_MODES,
+    "payscore_acquiringbank": _GENERIC_USER_MODES,
+    "transfer_authorization": {"USER_TERMINATE": "USER_CLOSE"},
+    "transfer_partner_authorization": {"USER_TERMINATE": "USER_CLOSE"},
+    "webizpay_employee": {"USER_TERMINATE": "USER_TERMINATE"},  # 员工注销
+}
+
 # ---------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------
@@ -521,10 +588,21 @@ class Keys:
         self.platform_serial = format(cert.serial_number, "X")
         self.platform_private = _load_private(KEYS / "platform_cert.private.pem")
         self.merchants: Dict[str, Tuple[str, object]] = {}
+        self.merchant_config: Dict[str, dict] = {}  # apiv3_key and the notify defaults
         config = json.loads((HERE / "merchants.json").read_text())
         for m in config["merchants"]:
             pub = serialization.load_pem_public_key((HERE / m["public_key"]).read_bytes())
             self.merchants[m["mchid"]] = (m["serial_no"], pub)
+            key, signer = m["apiv3_key"], m.get("notify_signer", "public_key")
+            if len(key) != 32 or not key.isascii():
+                raise SystemExit(f"merchants.json: apiv3_key of {m['mchid']} must be 32 ASCII characters")
+            if signer not in NOTIFY_SIGNERS:
+                raise SystemExit(f"merchants.json: notify_signer of {m['mchid']} must be one of {NOTIFY_SIGNERS}")
+            try:
+                url = check_notify_url(m.get("notify_url"))
+            except ApiError as err:
+                raise SystemExit(f"merchants.json: notify_url of {m['mchid']}: {err.message}") from None
+            self.merchant_config[m["mchid"]] = {"apiv3_key": key, "notify_url": url, "notify_signer": signer}
 
     def signer_for(self, request_serial: Optional[str]) -> Tuple[str, object]:
         """Official migration rule: the public key signs iff the request named its id."""
@@ -596,8 +674,8 @@ class State:
                      "state": r["state"], "termination": copy.deepcopy(r["termination"]),
                      **copy.deepcopy(r["attrs"])} for r in self.records]
 
-    def terminate(self, ep: Endpoint, caller: str, params: dict) -> Optional[dict]:
-        """Finds the caller's record, terminates it and returns the success body (None for 204)."""
+    def terminate(self, ep: Endpoint, caller: str, params: dict) -> Tuple[Optional[dict], dict]:
+        """Finds the caller's record and terminates it: (success body or None for 204, record copy)."""
         not_found, already = MESSAGES[ep.collection]
         with self.lock:
             record = next((r for r in self.records if _matches(r, ep, caller, params)), None)
@@ -611,7 +689,25 @@ class State:
                 "time": now_rfc3339(),
                 "remark": params.get(ep.remark) if ep.remark else None,
             }
-            return OUTPUTS[ep.output](record) if ep.output else None
+            return (OUTPUTS[ep.output](record) if ep.output else None), copy.deepcopy(record)
+
+    def terminate_by_user(self, rid: str, mode: str, remark: Optional[str]) -> dict:
+        """Terminates a record as the user / customer service / WeChat Pay would (no API call):
+        the same state change as an API termination, with `mode`. Returns a copy of the record."""
+        with self.lock:
+            record = next((r for r in self.records if record_id(r) == rid), None)
+            if record is None:
+                raise ApiError(404, "SANDBOX_UNKNOWN_CONTRACT", f"没有id为{rid}的记录（见GET /sandbox/state）")
+            modes = USER_MODES[record["collection"]]
+            stored = modes.get(mode) or (mode if mode in modes.values() else None)
+            if stored is None:
+                accepted = sorted(set(modes) | set(modes.values()))
+                raise ApiError(400, "SANDBOX_BAD_MODE", f"{record['collection']}不支持mode {mode}；可用：{', '.join(accepted)}")
+            if record["state"] == "TERMINATED":
+                raise invalid_request(MESSAGES[record["collection"]][1])
+            record["state"] = "TERMINATED"
+            record["termination"] = {"mode": stored, "time": now_rfc3339(), "remark": remark}
+            return copy.deepcopy(record)
 
 
 def _matches(record: dict, ep: Endpoint, caller: str, params: dict) -> bool:
@@ -937,6 +1033,7 @@ class Handler(BaseHTTPRequestHandler):
     # Injected by make_server().
     keys: Keys
     state: State
+    notifier: "Notifier"
 
     def do_GET(self):
         self.dispatch()
@@ -1044,9 +1141,10 @@ class Handler(BaseHTTPRequestHandler):
             check_body_presence(ep, self.headers, body)
             params = decode_path_params(ep, raw_params)
             params.update(decode_body(ep, body))
-            result = self.state.terminate(ep, auth["mchid"], params)
+            result, record = self.state.terminate(ep, auth["mchid"], params)
         except ApiError as err:
             return error_reply(err), fault  # signature faults change nothing on an error answer
+        self.notifier.termination(record)  # queued for the delivery thread: never waits for it
         payload = json_bytes(result) if result is not None else b""
         return signed_reply(self.keys, ep.success, payload, self.headers.get("Wechatpay-Serial"), fault), fault
 
@@ -1069,10 +1167,20 @@ class Handler(BaseHTTPRequestHandler):
             "/sandbox/state": ("GET", self.control_state),
             "/sandbox/keys": ("GET", self.control_keys),
             "/sandbox/faults": (("GET", "POST"), self.control_faults),
+            "/sandbox/merchants": ("GET", self.control_merchants),
+            "/sandbox/contracts/terminate": ("POST", self.control_user_terminate),
+            "/sandbox/notifications": ("GET", self.control_notifications),
+            "/sandbox/notifications/send": ("POST", self.control_send_notification),
+            "/sandbox/notify-faults": (("GET", "POST"), self.control_notify_faults),
+            "/sandbox/notify-schedules": ("GET", self.control_notify_schedules),
         }
-        if path not in table:
+        m = MERCHANT_SETTING.fullmatch(path)
+        if m is not None:
+            allowed, action = "POST", lambda b: self.control_merchant_setting(m.group(1), m.group(2), b)
+        elif path in table:
+            allowed, action = table[path]
+        else:
             raise ApiError(404, "NOT_FOUND", "未知的sandbox控制接口")
-        allowed, action = table[path]
         allowed = (allowed,) if isinstance(allowed, str) else allowed
         if method not in allowed:
             raise MethodNotAllowed(list(allowed))
@@ -1080,6 +1188,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def control_reset(self, _body: bytes) -> Reply:
         self.state.reset()
+        self.notifier.reset()
         return plain_json({"reset": True, "records": len(self.state.records)})
 
     def control_state(self, _body: bytes) -> Reply:
@@ -1092,8 +1201,72 @@ class Handler(BaseHTTPRequestHandler):
             "wechatpay_public_key": k.public_key_pem,
             "platform_certificate_serial": k.platform_serial,
             "platform_certificate": k.platform_cert_pem,
-            "merchants": [{"mchid": m, "serial_no": serial} for m, (serial, _) in k.merchants.items()],
+            "merchants": [{"mchid": m, "serial_no": serial, "apiv3_key": k.merchant_config[m]["apiv3_key"]}
+                          for m, (serial, _) in k.merchants.items()],
         })
+
+    def control_merchants(self, _body: bytes) -> Reply:
+        return plain_json({"merchants": self.notifier.merchants_view()})
+
+    def control_merchant_setting(self, mchid: str, setting: str, body: bytes) -> Reply:
+        name = {"notify-url": "notify_url", "notify-signer": "notify_signer",
+                "notify-spelling": "notify_spelling"}[setting]
+        doc = control_json(body, required=(name,))
+        value = doc[name]
+        if name == "notify_url":
+            value = check_notify_url(value)
+        elif value not in (NOTIFY_SIGNERS if name == "notify_signer" else NOTIFY_SPELLINGS):
+            choices = NOTIFY_SIGNERS if name == "notify_signer" else NOTIFY_SPELLINGS
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", f"{name}必须是{' / '.join(choices)}之一")
+        return plain_json(self.notifier.configure(mchid, name, value))
+
+    def control_user_terminate(self, body: bytes) -> Reply:
+        doc = control_json(body, required=("contract",), optional=("mode", "remark"))
+        rid, mode, remark = doc["contract"], doc.get("mode", "USER_TERMINATE"), doc.get("remark")
+        if not isinstance(rid, str) or not isinstance(mode, str):
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "contract和mode必须是字符串")
+        if remark is not None and (not isinstance(remark, str) or not 1 <= len(remark) <= 256):
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "remark必须是1到256个字符的字符串")
+        record = self.state.terminate_by_user(rid, mode, remark)
+        notification = self.notifier.termination(record)
+        return plain_json({"contract": rid, "state": record["state"], "termination": record["termination"],
+                           "notification": notification})
+
+    def control_notifications(self, _body: bytes) -> Reply:
+        return plain_json(self.notifier.view())
+
+    def control_send_notification(self, body: bytes) -> Reply:
+        doc = control_json(body, required=("mchid", "event_type"), optional=("plaintext", "summary", "original_type"))
+        mchid, event_type = doc["mchid"], doc["event_type"]
+        plaintext = doc.get("plaintext", {"mchid": mchid})
+        if not isinstance(mchid, str) or not isinstance(event_type, str) or not event_type:
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "mchid和event_type必须是非空字符串")
+        if not isinstance(plaintext, dict):
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "plaintext必须是JSON对象")
+        for name in ("summary", "original_type"):
+            if name in doc and (not isinstance(doc[name], str) or not doc[name]):
+                raise ApiError(400, "SANDBOX_BAD_REQUEST", f"{name}必须是非空字符串")
+        self.notifier.merchant(mchid)  # 404 for an unknown merchant
+        sent = self.notifier.create(mchid, event_type, plaintext, doc.get("summary"), doc.get("original_type"),
+                                    "default", None)
+        if sent is None:
+            raise ApiError(400, "SANDBOX_NO_NOTIFY_URL", f"商户{mchid}没有设置notify_url")
+        return plain_json(sent)
+
+    def control_notify_faults(self, body: bytes) -> Reply:
+        if self.command == "GET":
+            with self.notifier.cond:
+                return plain_json(self.notifier.faults_view())
+        doc = control_json(body, optional=("fault", "count"))
+        fault, count = doc.get("fault"), doc.get("count", 1)
+        if fault is not None and fault not in NOTIFY_FAULTS:
+            raise ApiError(400, "SANDBOX_UNKNOWN_FAULT", f"未知的通知fault；可用：{', '.join(NOTIFY_FAULTS)}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "count必须是0到1000的整数")
+        return plain_json(self.notifier.arm(fault, count))
+
+    def control_notify_schedules(self, _body: bytes) -> Reply:
+        return plain_json(self.notifier.schedules_view())
 
     def control_faults(self, body: bytes) -> Reply:
         if self.command == "GET":
@@ -1108,6 +1281,488 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
             raise ApiError(400, "SANDBOX_BAD_REQUEST", "count必须是0到1000的整数")
         return plain_json(self.state.arm(fault, count))
+
+
+# ---------------------------------------------------------------------------
+# Notifications (回调通知): plaintexts, envelopes, retry schedules, the delivery thread
+# ---------------------------------------------------------------------------
+
+# Retry schedules after a failed delivery (reference §4), in seconds: element i is the wait
+# before attempt i+2. All failed -> the notification is abandoned.
+def _payscore_schedule() -> Tuple[int, ...]:
+    head = (0, 15, 15, 30, 180, 1800, 1800, 1800, 1800, 3600)
+    hourly = (3 * 86400 - sum(head)) // 3600  # "then hourly, stops after 3 days"
+    return head + (3600,) * hourly
+
+
+SCHEDULES: Dict[str, Tuple[int, ...]] = {
+    "default": (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600),
+    "combine_papay": (0, 10, 10, 10, 30, 30, 30) + (300,) * 23,
+    "global_papay": (15, 15, 30, 180, 1800, 1800, 1800, 1800, 3600),
+    "edu": (1,) + (60,) * 10 + (300,) * 10,
+    "payscore": _payscore_schedule(),
+}
+
+NOTIFY_SIGNERS = ("public_key", "platform_certificate")
+NOTIFY_SPELLINGS = ("primary", "alternate")
+NOTIFY_FAULTS = ("probe", "tampered_ciphertext", "wrong_key", "skew", "reserialized", "duplicate",
+                 "bad_signature", "unknown_serial")
+# The `wrong_key` fault encrypts with this (a 32-byte key that is nobody's APIv3 key).
+WRONG_APIV3_KEY = "wxpayTerminateSandboxWrongKey000"
+NOTIFY_USER_AGENT = "wxpay-sandbox-notify/1.0"
+MAX_NOTIFY_URL = 256  # WeChat Pay's notify_url limit
+
+
+def _terminate_info_event(record: dict) -> dict:
+    t = record["termination"]
+    info = {"contract_termination_mode": t["mode"], "contract_terminated_time": t["time"]}
+    if t["remark"] is not None:
+        info["contract_termination_remark"] = t["remark"]
+    return info
+
+
+def _schedule_amounts(schedule: dict, alternate: bool) -> dict:
+    # `{total, currency}` as in the examples; the alternate spelling is the table's `{amount, currency}`.
+    out = copy.deepcopy(schedule)
+    if alternate:
+        for k, v in out.items():
+            if isinstance(v, dict) and "total" in v:
+                out[k] = {"amount": v["total"], **{x: y for x, y in v.items() if x != "total"}}
+    return out
+
+
+def _mch(name: str, alternate: bool) -> str:
+    # `mchid`/`sub_mchid` in the tables, `mch_id`/`sub_mch_id` in some examples.
+    return name.replace("mchid", "mch_id") if alternate else name
+
+
+def ev_papay(r: dict, alt: bool) -> dict:
+    a = r["attrs"]
+    out = {**_pick(a, ("contract_id", "plan_id", "out_contract_code", "contract_display_account")),
+           "contract_state": "TERMINATED",
+           **_pick(a, ("contract_signed_time", "contract_expired_time")),
+           "contract_terminate_info": _terminate_info_event(r)}
+    if "deduct_schedule" in a:
+        out["deduct_schedule"] = _schedule_amounts(a["deduct_schedule"], alt)
+    out.update(_pick(a, ("out_user_code",)))
+    if r["collection"] == "papay_partner":
+        out.update({"sp_mchid": r["owner"], "sp_appid": a["appid"], "sub_mchid": a["sub_mchid"],
+                    "sp_openid": a["openid"]})
+    else:
+        out.update({"mchid": r["owner"], "appid": a["appid"], "openid": a["openid"]})
+    return out
+
+
+def ev_insurance(r: dict, alt: bool) -> dict:
+    a = r["attrs"]
+    return {"mchid": r["owner"],
+            **_pick(a, ("contract_id", "appid", "plan_id", "out_contract_code", "insured_display_name")),
+            "contract_state": "TERMINATED",
+            **_pick(a, ("contract_signed_time", "contract_expired_time", "openid")),
+            "contract_terminate_info": _terminate_info_event(r),
+            **_pick(a, ("out_user_code",))}
+
+
+def ev_combine_papay(r: dict, alt: bool) -> dict:
+    a = r["attrs"]
+    return {"mchid": r["owner"], **_pick(a, ("out_contract_code", "plan_id", "appid", "openid")),
+            "operate_time": r["termination"]["time"], "contract_termination_mode": r["termination"]["mode"]}
+
+
+def ev_credit_repayment(r: dict, alt: bool) -> dict:
+    a, t = r["attrs"], r["termination"]
+    # The notification page types plan_id as a number and repayment_amount_limit as a string
+    # (the API response the other way round); the alternate spelling sends the API's types.
+    out = {"sp_mchid": r["owner"], "contract_id": a["contract_id"],
+           "plan_id": a["plan_id"] if alt else int(a["plan_id"]),
+           **_pick(a, ("out_contract_code", "display_name")),
+           "contract_state": "CONTRACT_STATE_TERMINATED",
+           "contract_signed_time": a["contract_signed_time"],
+           "contract_terminated_time": t["time"], "contract_terminated_mode": t["mode"]}
+    if t["remark"] is not None:
+        out["contract_termination_remark"] = t["remark"]
+    limit = a["repayment_amount_limit"]
+    out.update({"repayment_day": a["repayment_day"], "repayment_amount_limit": limit if alt else str(limit),
+                "appid": a["appid"], "openid": a["openid"]})
+    return out
+
+
+def ev_global_papay(r: dict, alt: bool) -> dict:
+    a, mode = r["attrs"], r["termination"]["mode"]
+    return {"mchid": r["owner"], **_pick(a, ("out_contract_code", "appid", "openid", "contract_id", "plan_id")),
+            "operate_time": r["termination"]["time"], **_pick(a, ("contract_expired_time",)),
+            "contract_termination_mode": {"MCH_API_TERMINATE": "MERCHANT", "USER_TERMINATE": "USER"}.get(mode, "PLATFORM")}
+
+
+def ev_edu_papay(r: dict, alt: bool) -> dict:
+    a = r["attrs"]
+    return {"sp_mchid": r["owner"], **_pick(a, ("appid", "openid", "plan_id")),
+            "contract_information": {"contract_id": a["contract_id"], "contract_status": "DELETE",
+                                     "create_time": r["termination"]["time"]}}
+
+
+def ev_payscore(r: dict, alt: bool) -> dict:
+    a, collection = r["attrs"], r["collection"]
+    out = {"appid": a["appid"], _mch("mchid", alt): r["owner"]}
+    if collection == "payscore_partner":
+        out["sub_appid"] = a["sub_appid"]
+    if "sub_mchid" in a:
+        out[_mch("sub_mchid", alt)] = a["sub_mchid"]
+    out.update(_pick(a, ("channel_id", "service_id", "openid", "sub_openid")))
+    out.update({"user_service_status": "USER_CLOSE_SERVICE", "openorclose_time": r["termination"]["time"]})
+    out.update(_pick(a, ("authorization_code",)))
+    if collection == "eduschoolpay":
+        out.update({"contract_id": a["contract_id"], "plan_id": a["plan_id"], "contract_status": "DELETE",
+                    "out_contract_code": a["out_contract_code"]})
+    return out
+
+
+def ev_facepay(r: dict, alt: bool) -> dict:
+    a = r["attrs"]
+    # The face-pay page spells it `mch_id`; the alternate spelling is `mchid`.
+    return {**_pick(a, ("user_id", "out_user_id", "organization_id")),
+            ("mchid" if alt else "mch_id"): r["owner"], "notify_create_time": r["termination"]["time"],
+            **_pick(a, ("appid", "openid", "contract_id"))}
+
+
+def ev_transfer(r: dict, alt: bool) -> dict:
+    a = r["attrs"]
+    return {**_pick(a, ("out_authorization_no", "appid", "openid", "user_display_name", "authorization_id")),
+            "state": "CLOSED", "authorize_time": a["authorize_time"],
+            "close_info": {"close_time": r["termination"]["time"], "close_reason": r["termination"]["mode"]}}
+
+
+def ev_webizpay(r: dict, alt: bool) -> dict:
+    a = r["attrs"]
+    return {**_pick(a, ("sp_mchid", "sub_mchid", "user_id")), "authorization_state": "REVOKED",
+            "authorization_revoked_time": r["termination"]["time"],
+            "reason": "员工注销" if r["termination"]["mode"] == "USER_TERMINATE" else "企业发起"}
+
+
+@dataclass(frozen=True)
+class Event:
+    event_type: str
+    original_type: Optional[str]  # None: not documented for this event, so not sent
+    summary: str
+    plaintext: Callable[[dict, bool], dict]
+    schedule: str
+
+
+_ENTRUST = Event("ENTRUST.TERMINATE", "entrust", "解约成功", ev_papay, "default")
+_PAYSCORE = Event("PAYSCORE.USER_CLOSE_SERVICE", "payscore", "用户解除授权", ev_payscore, "payscore")
+_TRANSFER = Event("MCHTRANSFER.AUTHORIZATION.CLOSED", "mch_payment", "授权已关闭", ev_transfer, "default")
+
+# The notification each collection's termination sends. password_exempt has none (no source
+# documents a termination notification for password-exempt pay).
+EVENTS: Dict[str, Event] = {
+    "papay": _ENTRUST,
+    "papay_partner": _ENTRUST,
+    "papay_insurance": Event("INSURANCE_ENTRUST.TERMINATE", "insurance_entrust", "解约成功", ev_insurance, "default"),
+    "combine_papay": Event("ECOMMERCE_ENTRUST.TERMINATE", None, "解约成功", ev_combine_papay, "combine_papay"),
+    "credit_repayment": Event("CREDIT_REPAYMENT.TERMINATE_CONTRACT", "credit_repayment", "解约成功",
+                              ev_credit_repayment, "default"),
+    "global_papay": Event("PAPAY.TERMINATE", None, "解约成功", ev_global_papay, "global_papay"),
+    "edu_papay": Event("ENTRUST.RELEASE", None, "解约成功", ev_edu_papay, "edu"),
+    "eduschoolpay": Event("PAYSCORE.USER_CLOSE_SERVICE", "payscore", "用户解约", ev_payscore, "edu"),
+    "payscore": _PAYSCORE,
+    "payscore_partner": _PAYSCORE,
+    "payscore_acquiringbank": _PAYSCORE,
+    "facepay": Event("FACEPAY.USER_STATE_CHANGE", "facepay", "用户解约", ev_facepay, "default"),
+    "transfer_authorization": _TRANSFER,
+    "transfer_partner_authorization": _TRANSFER,
+    "webizpay_employee": Event("WEBIZPAY.REVOKED", "webizpay", "员工授权已解除", ev_webizpay, "default"),
+}
+
+
+def nonce12() -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))
+
+
+def encrypt_resource(key: bytes, nonce: str, associated_data: str, plaintext: bytes) -> str:
+    """AEAD_AES_256_GCM: base64(ciphertext ‖ 16-byte tag); nonce and associated data as UTF-8 bytes."""
+    return base64.b64encode(AESGCM(key).encrypt(nonce.encode(), plaintext, associated_data.encode())).decode()
+
+
+def check_notify_url(url) -> Optional[str]:
+    """None clears; otherwise an http:// URL on a loopback host, or a 400."""
+    if url is None:
+        return None
+    if not isinstance(url, str) or not url or len(url) > MAX_NOTIFY_URL:
+        raise ApiError(400, "SANDBOX_BAD_NOTIFY_URL", f"notify_url必须是1到{MAX_NOTIFY_URL}个字符的字符串或null")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ApiError(400, "SANDBOX_BAD_NOTIFY_URL", "notify_url不是合法的URL") from None
+    if parts.scheme != "http":
+        raise ApiError(400, "SANDBOX_BAD_NOTIFY_URL", "notify_url只支持http://（sandbox只向本机回环地址发送）")
+    if parts.username is not None or parts.password is not None or parts.fragment or any(c.isspace() for c in url):
+        raise ApiError(400, "SANDBOX_BAD_NOTIFY_URL", "notify_url不能包含用户信息、片段或空白")
+    if not is_loopback(parts.hostname or ""):
+        raise ApiError(400, "SANDBOX_BAD_NOTIFY_URL", "notify_url的主机必须是本机回环地址（127.0.0.0/8、::1或localhost）")
+    return url
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # a 3xx is a failed delivery
+        return None
+
+
+def post_notification(url: str, body: bytes, headers: List[Tuple[str, str]], timeout: float):
+    """One delivery: the reply status, or "timeout" / "connection_error"."""
+    if not is_loopback(urllib.parse.urlsplit(url).hostname or ""):  # checked when set; checked again
+        return "connection_error"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+    opener.addheaders = [("User-Agent", NOTIFY_USER_AGENT)]
+    req = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))
+    started = time.monotonic()
+    try:
+        with opener.open(req, timeout=timeout) as r:
+            r.read(1 << 16)
+            status = r.status
+    except urllib.error.HTTPError as e:
+        with e:
+            status = e.code
+    except urllib.error.URLError as e:
+        return "timeout" if isinstance(e.reason, TimeoutError) else "connection_error"
+    except TimeoutError:
+        return "timeout"
+    except (OSError, http.client.HTTPException, ValueError):
+        return "connection_error"
+    # The socket timeout is per read: a reply trickling in past the deadline still failed.
+    return "timeout" if time.monotonic() - started > timeout else status
+
+
+@dataclass
+class Notification:
+    id: str
+    event_type: str
+    mchid: str
+    contract: Optional[str]
+    url: str
+    schedule: str
+    envelope: dict  # the genuine envelope, sent by every attempt not faulted
+    body: bytes  # json_bytes(envelope)
+    plaintext: bytes
+    key: bytes  # the merchant's APIv3 key
+    signer: str
+    fault: Optional[str]  # applies to the first round of delivery only
+    state: str = "pending"  # pending -> sending -> delivered | (pending again) | abandoned
+    rounds: int = 0  # delivery rounds done (a `duplicate` first round posts twice)
+    attempts: int = 0  # POSTs made
+    due: float = 0.0  # monotonic time of the next round
+    delay: int = 0  # schedule value (unscaled seconds) before the next round
+
+    def view(self) -> dict:
+        return {"id": self.id, "event_type": self.event_type, "mchid": self.mchid, "contract": self.contract,
+                "url": self.url, "schedule": self.schedule, "fault": self.fault, "state": self.state,
+                "attempts": self.attempts}
+
+
+class Notifier:
+    """Per-merchant notify settings, the armed notification fault, the queue of deliveries and
+    their log. One scheduler thread waits for the next due delivery and starts each round on
+    its own thread, so a slow receiver never holds up another notification, and a request
+    handler only ever appends to the queue."""
+
+    def __init__(self, keys: "Keys", time_scale: float = 1.0, timeout: float = 5.0) -> None:
+        self.keys, self.time_scale, self.timeout = keys, time_scale, timeout
+        self.cond = threading.Condition()
+        self.generation = 0  # bumped by reset: rounds still running from before it are dropped
+        self.reset()
+        threading.Thread(target=self._run, name="notify-scheduler", daemon=True).start()
+
+    # --- settings, faults, log ------------------------------------------------
+
+    def reset(self) -> None:
+        with self.cond:
+            self.generation += 1
+            self.settings = {m: {"notify_url": c["notify_url"], "notify_signer": c["notify_signer"],
+                                 "notify_spelling": "primary"} for m, c in self.keys.merchant_config.items()}
+            self.queue: List[Tuple[float, int, Notification]] = []
+            self.seq = 0
+            self.notifications: List[Notification] = []
+            self.deliveries: List[dict] = []
+            self.armed, self.armed_left = None, 0
+            self.cond.notify_all()
+
+    def merchant(self, mchid: str) -> dict:
+        if mchid not in self.settings:
+            raise ApiError(404, "SANDBOX_UNKNOWN_MERCHANT", f"未知的商户号{mchid}")
+        return self.settings[mchid]
+
+    def configure(self, mchid: str, name: str, value) -> dict:
+        with self.cond:
+            self.merchant(mchid)[name] = value
+            return self.merchant_view(mchid)
+
+    def merchant_view(self, mchid: str) -> dict:
+        return {"mchid": mchid, "apiv3_key": self.keys.merchant_config[mchid]["apiv3_key"], **self.merchant(mchid)}
+
+    def merchants_view(self) -> List[dict]:
+        with self.cond:
+            return [self.merchant_view(m) for m in self.settings]
+
+    def arm(self, fault: Optional[str], count: int) -> dict:
+        with self.cond:
+            self.armed, self.armed_left = (fault, count) if fault and count > 0 else (None, 0)
+            return self.faults_view()
+
+    def faults_view(self) -> dict:
+        return {"fault": self.armed, "remaining": self.armed_left, "available": list(NOTIFY_FAULTS)}
+
+    def view(self) -> dict:
+        with self.cond:
+            now = time.monotonic()
+            pending = [{"notification_id": n.id, "event_type": n.event_type, "mchid": n.mchid,
+                        "contract": n.contract, "next_attempt": n.attempts + 1, "delay_seconds": n.delay,
+                        "due_in_seconds": round(max(0.0, due - now), 3)}
+                       for due, _, n in sorted(self.queue, key=lambda item: item[:2])]
+            return {"deliveries": copy.deepcopy(self.deliveries), "pending": pending,
+                    "notifications": [n.view() for n in self.notifications], "faults": self.faults_view()}
+
+    def schedules_view(self) -> dict:
+        return {"time_scale": self.time_scale, "timeout_seconds": self.timeout,
+                "schedules": {k: list(v) for k, v in SCHEDULES.items()},
+                "products": {c: {"event_type": e.event_type, "schedule": e.schedule} for c, e in EVENTS.items()}}
+
+    # --- creating notifications ----------------------------------------------
+
+    def termination(self, record: dict) -> Optional[dict]:
+        """Queues the termination event of `record` if its owner has a notify_url."""
+        event = EVENTS.get(record["collection"])
+        if event is None:
+            return None
+        with self.cond:
+            alternate = self.merchant(record["owner"])["notify_spelling"] == "alternate"
+        return self.create(record["owner"], event.event_type, event.plaintext(record, alternate), event.summary,
+                           event.original_type, event.schedule, record_id(record))
+
+    def create(self, mchid: str, event_type: str, plaintext: dict, summary: Optional[str],
+               original_type: Optional[str], schedule: str, contract: Optional[str]) -> Optional[dict]:
+        with self.cond:
+            settings = self.merchant(mchid)
+            if settings["notify_url"] is None:
+                return None
+            key = self.keys.merchant_config[mchid]["apiv3_key"].encode()
+            data = json_bytes(plaintext)
+            nonce, associated_data = nonce12(), original_type or ""
+            resource = {"original_type": original_type, "algorithm": "AEAD_AES_256_GCM",
+                        "ciphertext": encrypt_resource(key, nonce, associated_data, data),
+                        "associated_data": associated_data, "nonce": nonce}
+            if original_type is None:
+                del resource["original_type"]
+            envelope = {"id": str(uuid.uuid4()), "create_time": now_rfc3339(), "resource_type": "encrypt-resource",
+                        "event_type": event_type, "summary": summary, "resource": resource}
+            if summary is None:
+                del envelope["summary"]
+            fault = None
+            if self.armed_left > 0:
+                fault = self.armed
+                self.armed_left -= 1
+                if self.armed_left == 0:
+                    self.armed = None
+            n = Notification(envelope["id"], event_type, mchid, contract, settings["notify_url"], schedule,
+                             envelope, json_bytes(envelope), data, key, settings["notify_signer"], fault)
+            self.notifications.append(n)
+            self._enqueue(n, 0)
+            return {"id": n.id, "event_type": event_type, "fault": fault}
+
+    def _enqueue(self, n: Notification, delay: int) -> None:  # with self.cond held
+        n.state, n.delay, n.due = "pending", delay, time.monotonic() + delay * self.time_scale
+        self.seq += 1
+        heapq.heappush(self.queue, (n.due, self.seq, n))
+        self.cond.notify_all()
+
+    # --- delivering -------------------------------------------------------------
+
+    def _run(self) -> None:
+        with self.cond:
+            while True:  # a daemon thread: ends with the process
+                if not self.queue:
+                    self.cond.wait()
+                    continue
+                wait = self.queue[0][0] - time.monotonic()
+                if wait > 0:
+                    self.cond.wait(wait)
+                    continue
+                _, _, n = heapq.heappop(self.queue)
+                n.state = "sending"
+                threading.Thread(target=self._round, args=(n, self.generation), daemon=True).start()
+
+    def _round(self, n: Notification, generation: int) -> None:
+        fault = n.fault if n.rounds == 0 else None
+        delivered = False
+        for _ in range(2 if fault == "duplicate" else 1):  # a duplicate: the same id and body, twice
+            body, headers = self.build(n, fault)
+            status = post_notification(n.url, body, headers, self.timeout)
+            ok = isinstance(status, int) and 200 <= status < 300
+            delivered = delivered or ok
+            with self.cond:
+                if generation != self.generation:
+                    return  # reset meanwhile: forget it
+                n.attempts += 1
+                self.deliveries.append({"notification_id": n.id, "event_type": n.event_type, "mchid": n.mchid,
+                                        "contract": n.contract, "attempt": n.attempts, "fault": fault,
+                                        "url": n.url, "status": status, "delivered": ok, "time": now_rfc3339()})
+            sys.stderr.write(f"NOTIFY {n.event_type} attempt={n.attempts} status={status} fault={fault or '-'}\n")
+            sys.stderr.flush()
+        with self.cond:
+            if generation != self.generation:
+                return
+            n.rounds += 1
+            schedule = SCHEDULES[n.schedule]
+            if delivered:
+                n.state = "delivered"
+            elif n.rounds - 1 < len(schedule):
+                self._enqueue(n, schedule[n.rounds - 1])
+            else:
+                n.state = "abandoned"
+
+    def build(self, n: Notification, fault: Optional[str]) -> Tuple[bytes, List[Tuple[str, str]]]:
+        """The body sent and its headers, with the notification fault (if any) applied."""
+        if n.signer == "public_key":
+            serial, key = PUBLIC_KEY_ID, self.keys.public_key_private
+        else:
+            serial, key = self.keys.platform_serial, self.keys.platform_private
+        body = signed = n.body
+        if fault in ("tampered_ciphertext", "wrong_key"):
+            envelope = copy.deepcopy(n.envelope)
+            resource = envelope["resource"]
+            if fault == "tampered_ciphertext":  # one byte of the ciphertext (not the tag): only the tag fails
+                raw = bytearray(base64.b64decode(resource["ciphertext"]))
+                raw[0] ^= 0x01
+                resource["ciphertext"] = base64.b64encode(bytes(raw)).decode()
+            else:
+                resource["ciphertext"] = encrypt_resource(WRONG_APIV3_KEY.encode(), resource["nonce"],
+                                                          resource["associated_data"], n.plaintext)
+            body = signed = json_bytes(envelope)
+        elif fault == "reserialized":  # what a framework that parses and re-dumps the JSON would see
+            body = json.dumps(n.envelope, ensure_ascii=False, separators=(", ", ": ")).encode("utf-8")
+        ts, nonce = int(time.time()), nonce32()
+        if fault == "skew":
+            ts -= 600
+        signature = rsa_sign(key, f"{ts}\n{nonce}\n".encode() + signed + b"\n")
+        if fault == "probe":
+            signature = "WECHATPAY/SIGNTEST/" + base64.b64encode(secrets.token_bytes(190)).decode()
+        elif fault == "bad_signature":
+            signature = rsa_sign(key, f"{ts}\n{nonce}\n".encode() + signed + b"\nx")
+        elif fault == "unknown_serial":
+            serial = UNKNOWN_PUBLIC_KEY_ID if serial == PUBLIC_KEY_ID else UNKNOWN_CERT_SERIAL
+        headers = [("Content-Type", "application/json"), ("Wechatpay-Timestamp", str(ts)),
+                   ("Wechatpay-Nonce", nonce), ("Wechatpay-Signature", signature), ("Wechatpay-Serial", serial),
+                   ("Wechatpay-Signature-Type", AUTH_SCHEME), ("Request-ID", secrets.token_hex(20).upper())]
+        return body, headers
 
 
 # ---------------------------------------------------------------------------
@@ -1126,6 +1781,25 @@ class Server(ThreadingHTTPServer):
         sys.stderr.flush()
 
 
+MERCHANT_SETTING = re.compile(r"/sandbox/merchants/([0-9]+)/(notify-url|notify-signer|notify-spelling)")
+
+
+def control_json(body: bytes, required: Tuple[str, ...] = (), optional: Tuple[str, ...] = ()) -> dict:
+    """A control request's JSON object with exactly the named keys (required ones present)."""
+    try:
+        doc = json.loads(body.decode("utf-8") or "{}")
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "SANDBOX_BAD_REQUEST", "请求主体必须是JSON对象") from None
+    if not isinstance(doc, dict):
+        raise ApiError(400, "SANDBOX_BAD_REQUEST", "请求主体必须是JSON对象")
+    missing = [k for k in required if k not in doc]
+    unknown = [k for k in doc if k not in required and k not in optional]
+    if missing or unknown:
+        raise ApiError(400, "SANDBOX_BAD_REQUEST",
+                       f"缺少字段：{', '.join(missing) or '无'}；未知字段：{', '.join(unknown) or '无'}")
+    return doc
+
+
 def loopback_host(host: str) -> str:
     if host == "localhost":
         return "127.0.0.1"
@@ -1137,8 +1811,11 @@ def loopback_host(host: str) -> str:
     raise SystemExit(f"--host must be an IPv4 loopback address (127.0.0.0/8) or localhost, not {host!r}")
 
 
-def make_server(host: str, port: int, tls: bool) -> Server:
-    handler = type("SandboxHandler", (Handler,), {"keys": Keys(), "state": State()})
+def make_server(host: str, port: int, tls: bool, notify_time_scale: float = 1.0,
+                notify_timeout: float = 5.0) -> Server:
+    keys = Keys()
+    notifier = Notifier(keys, notify_time_scale, notify_timeout)
+    handler = type("SandboxHandler", (Handler,), {"keys": keys, "state": State(), "notifier": notifier})
     server = Server((host, port), handler)
     if tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -1155,8 +1832,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with keys/tls_cert.pem")
+    parser.add_argument("--notify-time-scale", type=float, default=1.0, metavar="FLOAT",
+                        help="multiplies every notification retry delay (tests: e.g. 0.001)")
+    parser.add_argument("--notify-timeout", type=float, default=5.0, metavar="SECONDS",
+                        help="a notify_url reply slower than this is a failed delivery (WeChat Pay: 5)")
     args = parser.parse_args(argv)
-    server = make_server(loopback_host(args.host), args.port, args.tls)
+    if not args.notify_time_scale >= 0 or args.notify_time_scale == float("inf"):
+        parser.error("--notify-time-scale must be a finite number >= 0")
+    if not 0 < args.notify_timeout <= 600:
+        parser.error("--notify-timeout must be in (0, 600]")
+    server = make_server(loopback_host(args.host), args.port, args.tls, args.notify_time_scale, args.notify_timeout)
 
     def stop(signum, _frame):
         # shutdown() waits for serve_forever() to return, so it must run on another thread.

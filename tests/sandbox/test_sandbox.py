@@ -3,6 +3,8 @@
 The client side here is its own minimal signer/verifier written with `cryptography`; it
 shares no code with the server nor with wxpay-terminate. Every request has a timeout and
 every server process is stopped in a `finally`, killed if it does not exit in time.
+Notifications are received by a small `http.server` on 127.0.0.1 (`Receiver`), verified and
+decrypted here with `cryptography` (RSA PKCS#1 v1.5 SHA-256, AES-256-GCM).
 
 Run: python3 -m pytest tests/sandbox -q
 """
@@ -10,26 +12,31 @@ Run: python3 -m pytest tests/sandbox -q
 import base64
 import json
 import os
+import queue
 import re
 import secrets
 import selectors
 import signal
+import socket
 import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
 
 import pytest
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 HERE = Path(__file__).resolve().parent
 SERVER = HERE / "server.py"
@@ -115,9 +122,13 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> Optional[int]:
     return proc.returncode
 
 
+# Notification retries 1000x faster than WeChat Pay's schedules; a reply slower than 2 s fails.
+NOTIFY_ARGS = ("--notify-time-scale", "0.001", "--notify-timeout", "2")
+
+
 @pytest.fixture(scope="session")
 def server():
-    sandbox = start()
+    sandbox = start(*NOTIFY_ARGS)
     try:
         yield sandbox
         sandbox.stderr.seek(0)
@@ -1024,6 +1035,10 @@ def test_unknown_fault(base):
 
 def test_keys_endpoint_matches_the_key_files(base):
     keys = http("GET", base + "/sandbox/keys").json()
+    assert keys["merchants"] == [
+        {"mchid": "1900007291", "serial_no": DOC.serial, "apiv3_key": "wxpayTerminateSandboxApiV3Key001"},
+        {"mchid": "1234567890", "serial_no": GO.serial, "apiv3_key": "wxpayTerminateSandboxApiV3Key002"},
+    ]
     assert keys["wechatpay_public_key_id"] == PUB_KEY_ID
     assert keys["wechatpay_public_key"] == (KEYS / "wechatpay_public_key.pem").read_text()
     assert keys["platform_certificate"] == (KEYS / "platform_cert.pem").read_text()
@@ -1098,3 +1113,791 @@ def test_tls_mode():
     finally:
         stop(sandbox.proc)
         sandbox.stderr.close()
+
+
+# ---------------------------------------------------------------------------
+# Termination notifications (回调通知): a loopback receiver as the merchant's notify_url
+# ---------------------------------------------------------------------------
+
+APIV3_KEYS = {"1900007291": "wxpayTerminateSandboxApiV3Key001", "1234567890": "wxpayTerminateSandboxApiV3Key002"}
+WRONG_APIV3_KEY = "wxpayTerminateSandboxWrongKey000"  # what the `wrong_key` fault encrypts with (README)
+UNKNOWN_PUB_KEY_ID = "PUB_KEY_ID_0119000072912025112400000000009999"
+UNKNOWN_CERT_SERIAL = "7D5E1A0C3B2F4E6D8C9A0B1C2D3E4F5A6B7C8D9E"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+SIGNED_AT = "2024-03-15T10:20:30+08:00"
+EXPIRES_AT = "2029-03-15T10:20:30+08:00"
+NOTIFY_PATH = "/wxpay/notify?merchant=1"
+
+
+@dataclass
+class Received:
+    path: str
+    headers: object  # email.message.Message: case-insensitive get
+    body: bytes
+    at: float  # time.monotonic() on receipt
+
+
+class Receiver:
+    """A merchant's notify_url on 127.0.0.1: records every request and answers from a script
+    (`replies`: statuses, or (status, seconds to wait before answering)), then `default`."""
+
+    def __init__(self, replies=(), default=200):
+        self.replies, self.default = list(replies), default
+        self.requests: "queue.Queue[Received]" = queue.Queue()
+        self.lock = threading.Lock()
+        self.release = threading.Event()  # ends any scripted wait when the test is over
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.requests.put(Received(self.path, self.headers, body, time.monotonic()))
+                with receiver.lock:
+                    reply = receiver.replies.pop(0) if receiver.replies else receiver.default
+                status, wait = reply if isinstance(reply, tuple) else (reply, 0)
+                if wait:
+                    receiver.release.wait(wait)
+                ok = 200 <= status < 300
+                payload = b"" if status == 204 else encode(
+                    {"code": "SUCCESS", "message": "成功"} if ok else {"code": "FAIL", "message": "失败"})
+                try:
+                    self.send_response(status)
+                    if status != 204:
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the sandbox gave up waiting (timeout test)
+
+            def log_message(self, format, *args):  # noqa: A002
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{NOTIFY_PATH}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+
+    def __enter__(self) -> "Receiver":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=TIMEOUT)
+
+    def get(self) -> Received:
+        return self.requests.get(timeout=TIMEOUT)
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as r:
+        yield r
+
+
+def control(base: str, method: str, path: str, doc=None) -> Resp:
+    body = encode(doc) if doc is not None else None
+    return http(method, base + path, body, [("Content-Type", "application/json")] if body else [])
+
+
+def register(base: str, url: Optional[str], mchid: str = "1900007291") -> None:
+    """How a test sets a merchant's notify_url (None clears it)."""
+    r = control(base, "POST", f"/sandbox/merchants/{mchid}/notify-url", {"notify_url": url})
+    assert r.status == 200, r.body
+    assert r.json()["notify_url"] == url
+
+
+def notifications(base: str) -> dict:
+    return control(base, "GET", "/sandbox/notifications").json()
+
+
+def settled(base: str, count: int = 1) -> dict:
+    """Waits until `count` notifications exist and none is pending or being sent."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:  # bounded by the deadline
+        log = notifications(base)
+        states = [n["state"] for n in log["notifications"]]
+        if len(states) == count and all(s in ("delivered", "abandoned") for s in states):
+            return log
+        assert time.monotonic() < deadline, log
+        time.sleep(0.02)
+
+
+def verify(req: Received, key=WECHATPAY_PUBLIC_KEY, serial: str = PUB_KEY_ID) -> dict:
+    """Checks the headers and the signature over the raw body; returns the envelope."""
+    h = req.headers
+    assert req.path == NOTIFY_PATH
+    assert h.get("Content-Type") == "application/json"
+    assert h.get("Wechatpay-Signature-Type") == SCHEME
+    assert h.get("Wechatpay-Serial") == serial
+    assert re.fullmatch(r"[0-9A-F]{40}", h.get("Request-ID")), h.get("Request-ID")
+    assert re.fullmatch(r"[0-9A-F]{32}", h.get("Wechatpay-Nonce"))
+    ts = h.get("Wechatpay-Timestamp")
+    assert abs(int(ts) - time.time()) <= 60
+    message = f"{ts}\n{h.get('Wechatpay-Nonce')}\n".encode() + req.body + b"\n"
+    key.verify(base64.b64decode(h.get("Wechatpay-Signature"), validate=True), message,
+               padding.PKCS1v15(), hashes.SHA256())
+    envelope = json.loads(req.body)
+    assert req.body == encode(envelope), "compact UTF-8 JSON, like WeChat Pay"
+    return envelope
+
+
+def signature_ok(req: Received, body: bytes, key=WECHATPAY_PUBLIC_KEY) -> bool:
+    h = req.headers
+    message = f"{h.get('Wechatpay-Timestamp')}\n{h.get('Wechatpay-Nonce')}\n".encode() + body + b"\n"
+    try:
+        key.verify(base64.b64decode(h.get("Wechatpay-Signature"), validate=True), message,
+                   padding.PKCS1v15(), hashes.SHA256())
+        return True
+    except (ValueError, InvalidSignature):
+        return False
+
+
+def decrypt(envelope: dict, key: str = APIV3_KEYS["1900007291"]) -> dict:
+    r = envelope["resource"]
+    plain = AESGCM(key.encode()).decrypt(r["nonce"].encode(), base64.b64decode(r["ciphertext"]),
+                                         r["associated_data"].encode())
+    return json.loads(plain.decode("utf-8"))
+
+
+def check_envelope(envelope: dict, event_type: str, original_type: Optional[str], summary: Optional[str]) -> None:
+    assert set(envelope) == {"id", "create_time", "resource_type", "event_type", "resource"} | (
+        {"summary"} if summary is not None else set())
+    assert UUID.fullmatch(envelope["id"]), envelope["id"]
+    assert RFC3339_CST.match(envelope["create_time"])
+    assert envelope["resource_type"] == "encrypt-resource"
+    assert envelope["event_type"] == event_type
+    assert envelope.get("summary") == summary
+    resource = envelope["resource"]
+    assert set(resource) == {"algorithm", "ciphertext", "associated_data", "nonce"} | (
+        {"original_type"} if original_type is not None else set())
+    assert resource.get("original_type") == original_type
+    assert resource["algorithm"] == "AEAD_AES_256_GCM"
+    assert resource["associated_data"] == (original_type or "")
+    assert re.fullmatch(r"[0-9A-Za-z]{12}", resource["nonce"])
+
+
+def fill(obj, when: str):
+    """The expected plaintext with TIME replaced by the record's termination time."""
+    if obj is TIME:
+        return when
+    if isinstance(obj, dict):
+        return {k: fill(v, when) for k, v in obj.items()}
+    return obj
+
+
+def delivery(nid: str, event_type: str, contract: Optional[str], attempt: int, status, url: str,
+             fault: Optional[str] = None, mchid: str = "1900007291") -> dict:
+    """One expected delivery-log entry (without its time)."""
+    return {"notification_id": nid, "event_type": event_type, "mchid": mchid, "contract": contract,
+            "attempt": attempt, "fault": fault, "url": url, "status": status,
+            "delivered": isinstance(status, int) and 200 <= status < 300}
+
+
+def deliveries(log: dict) -> list:
+    out = []
+    for d in log["deliveries"]:
+        assert RFC3339_CST.match(d["time"])
+        out.append({k: v for k, v in d.items() if k != "time"})
+    return out
+
+
+# The test's own expectations, written from the reference (§2) and the seeds in README.
+MODE_INFO = {"contract_termination_mode": "MCH_API_TERMINATE", "contract_terminated_time": TIME,
+             "contract_termination_remark": "用户解约"}
+SCHEDULE = {"estimated_deduct_date": "2025-12-22", "estimated_deduct_amount": {"total": 1500, "currency": "CNY"},
+            "schedule_state": "SCHEDULED", "scheduled_amount": {"total": 1500, "currency": "CNY"},
+            "deduct_date": "2025-12-22"}
+PAPAY_OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+
+
+def _payscore_event(i: str, service_id: str, **extra) -> dict:
+    return {"appid": APPID, "mchid": "1900007291", **extra, "service_id": service_id, "openid": OPENID + i,
+            "user_service_status": "USER_CLOSE_SERVICE", "openorclose_time": TIME,
+            "authorization_code": "authcode2020091000000" + i}
+
+
+def _transfer_event(no: str, authorization_id: str) -> dict:
+    return {"out_authorization_no": no, "appid": "wxf636efh567hg4356", "openid": "o-MYE42l80oelYMDE34nYD456Xoy",
+            "user_display_name": "wx_123456", "authorization_id": authorization_id, "state": "CLOSED",
+            "authorize_time": "2025-05-20T13:29:35+08:00",
+            "close_info": {"close_time": TIME, "close_reason": "CLOSE_VIA_MCH_API"}}
+
+
+PSP_EXTRA = {"sub_appid": "wxd678efh567hg0109", "sub_mchid": "1900000109"}
+# case name -> (event_type, original_type, summary, plaintext)
+EVENTS = {
+    "eduschoolpay": ("PAYSCORE.USER_CLOSE_SERVICE", "payscore", "用户解约", {
+        "appid": APPID, "mchid": "1900007291", "service_id": "500101", "openid": "oEduSchool00000000000001",
+        "user_service_status": "USER_CLOSE_SERVICE", "openorclose_time": TIME,
+        "contract_id": "2045011120563805041758214605", "plan_id": "30001", "contract_status": "DELETE",
+        "out_contract_code": "eduschool2024000001"}),
+    "papay": ("ENTRUST.TERMINATE", "entrust", "解约成功", {
+        "contract_id": "202009101000000000000001", "plan_id": 12535, "out_contract_code": "wxwtdk20200910100000",
+        "contract_display_account": "微信代扣", "contract_state": "TERMINATED",
+        "contract_signed_time": SIGNED_AT, "contract_expired_time": EXPIRES_AT,
+        "contract_terminate_info": MODE_INFO, "deduct_schedule": SCHEDULE, "out_user_code": "user0000",
+        "mchid": "1900007291", "appid": APPID, "openid": PAPAY_OPENID}),
+    "papay_partner": ("ENTRUST.TERMINATE", "entrust", "解约成功", {
+        "contract_id": "202009102000000000000001", "plan_id": 12535, "out_contract_code": "wxwtdk20200910200000",
+        "contract_display_account": "微信代扣", "contract_state": "TERMINATED",
+        "contract_signed_time": SIGNED_AT, "contract_expired_time": EXPIRES_AT,
+        "contract_terminate_info": MODE_INFO, "deduct_schedule": SCHEDULE, "out_user_code": "user0000",
+        "sp_mchid": "1900007291", "sp_appid": APPID, "sub_mchid": "1900000109", "sp_openid": PAPAY_OPENID}),
+    "papay_insurance": ("INSURANCE_ENTRUST.TERMINATE", "insurance_entrust", "解约成功", {
+        "mchid": "1900007291", "contract_id": "202401010000000000000001", "appid": APPID, "plan_id": 12535,
+        "out_contract_code": "insur20240101000001", "insured_display_name": "*三", "contract_state": "TERMINATED",
+        "contract_signed_time": SIGNED_AT, "contract_expired_time": EXPIRES_AT, "openid": PAPAY_OPENID,
+        "contract_terminate_info": MODE_INFO, "out_user_code": "user0001"}),
+    "combine_papay": ("ECOMMERCE_ENTRUST.TERMINATE", None, "解约成功", {
+        "mchid": "1900007291", "out_contract_code": "combine2024010100001", "plan_id": 12535, "appid": APPID,
+        "openid": "oCombine000000000000000001", "operate_time": TIME,
+        "contract_termination_mode": "MCH_API_TERMINATE"}),
+    "credit_repayment": ("CREDIT_REPAYMENT.TERMINATE_CONTRACT", "credit_repayment", "解约成功", {
+        "sp_mchid": "1900007291", "contract_id": "1000000000000000000001256", "plan_id": 10001,
+        "out_contract_code": "100001256", "display_name": "*明", "contract_state": "CONTRACT_STATE_TERMINATED",
+        "contract_signed_time": SIGNED_AT, "contract_terminated_time": TIME,
+        "contract_terminated_mode": "TERMINATION_MODE_BY_MERCHANT", "contract_termination_remark": "用户解约",
+        "repayment_day": 10, "repayment_amount_limit": "500000", "appid": APPID,
+        "openid": "oCredit00000000000000256"}),
+    "global_papay": ("PAPAY.TERMINATE", None, "解约成功", {
+        "mchid": "1900007291", "out_contract_code": "global2024000001", "appid": APPID,
+        "openid": "oGlobal0000000000000000001", "contract_id": "203009101000000000000001", "plan_id": 22001,
+        "operate_time": TIME, "contract_expired_time": EXPIRES_AT, "contract_termination_mode": "MERCHANT"}),
+    "edu_papay": ("ENTRUST.RELEASE", None, "解约成功", {
+        "sp_mchid": "1900007291", "appid": APPID, "openid": "oEduPapay00000000000000001", "plan_id": "40001",
+        "contract_information": {"contract_id": "204009101000000000000001", "contract_status": "DELETE",
+                                 "create_time": TIME}}),
+    "facepay": ("FACEPAY.USER_STATE_CHANGE", "facepay", "用户解约", {
+        "user_id": "FACEUSER0000000001", "out_user_id": "out0000000001", "organization_id": "1000032",
+        "mch_id": "1900007291", "notify_create_time": TIME, "appid": APPID, "openid": "oFacePay00000000000000001",
+        "contract_id": "FC10000320000000001"}),
+    "payscore_by_code": ("PAYSCORE.USER_CLOSE_SERVICE", "payscore", "用户解除授权", _payscore_event("1", "500001")),
+    "payscore_by_openid": ("PAYSCORE.USER_CLOSE_SERVICE", "payscore", "用户解除授权", _payscore_event("2", "500001")),
+    "payscore_partner_by_code": ("PAYSCORE.USER_CLOSE_SERVICE", "payscore", "用户解除授权", {
+        **_payscore_event("5", "500001", **PSP_EXTRA), "sub_openid": "oSubUser0000000000000005"}),
+    "payscore_partner_by_openid": ("PAYSCORE.USER_CLOSE_SERVICE", "payscore", "用户解除授权", {
+        **_payscore_event("6", "500001", **PSP_EXTRA), "sub_openid": "oSubUser0000000000000006"}),
+    "payscore_acquiringbank": ("PAYSCORE.USER_CLOSE_SERVICE", "payscore", "用户解除授权", _payscore_event(
+        "8", "500001", sub_mchid="1900000109", channel_id="1900000001")),
+    "payscore_user": ("PAYSCORE.USER_CLOSE_SERVICE", "payscore", "用户解除授权", _payscore_event("3", "500002")),
+    "transfer": ("MCHTRANSFER.AUTHORIZATION.CLOSED", "mch_payment", "授权已关闭",
+                 _transfer_event("plfk2020042013", "201202504101000123456789013")),
+    "transfer_partner": ("MCHTRANSFER.AUTHORIZATION.CLOSED", "mch_payment", "授权已关闭",
+                         _transfer_event("spfk2025041000001", "201202504101000223456789001")),
+    "webizpay": ("WEBIZPAY.REVOKED", "webizpay", "员工授权已解除", {
+        "sp_mchid": "1900007291", "sub_mchid": "43214321", "user_id": "employee123",
+        "authorization_state": "REVOKED", "authorization_revoked_time": TIME, "reason": "企业发起"}),
+}
+NOTIFYING = [c for c in CASES if c.name != "password_exempt"]
+CASE = {c.name: c for c in CASES}
+
+
+def test_every_notifying_endpoint_has_an_expected_event():
+    assert sorted(EVENTS) == sorted(c.name for c in NOTIFYING) and len(NOTIFYING) == 18
+
+
+@pytest.mark.parametrize("case", NOTIFYING, ids=[c.name for c in NOTIFYING])
+def test_api_termination_sends_its_signed_encrypted_event(base, receiver, case):
+    register(base, receiver.url)
+    resp = api(base, case.method, case.target, case.body)
+    assert resp.status == case.status, resp.body
+    req = receiver.get()
+    envelope = verify(req)
+    event_type, original_type, summary, plaintext = EVENTS[case.name]
+    check_envelope(envelope, event_type, original_type, summary)
+    when = state(base)[case.state_id]["termination"]["time"]
+    assert decrypt(envelope) == fill(plaintext, when)
+    log = settled(base)
+    assert deliveries(log) == [delivery(envelope["id"], event_type, case.state_id, 1, 200, receiver.url)]
+    assert log["pending"] == []
+    assert log["notifications"] == [{"id": envelope["id"], "event_type": event_type, "mchid": "1900007291",
+                                     "contract": case.state_id, "url": receiver.url,
+                                     "schedule": SCHEDULE_OF[case.name], "fault": None, "state": "delivered",
+                                     "attempts": 1}]
+
+
+SCHEDULE_OF = {**{name: "default" for name in EVENTS}, "combine_papay": "combine_papay",
+               "global_papay": "global_papay", "edu_papay": "edu", "eduschoolpay": "edu",
+               **{name: "payscore" for name in EVENTS if name.startswith("payscore")}}
+
+
+def test_password_exempt_sends_no_notification_but_an_arbitrary_event_passes(base, receiver):
+    register(base, receiver.url)
+    assert api(base, "POST", PE, REMARK).status == 200
+    sign = {"mchid": "1900007291", "appid": APPID, "openid": PAPAY_OPENID, "plan_id": 12535,
+            "out_contract_code": "wxwtdk20200910100001", "contract_state": "SIGNED"}
+    r = control(base, "POST", "/sandbox/notifications/send",
+                {"mchid": "1900007291", "event_type": "ENTRUST.SIGN", "plaintext": sign, "summary": "签约成功",
+                 "original_type": "entrust"})
+    assert r.status == 200 and set(r.json()) == {"id", "event_type", "fault"}
+    envelope = verify(receiver.get())  # the first (and only) request: password-exempt sent nothing
+    check_envelope(envelope, "ENTRUST.SIGN", "entrust", "签约成功")
+    assert envelope["id"] == r.json()["id"] and r.json()["event_type"] == "ENTRUST.SIGN" and r.json()["fault"] is None
+    assert decrypt(envelope) == sign
+    log = settled(base)
+    assert deliveries(log) == [delivery(envelope["id"], "ENTRUST.SIGN", None, 1, 200, receiver.url)]
+
+
+def test_arbitrary_event_defaults_and_errors(base, receiver):
+    r = control(base, "POST", "/sandbox/notifications/send", {"mchid": "1900007291", "event_type": "X.Y"})
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_NO_NOTIFY_URL")
+    register(base, receiver.url)
+    r = control(base, "POST", "/sandbox/notifications/send", {"mchid": "1900007291", "event_type": "PAYSCORE.USER_OPEN_SERVICE"})
+    assert r.status == 200
+    envelope = verify(receiver.get())
+    check_envelope(envelope, "PAYSCORE.USER_OPEN_SERVICE", None, None)
+    assert decrypt(envelope) == {"mchid": "1900007291"}
+    for doc, status, code in (({"mchid": "1900000000", "event_type": "X"}, 404, "SANDBOX_UNKNOWN_MERCHANT"),
+                              ({"mchid": "1900007291"}, 400, "SANDBOX_BAD_REQUEST"),
+                              ({"mchid": "1900007291", "event_type": "X", "plaintext": [1]}, 400, "SANDBOX_BAD_REQUEST"),
+                              ({"mchid": "1900007291", "event_type": "X", "extra": 1}, 400, "SANDBOX_BAD_REQUEST")):
+        r = control(base, "POST", "/sandbox/notifications/send", doc)
+        assert (r.status, r.json()["code"]) == (status, code), doc
+    assert len(settled(base)["notifications"]) == 1
+
+
+def test_second_merchant_gets_its_own_events_under_its_own_key(base, receiver):
+    register(base, receiver.url, "1234567890")
+    assert api(base, "POST", PAPAY, REMARK).status == 200  # 1900007291 has no notify_url: nothing sent
+    resp = api(base, "POST", _papay(12537, "wxwtdk20200910100003"), REMARK, merchant=GO, serial_header=None)
+    assert resp.status == 200
+    envelope = verify(receiver.get())
+    with pytest.raises(InvalidTag):
+        decrypt(envelope, APIV3_KEYS["1900007291"])
+    plain = decrypt(envelope, APIV3_KEYS["1234567890"])
+    assert (plain["mchid"], plain["contract_id"], plain["plan_id"]) == ("1234567890", "202009101000000000000003", 12537)
+    log = settled(base)
+    assert deliveries(log) == [delivery(envelope["id"], "ENTRUST.TERMINATE", "papay:12537:wxwtdk20200910100003",
+                                        1, 200, receiver.url, mchid="1234567890")]
+
+
+# --- user-initiated terminations ----------------------------------------------
+
+
+def test_user_termination_notifies_and_the_merchant_then_gets_already_terminated(base, receiver):
+    register(base, receiver.url)
+    r = control(base, "POST", "/sandbox/contracts/terminate", {"contract": PAPAY_ID, "mode": "USER_TERMINATE"})
+    assert r.status == 200
+    answer = r.json()
+    when = answer["termination"]["time"]
+    assert RFC3339_CST.match(when)
+    envelope = verify(receiver.get())
+    assert answer == {"contract": PAPAY_ID, "state": "TERMINATED",
+                      "termination": {"mode": "USER_TERMINATE", "time": when, "remark": None},
+                      "notification": {"id": envelope["id"], "event_type": "ENTRUST.TERMINATE", "fault": None}}
+    check_envelope(envelope, "ENTRUST.TERMINATE", "entrust", "解约成功")
+    expected = dict(EVENTS["papay"][3], contract_terminate_info={"contract_termination_mode": "USER_TERMINATE",
+                                                                 "contract_terminated_time": TIME})
+    assert decrypt(envelope) == fill(expected, when)
+    record = state(base)[PAPAY_ID]
+    assert record["state"] == "TERMINATED" and record["termination"] == answer["termination"]
+
+    again = api(base, "POST", PAPAY, REMARK)
+    assert again.status == 400 and again.json() == {"code": "INVALID_REQUEST", "message": "协议已解约"}
+    r = control(base, "POST", "/sandbox/contracts/terminate", {"contract": PAPAY_ID})
+    assert r.status == 400 and r.json() == {"code": "INVALID_REQUEST", "message": "协议已解约"}
+    assert len(settled(base)["notifications"]) == 1
+
+
+USER_MODE_CASES = [
+    ("combine_papay:12535:combine2024010100002", "CUSTOMER_SERVICE_TERMINATE", "ECOMMERCE_ENTRUST.TERMINATE",
+     "contract_termination_mode", "CUSTOMER_SERVICE_TERMINATE"),
+    ("papay_insurance:12535:insur20240101000002", "SYSTEM_TERMINATE", "INSURANCE_ENTRUST.TERMINATE",
+     "contract_terminate_info/contract_termination_mode", "SYSTEM_TERMINATE"),
+    ("papay_partner:12535:wxwtdk20200910200001", "WEPAY_WEB_TERMINATE", "ENTRUST.TERMINATE",
+     "contract_terminate_info/contract_termination_mode", "WEPAY_WEB_TERMINATE"),
+    ("credit_repayment:100001257", "USER_TERMINATE", "CREDIT_REPAYMENT.TERMINATE_CONTRACT",
+     "contract_terminated_mode", "TERMINATION_MODE_BY_USER"),
+    ("credit_repayment:100001257", "TERMINATION_MODE_BY_CUSTOMER_SERVICE", "CREDIT_REPAYMENT.TERMINATE_CONTRACT",
+     "contract_terminated_mode", "TERMINATION_MODE_BY_CUSTOMER_SERVICE"),
+    ("global_papay:203009101000000000000002", "USER_TERMINATE", "PAPAY.TERMINATE",
+     "contract_termination_mode", "USER"),
+    ("global_papay:203009101000000000000002", "SYSTEM_TERMINATE", "PAPAY.TERMINATE",
+     "contract_termination_mode", "PLATFORM"),
+    ("edu_papay:204009101000000000000002", "USER_TERMINATE", "ENTRUST.RELEASE",
+     "contract_information/contract_status", "DELETE"),
+    ("payscore:authcode20200910000002", "USER_TERMINATE", "PAYSCORE.USER_CLOSE_SERVICE",
+     "user_service_status", "USER_CLOSE_SERVICE"),
+    ("transfer_authorization:plfk2020042014", "USER_TERMINATE", "MCHTRANSFER.AUTHORIZATION.CLOSED",
+     "close_info/close_reason", "USER_CLOSE"),
+    ("webizpay_employee:WeBizPay_b17c3e55-0f4d-4d8e-9a61-2f0c9d1e5a77", "USER_TERMINATE", "WEBIZPAY.REVOKED",
+     "reason", "员工注销"),
+    ("facepay:1000032:FACEUSER0000000002", "CUSTOMER_SERVICE_TERMINATE", "FACEPAY.USER_STATE_CHANGE",
+     "user_id", "FACEUSER0000000002"),
+]
+
+
+@pytest.mark.parametrize("rid,mode,event_type,path,value", USER_MODE_CASES,
+                         ids=[f"{c[0].split(':')[0]}-{c[1]}" for c in USER_MODE_CASES])
+def test_user_termination_modes_per_product(base, receiver, rid, mode, event_type, path, value):
+    register(base, receiver.url)
+    r = control(base, "POST", "/sandbox/contracts/terminate", {"contract": rid, "mode": mode, "remark": "用户主动解约"})
+    assert r.status == 200, r.body
+    envelope = verify(receiver.get())
+    assert envelope["event_type"] == event_type and r.json()["notification"]["id"] == envelope["id"]
+    assert dig(decrypt(envelope), path) == value
+    assert state(base)[rid]["state"] == "TERMINATED"
+    assert state(base)[rid]["termination"]["remark"] == "用户主动解约"
+
+
+def test_user_termination_errors(base):
+    cases = [
+        ({"contract": "papay:12535:nosuch"}, 404, "SANDBOX_UNKNOWN_CONTRACT"),
+        ({"contract": "credit_repayment:100001256", "mode": "SYSTEM_TERMINATE"}, 400, "SANDBOX_BAD_MODE"),
+        ({"contract": "transfer_authorization:plfk2020042013", "mode": "CUSTOMER_SERVICE_TERMINATE"}, 400,
+         "SANDBOX_BAD_MODE"),
+        ({"contract": PAPAY_ID, "mode": "MCH_API_TERMINATE"}, 400, "SANDBOX_BAD_MODE"),
+        ({"contract": PAPAY_ID, "remark": ""}, 400, "SANDBOX_BAD_REQUEST"),
+        ({"mode": "USER_TERMINATE"}, 400, "SANDBOX_BAD_REQUEST"),
+        ({"contract": "papay:12535:wxwtdk20200910100009"}, 400, "INVALID_REQUEST"),  # seeded as user-terminated
+    ]
+    before = state(base)
+    for doc, status, code in cases:
+        r = control(base, "POST", "/sandbox/contracts/terminate", doc)
+        assert (r.status, r.json()["code"]) == (status, code), (doc, r.body)
+    assert state(base) == before
+    r = control(base, "POST", "/sandbox/contracts/terminate", {"contract": PE_ID})
+    assert r.status == 200 and r.json()["notification"] is None  # no notify_url, and none for password-exempt
+
+
+# --- WeChat Pay's delivery rules ----------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 404, 302])
+def test_a_failed_delivery_is_retried_on_the_scaled_schedule(base, status):
+    with Receiver(replies=[status]) as receiver:
+        register(base, receiver.url)
+        assert api(base, "POST", PAPAY, REMARK).status == 200
+        first, second = receiver.get(), receiver.get()
+        log = settled(base)
+    assert first.body == second.body  # the same notification (same id), signed afresh
+    assert first.headers.get("Wechatpay-Nonce") != second.headers.get("Wechatpay-Nonce")
+    envelope = verify(second)
+    # The default schedule waits 15 s after the first failure; scaled by 0.001 that is 15 ms.
+    assert 0.015 <= second.at - first.at < 5
+    assert deliveries(log) == [
+        delivery(envelope["id"], "ENTRUST.TERMINATE", PAPAY_ID, 1, status, receiver.url),
+        delivery(envelope["id"], "ENTRUST.TERMINATE", PAPAY_ID, 2, 200, receiver.url),
+    ]
+    assert log["notifications"][0]["state"] == "delivered" and log["notifications"][0]["attempts"] == 2
+
+
+def test_204_counts_as_delivered(base):
+    with Receiver(replies=[204]) as receiver:
+        register(base, receiver.url)
+        assert api(base, "POST", PAPAY, REMARK).status == 200
+        envelope = verify(receiver.get())
+        log = settled(base)
+    assert deliveries(log) == [delivery(envelope["id"], "ENTRUST.TERMINATE", PAPAY_ID, 1, 204, receiver.url)]
+
+
+def test_a_reply_slower_than_the_timeout_fails(base):
+    with Receiver(replies=[(200, 4)]) as receiver:  # the sandbox runs with --notify-timeout 2
+        register(base, receiver.url)
+        assert api(base, "POST", PAPAY, REMARK).status == 200
+        first, second = receiver.get(), receiver.get()
+        log = settled(base)
+    assert first.body == second.body
+    nid = json.loads(first.body)["id"]
+    assert deliveries(log) == [delivery(nid, "ENTRUST.TERMINATE", PAPAY_ID, 1, "timeout", receiver.url),
+                               delivery(nid, "ENTRUST.TERMINATE", PAPAY_ID, 2, 200, receiver.url)]
+
+
+def test_a_connection_failure_is_retried(base):
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/notify"
+    register(base, url)
+    assert api(base, "POST", PAPAY, REMARK).status == 200
+    deadline = time.monotonic() + TIMEOUT
+    while len(notifications(base)["deliveries"]) < 2:  # bounded by the deadline
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    log = notifications(base)
+    nid = log["notifications"][0]["id"]
+    assert deliveries(log)[:2] == [delivery(nid, "ENTRUST.TERMINATE", PAPAY_ID, 1, "connection_error", url),
+                                   delivery(nid, "ENTRUST.TERMINATE", PAPAY_ID, 2, "connection_error", url)]
+    assert http("POST", base + "/sandbox/reset").status == 200
+    assert notifications(base) == {"deliveries": [], "pending": [], "notifications": [],
+                                   "faults": {"fault": None, "remaining": 0, "available": NOTIFY_FAULT_NAMES}}
+
+
+# Reference §4, seconds.
+REFERENCE_SCHEDULES = {
+    "default": [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600],
+    "combine_papay": [0, 10, 10, 10, 30, 30, 30] + [300] * 23,
+    "global_papay": [15, 15, 30, 180, 1800, 1800, 1800, 1800, 3600],
+    "edu": [1] + [60] * 10 + [300] * 10,
+    "payscore": [0, 15, 15, 30, 180, 1800, 1800, 1800, 1800, 3600] + [3600] * 68,
+}
+
+
+def test_schedules_and_default_flags_without_scaling():
+    assert sum(REFERENCE_SCHEDULES["default"]) == 24 * 3600 + 4 * 60
+    assert sum(REFERENCE_SCHEDULES["payscore"]) <= 3 * 86400 < sum(REFERENCE_SCHEDULES["payscore"]) + 3600
+    sandbox = start()  # default flags: WeChat Pay's own timing
+    try:
+        info = http("GET", sandbox.url + "/sandbox/notify-schedules").json()
+        assert (info["time_scale"], info["timeout_seconds"]) == (1.0, 5.0)
+        assert info["schedules"] == REFERENCE_SCHEDULES
+        assert {c: p["schedule"] for c, p in info["products"].items()} == {
+            "papay": "default", "papay_partner": "default", "papay_insurance": "default",
+            "combine_papay": "combine_papay", "credit_repayment": "default", "global_papay": "global_papay",
+            "edu_papay": "edu", "eduschoolpay": "edu", "payscore": "payscore", "payscore_partner": "payscore",
+            "payscore_acquiringbank": "payscore", "facepay": "default", "transfer_authorization": "default",
+            "transfer_partner_authorization": "default", "webizpay_employee": "default"}
+        with Receiver(default=500) as receiver:
+            register(sandbox.url, receiver.url)
+            assert api(sandbox.url, "POST", PAPAY, REMARK).status == 200
+            nid = json.loads(receiver.get().body)["id"]
+            deadline = time.monotonic() + TIMEOUT
+            while not notifications(sandbox.url)["pending"]:  # bounded by the deadline
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            log = notifications(sandbox.url)
+        assert deliveries(log) == [delivery(nid, "ENTRUST.TERMINATE", PAPAY_ID, 1, 500, receiver.url)]
+        (pending,) = log["pending"]
+        assert 10 < pending.pop("due_in_seconds") <= 15
+        assert pending == {"notification_id": nid, "event_type": "ENTRUST.TERMINATE", "mchid": "1900007291",
+                           "contract": PAPAY_ID, "next_attempt": 2, "delay_seconds": 15}
+        assert log["notifications"][0]["state"] == "pending"
+    finally:
+        stop(sandbox.proc)
+        sandbox.stderr.close()
+
+
+def test_every_retry_fails_then_the_notification_is_abandoned():
+    sandbox = start("--notify-time-scale", "0.00001")  # 24 h of retries in under a second
+    try:
+        with Receiver(default=500) as receiver:
+            register(sandbox.url, receiver.url)
+            assert api(sandbox.url, "POST", PAPAY, REMARK).status == 200
+            assert api(sandbox.url, "POST", _combine(12535, "combine2024010100001"), REMARK).status == 200
+            log = settled(sandbox.url, 2)
+        by_id = {n["id"]: n for n in log["notifications"]}
+        papay, combine = log["notifications"]
+        assert (papay["state"], papay["attempts"]) == ("abandoned", 1 + len(REFERENCE_SCHEDULES["default"]))
+        assert (combine["state"], combine["attempts"]) == ("abandoned", 1 + len(REFERENCE_SCHEDULES["combine_papay"]))
+        for nid, n in by_id.items():
+            attempts = [d["attempt"] for d in log["deliveries"] if d["notification_id"] == nid]
+            assert attempts == list(range(1, n["attempts"] + 1))
+        assert {(d["status"], d["delivered"], d["fault"]) for d in log["deliveries"]} == {(500, False, None)}
+        assert log["pending"] == []
+    finally:
+        stop(sandbox.proc)
+        sandbox.stderr.close()
+
+
+# --- notification faults ----------------------------------------------------------
+
+NOTIFY_FAULT_NAMES = ["probe", "tampered_ciphertext", "wrong_key", "skew", "reserialized", "duplicate",
+                      "bad_signature", "unknown_serial"]
+
+
+def arm_notify(base: str, fault, count=None) -> Resp:
+    doc = {"fault": fault} if count is None else {"fault": fault, "count": count}
+    return control(base, "POST", "/sandbox/notify-faults", doc)
+
+
+@pytest.mark.parametrize("fault", [f for f in NOTIFY_FAULT_NAMES if f != "duplicate"])
+def test_notify_fault_bytes_then_a_clean_retry(base, fault):
+    assert arm_notify(base, fault).json() == {"fault": fault, "remaining": 1, "available": NOTIFY_FAULT_NAMES}
+    with Receiver(replies=[500]) as receiver:  # nack the faulty one, as a careful merchant does
+        register(base, receiver.url)
+        assert api(base, "POST", PAPAY, REMARK).status == 200
+        bad, good = receiver.get(), receiver.get()
+        log = settled(base)
+    genuine = verify(good)  # the retry is the genuine notification
+    plain = decrypt(genuine)
+    h = bad.headers
+    sent = json.loads(bad.body)
+    if fault == "probe":
+        assert h.get("Wechatpay-Signature").startswith("WECHATPAY/SIGNTEST/")
+        base64.b64decode(h.get("Wechatpay-Signature")[len("WECHATPAY/SIGNTEST/"):], validate=True)
+        assert bad.body == good.body and not signature_ok(bad, bad.body)
+    elif fault == "bad_signature":
+        assert len(base64.b64decode(h.get("Wechatpay-Signature"), validate=True)) == 256
+        assert bad.body == good.body and not signature_ok(bad, bad.body)
+    elif fault == "skew":
+        assert abs(int(h.get("Wechatpay-Timestamp")) + 600 - time.time()) <= 60
+        assert bad.body == good.body and signature_ok(bad, bad.body)
+    elif fault == "unknown_serial":
+        assert h.get("Wechatpay-Serial") == UNKNOWN_PUB_KEY_ID
+        assert bad.body == good.body and signature_ok(bad, bad.body)
+    elif fault == "reserialized":
+        assert bad.body != good.body and sent == genuine
+        assert bad.body == json.dumps(genuine, ensure_ascii=False, separators=(", ", ": ")).encode()
+        assert not signature_ok(bad, bad.body) and signature_ok(bad, good.body)  # signed the compact body
+    else:  # tampered_ciphertext, wrong_key: validly signed, only the AEAD tag fails
+        assert signature_ok(bad, bad.body) and bad.body == encode(sent)
+        assert {k: v for k, v in sent["resource"].items() if k != "ciphertext"} == \
+               {k: v for k, v in genuine["resource"].items() if k != "ciphertext"}
+        assert {k: v for k, v in sent.items() if k != "resource"} == {k: v for k, v in genuine.items() if k != "resource"}
+        with pytest.raises(InvalidTag):
+            decrypt(sent)
+        ct, ct0 = base64.b64decode(sent["resource"]["ciphertext"]), base64.b64decode(genuine["resource"]["ciphertext"])
+        assert len(ct) == len(ct0)
+        if fault == "tampered_ciphertext":
+            assert [i for i in range(len(ct)) if ct[i] != ct0[i]] == [0] and ct[0] ^ ct0[0] == 1
+        else:
+            assert decrypt(sent, WRONG_APIV3_KEY) == plain
+    if fault != "unknown_serial":
+        assert h.get("Wechatpay-Serial") == PUB_KEY_ID
+    assert deliveries(log) == [
+        delivery(genuine["id"], "ENTRUST.TERMINATE", PAPAY_ID, 1, 500, receiver.url, fault),
+        delivery(genuine["id"], "ENTRUST.TERMINATE", PAPAY_ID, 2, 200, receiver.url),
+    ]
+    assert log["faults"] == {"fault": None, "remaining": 0, "available": NOTIFY_FAULT_NAMES}
+
+
+def test_duplicate_fault_delivers_the_same_notification_twice(base, receiver):
+    arm_notify(base, "duplicate")
+    register(base, receiver.url)
+    assert api(base, "POST", PAPAY, REMARK).status == 200
+    first, second = receiver.get(), receiver.get()
+    assert first.body == second.body
+    envelope = verify(first)
+    assert verify(second)["id"] == envelope["id"]
+    log = settled(base)
+    assert deliveries(log) == [
+        delivery(envelope["id"], "ENTRUST.TERMINATE", PAPAY_ID, 1, 200, receiver.url, "duplicate"),
+        delivery(envelope["id"], "ENTRUST.TERMINATE", PAPAY_ID, 2, 200, receiver.url, "duplicate"),
+    ]
+    assert log["notifications"][0]["state"] == "delivered" and log["notifications"][0]["attempts"] == 2
+    assert receiver.requests.empty()
+
+
+def test_notify_faults_are_armed_per_notification_and_independent_of_response_faults(base, receiver):
+    register(base, receiver.url)
+    arm_notify(base, "probe", 2)
+    arm(base, "skew", 1)  # a response fault: the API answer only
+    resp = api(base, "POST", PAPAY, REMARK)
+    assert outcome(resp) == "skew"
+    assert api(base, "POST", CASE["papay_insurance"].target, REMARK).status == 200
+    assert outcome(api(base, "POST", CASE["combine_papay"].target, REMARK)) == "ok"
+    got = [receiver.get() for _ in range(3)]
+    faults = {json.loads(r.body)["event_type"]: r.headers.get("Wechatpay-Signature").startswith("WECHATPAY/SIGNTEST/")
+              for r in got}
+    assert faults == {"ENTRUST.TERMINATE": True, "INSURANCE_ENTRUST.TERMINATE": True,
+                      "ECOMMERCE_ENTRUST.TERMINATE": False}
+    assert http("GET", base + "/sandbox/faults").json()["remaining"] == 0
+    assert control(base, "GET", "/sandbox/notify-faults").json() == {"fault": None, "remaining": 0,
+                                                                      "available": NOTIFY_FAULT_NAMES}
+
+
+def test_notify_fault_control_errors(base):
+    r = arm_notify(base, "ratelimit")  # a response fault, not a notification fault
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_UNKNOWN_FAULT")
+    r = arm_notify(base, "probe", 1001)
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_BAD_REQUEST")
+    assert arm_notify(base, "probe", 3).json()["remaining"] == 3
+    assert arm_notify(base, None).json() == {"fault": None, "remaining": 0, "available": NOTIFY_FAULT_NAMES}
+    assert http("GET", base + "/sandbox/faults").json()["fault"] is None
+
+
+# --- merchant settings --------------------------------------------------------------
+
+
+def test_platform_certificate_signer(base, receiver):
+    r = control(base, "POST", "/sandbox/merchants/1900007291/notify-signer", {"notify_signer": "platform_certificate"})
+    assert r.status == 200 and r.json()["notify_signer"] == "platform_certificate"
+    register(base, receiver.url)
+    arm_notify(base, "unknown_serial")
+    assert api(base, "POST", PAPAY, REMARK).status == 200
+    assert api(base, "POST", CASE["papay_insurance"].target, REMARK).status == 200
+    first, second = receiver.get(), receiver.get()
+    faulty, clean = (first, second) if first.headers.get("Wechatpay-Serial") == UNKNOWN_CERT_SERIAL else (second, first)
+    assert faulty.headers.get("Wechatpay-Serial") == UNKNOWN_CERT_SERIAL
+    assert signature_ok(faulty, faulty.body, PLATFORM_CERT.public_key())
+    envelope = verify(clean, PLATFORM_CERT.public_key(), PLATFORM_SERIAL)
+    assert envelope["event_type"] in ("ENTRUST.TERMINATE", "INSURANCE_ENTRUST.TERMINATE")
+    r = control(base, "POST", "/sandbox/merchants/1900007291/notify-signer", {"notify_signer": "platform"})
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_BAD_REQUEST")
+
+
+def test_alternate_spelling(base, receiver):
+    r = control(base, "POST", "/sandbox/merchants/1900007291/notify-spelling", {"notify_spelling": "alternate"})
+    assert r.status == 200 and r.json()["notify_spelling"] == "alternate"
+    register(base, receiver.url)
+    results = {}
+    for name in ("papay_partner", "payscore_acquiringbank", "facepay", "credit_repayment"):
+        case = CASE[name]
+        assert api(base, case.method, case.target, case.body).status == case.status
+        envelope = verify(receiver.get())
+        results[envelope["event_type"]] = decrypt(envelope)
+    schedule = results["ENTRUST.TERMINATE"]["deduct_schedule"]
+    assert schedule["estimated_deduct_amount"] == {"amount": 1500, "currency": "CNY"}
+    assert schedule["scheduled_amount"] == {"amount": 1500, "currency": "CNY"}
+    payscore = results["PAYSCORE.USER_CLOSE_SERVICE"]
+    assert (payscore["mch_id"], payscore["sub_mch_id"]) == ("1900007291", "1900000109")
+    assert "mchid" not in payscore and "sub_mchid" not in payscore
+    facepay = results["FACEPAY.USER_STATE_CHANGE"]
+    assert facepay["mchid"] == "1900007291" and "mch_id" not in facepay
+    credit = results["CREDIT_REPAYMENT.TERMINATE_CONTRACT"]
+    assert (credit["plan_id"], credit["repayment_amount_limit"]) == ("10001", 500000)
+
+
+@pytest.mark.parametrize("url", [
+    "http://example.com/notify", "http://10.0.0.1/notify", "http://192.168.1.10:8080/notify",
+    "https://127.0.0.1/notify", "ftp://127.0.0.1/notify", "http://127.0.0.1.example.com/notify",
+    "http://user@127.0.0.1/notify", "http://127.0.0.1:99999/notify", "http://127.0.0.1/notify#x",
+    "127.0.0.1:8080/notify", "", 123, "http://127.0.0.1/" + "a" * 250,
+])
+def test_notify_url_must_be_loopback_http(base, url):
+    r = control(base, "POST", "/sandbox/merchants/1900007291/notify-url", {"notify_url": url})
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_BAD_NOTIFY_URL"), url
+    merchants = control(base, "GET", "/sandbox/merchants").json()["merchants"]
+    assert merchants[0]["notify_url"] is None
+
+
+def test_merchant_settings_and_reset(base, receiver):
+    for url in ("http://localhost:8080/x", "http://[::1]:8080/x", "http://127.0.0.2/x?a=1"):
+        register(base, url)
+    register(base, None)
+    assert control(base, "GET", "/sandbox/merchants").json() == {"merchants": [
+        {"mchid": "1900007291", "apiv3_key": APIV3_KEYS["1900007291"], "notify_url": None,
+         "notify_signer": "public_key", "notify_spelling": "primary"},
+        {"mchid": "1234567890", "apiv3_key": APIV3_KEYS["1234567890"], "notify_url": None,
+         "notify_signer": "public_key", "notify_spelling": "primary"}]}
+    r = control(base, "POST", "/sandbox/merchants/1900000000/notify-url", {"notify_url": None})
+    assert (r.status, r.json()["code"]) == (404, "SANDBOX_UNKNOWN_MERCHANT")
+    for doc in ({}, {"url": receiver.url}, {"notify_url": receiver.url, "x": 1}):
+        r = control(base, "POST", "/sandbox/merchants/1900007291/notify-url", doc)
+        assert (r.status, r.json()["code"]) == (400, "SANDBOX_BAD_REQUEST")
+    assert http("GET", base + "/sandbox/merchants/1900007291/notify-url").status == 405
+    assert http("POST", base + "/sandbox/merchants/1900007291/other").status == 404
+
+    register(base, receiver.url)
+    control(base, "POST", "/sandbox/merchants/1900007291/notify-signer", {"notify_signer": "platform_certificate"})
+    arm_notify(base, "probe", 5)
+    assert api(base, "POST", PAPAY, REMARK).status == 200
+    receiver.get()
+    assert len(settled(base)["deliveries"]) == 1
+    assert http("POST", base + "/sandbox/reset").status == 200
+    assert notifications(base) == {"deliveries": [], "pending": [], "notifications": [],
+                                   "faults": {"fault": None, "remaining": 0, "available": NOTIFY_FAULT_NAMES}}
+    merchant = control(base, "GET", "/sandbox/merchants").json()["merchants"][0]
+    assert (merchant["notify_url"], merchant["notify_signer"]) == (None, "public_key")
+
+
+def test_apiv3_keys_are_32_ascii_test_keys():
+    config = json.loads((HERE / "merchants.json").read_text())
+    keys = {m["mchid"]: m["apiv3_key"] for m in config["merchants"]}
+    assert keys == APIV3_KEYS
+    assert all(len(k.encode("ascii")) == 32 for k in keys.values()) and len(WRONG_APIV3_KEY) == 32
+
+
+def test_notification_log_lines(server, base, receiver):
+    register(base, receiver.url)
+    assert api(base, "POST", PAPAY, REMARK).status == 200
+    receiver.get()
+    settled(base)
+    time.sleep(0.1)
+    server.stderr.seek(0)
+    log = server.stderr.read().decode("utf-8", "replace")
+    assert "NOTIFY ENTRUST.TERMINATE attempt=1 status=200 fault=-\n" in log
+    assert "用户解约" not in log and APIV3_KEYS["1900007291"] not in log

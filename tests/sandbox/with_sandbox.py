@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Runs a command with the sandbox up: `with_sandbox.py CMD [ARGS…]` starts server.py on a free port,
-exports SANDBOX_URL to CMD, and always stops the server afterwards. Exit status is CMD's."""
+exports SANDBOX_URL to CMD, and always stops the server afterwards. Exit status is CMD's.
+Extra server flags come from SANDBOX_SERVER_ARGS, e.g. `--notify-time-scale 0.001 --notify-timeout 2`."""
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,8 @@ def main() -> int:
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    server = subprocess.Popen([sys.executable, str(SERVER), "--port", "0"], stdout=subprocess.PIPE,
+    extra = shlex.split(os.environ.get("SANDBOX_SERVER_ARGS", ""))
+    server = subprocess.Popen([sys.executable, str(SERVER), "--port", "0", *extra], stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True)
     try:
         line = server.stdout.readline().strip() if server.stdout else ""
