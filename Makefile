@@ -10,25 +10,56 @@ PY_DEPS := "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10" "cryptography>=42" "reques
 
 UNIFFI_LIB := target/release/libwxpay_terminate_uniffi.so
 KOTLIN_GEN := bindings-uniffi/kotlin/target/generated-sources/uniffi
-MVN := mvn -B --no-transfer-progress
+MVN := mvn -B --no-transfer-progress -Dkotlin.compiler.daemon=false
 
 WASM_TARGET_DIR := target/wasm
 WASM_FILE := $(WASM_TARGET_DIR)/wasm32-unknown-unknown/release/wxpay_terminate_wasm.wasm
 WASM_BINDGEN_VERSION := 0.2.130
-# rustup's toolchain has no wasm32 std here; Debian's rustc-web builds std from source.
+# rustup's wasm32-unknown-unknown target where it is installed (macOS, a stock Linux); otherwise
+# Debian's rustc-web, which builds std from source (this project's CI machine, whose rustup
+# cannot download the target).
+HAVE_RUSTUP_WASM := $(shell rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown && echo yes)
+ifeq ($(HAVE_RUSTUP_WASM),yes)
+WASM_CARGO := $(CARGO)
+WASM_BUILD_STD :=
+else
 WASM_CARGO := PATH=/usr/bin:$$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo
+WASM_BUILD_STD := -Zbuild-std=std,panic_abort
+endif
 NPM_DIR := target/npm
 
-.PHONY: help test test-rust test-python test-sandbox test-kotlin test-swift test-js wasm-toolchain wasm-pkg chromium python-wheel python-stubs uniffi-lib kotlin-bindings swift-bindings demo sandbox bench vectors
+.PHONY: gen gen-check help test test-rust test-python test-sandbox test-kotlin test-swift test-js wasm-toolchain wasm-pkg chromium python-wheel python-stubs uniffi-lib kotlin-bindings swift-bindings demo sandbox bench vectors
 
 help:
 	@echo "make test    - every test suite (installs what it needs)"
 	@echo "make demo    - the main job: signed seed requests and verified responses"
 	@echo "make bench   - benchmarks, written to docs/benchmarks.md"
 	@echo "make sandbox - run the local WeChat Pay sandbox (prints SANDBOX_URL)"
-	@echo "make vectors - regenerate tests/vectors/cases with the OpenSSL oracle (needs python3 cryptography)"
+	@echo "make gen     - regenerate every generated file (stubs, index.d.ts, Swift, README table, vectors)"
+	@echo "make gen-check - fail if any generated file is stale (part of make test)"
 
-test: test-rust test-sandbox test-python test-js test-kotlin test-swift
+test: gen-check test-rust test-sandbox test-python test-js test-kotlin
+
+# Every generated artefact, one command to write them and one to check them.
+gen: python-wheel wasm-pkg uniffi-lib
+	$(PY) bindings-python/gen_stubs.py
+	cd bindings-wasm && node scripts/gen-dts.mjs
+	bindings-uniffi/swift/generate.sh
+	WXPAY_UPDATE_README=1 $(CARGO) test -q -p wxpay-terminate --test readme
+	$(PY) tests/vectors/generate.py
+	$(MAKE) python-wheel
+
+gen-check: python-wheel wasm-pkg uniffi-lib
+	$(PY) bindings-python/gen_stubs.py --check
+	cd bindings-wasm && node scripts/gen-dts.mjs --check
+	rm -rf target/swift-check && mkdir -p target/swift-check
+	bindings-uniffi/swift/generate.sh target/swift-check
+	diff -r target/swift-check/Sources bindings-uniffi/swift/Sources
+	@echo "swift: generated sources are current (not compiled: no Swift toolchain on this machine)"
+	$(CARGO) test -q -p wxpay-terminate --test readme
+	rm -rf target/vectors-check
+	WXPAY_VECTORS_OUT=$(CURDIR)/target/vectors-check $(PY) tests/vectors/generate.py >/dev/null
+	$(PY) tests/vectors/check_generated.py target/vectors-check
 
 # `cargo test` at the root builds only core and the vector runner (default-members).
 test-rust:
@@ -69,14 +100,16 @@ test-sandbox: $(VENV)/.installed
 # Debian's rustc-web (+ std sources, lld) and wasm-bindgen-cli pinned to the crate's version.
 # (wasm-bindgen-cli is installed without --locked: its lockfile pins a webpki-roots the registry no longer serves.)
 wasm-toolchain:
+ifneq ($(HAVE_RUSTUP_WASM),yes)
 	@dpkg -s rustc-web cargo-web rust-web-src rust-web-llvm lld-22 >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
+endif
 	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" || \
 	  $(CARGO) install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
 
 # The npm package's build output: pkg/ (wasm-bindgen, web target) and dist/index.cjs (CommonJS).
 wasm-pkg: wasm-toolchain
-	$(WASM_CARGO) build --release -p wxpay-terminate-wasm --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --target-dir $(WASM_TARGET_DIR)
+	$(WASM_CARGO) build --release -p wxpay-terminate-wasm --target wasm32-unknown-unknown $(WASM_BUILD_STD) --target-dir $(WASM_TARGET_DIR)
 	rm -rf bindings-wasm/pkg
 	wasm-bindgen --target web --out-dir bindings-wasm/pkg $(WASM_FILE)
 	cd bindings-wasm && npm ci --no-audit --no-fund --silent && npm run --silent build:cjs
@@ -87,7 +120,6 @@ chromium:
 # Node suites run against the packed tarball, installed by name in a scratch project.
 test-js: wasm-pkg chromium $(VENV)/.installed
 	$(CARGO) clippy -p wxpay-terminate-wasm --all-targets -- -D warnings
-	cd bindings-wasm && node scripts/gen-dts.mjs --check
 	rm -rf $(NPM_DIR) && mkdir -p $(NPM_DIR)/scratch/tests
 	cd bindings-wasm && npm pack --silent --pack-destination ../$(NPM_DIR) >/dev/null
 	cp bindings-wasm/tests/* $(NPM_DIR)/scratch/tests/
@@ -112,10 +144,7 @@ swift-bindings: uniffi-lib
 	bindings-uniffi/swift/generate.sh
 
 test-swift: uniffi-lib
-	rm -rf target/swift-check && mkdir -p target/swift-check
-	bindings-uniffi/swift/generate.sh target/swift-check
-	diff -r target/swift-check/Sources bindings-uniffi/swift/Sources
-	@echo "swift: generated sources are current (not compiled: no Swift toolchain on this machine)"
+	$(MAKE) gen-check
 
 # JVM suite: Maven fetches Kotlin, JNA and JUnit; the sandbox runs on the virtualenv's Python.
 test-kotlin: kotlin-bindings $(VENV)/.installed

@@ -25,6 +25,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys
@@ -43,8 +44,11 @@ from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
 KEYS = HERE / "keys"
-CASES = HERE / "cases"
-CLIENTS_JSON = HERE / "clients.json"
+# `WXPAY_VECTORS_OUT=DIR` writes cases/ and clients.json under DIR instead (make gen-check
+# regenerates there and compares with the committed set).
+OUT = Path(os.environ["WXPAY_VECTORS_OUT"]) if os.environ.get("WXPAY_VECTORS_OUT") else HERE
+CASES = OUT / "cases"
+CLIENTS_JSON = OUT / "clients.json"
 
 ORACLE = (
     f"oracle: python cryptography {cryptography.__version__} / "
