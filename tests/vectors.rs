@@ -1,7 +1,9 @@
 //! Runs every file of `tests/vectors/cases` against the Rust core, one named test per file.
 //! A file with an unknown `type` fails, and so does a run that executed fewer cases than files.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use base64::Engine as _;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -13,6 +15,33 @@ use wxpay_terminate::{
 use wxpay_terminate_conformance::{Case, client, config_from_json, key_file, load_cases};
 
 type Outcome = Result<(), Failed>;
+
+thread_local! {
+    /// The case a worker thread is running, so `check_error` can record its message.
+    static CURRENT_CASE: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// The core's message for every error case: `tests/vectors/messages.json` pins them so every
+/// binding can assert it shows the very same text. It is our own output, kept for parity across
+/// languages, never as an oracle of correctness.
+static MESSAGES: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+fn check_messages_file() -> Result<(), String> {
+    let path = wxpay_terminate_conformance::vectors_dir().join("messages.json");
+    let seen = MESSAGES.lock().map_err(|e| e.to_string())?.clone();
+    let text = serde_json::to_string_pretty(&seen).map_err(|e| e.to_string())? + "\n";
+    if std::env::var_os("WXPAY_UPDATE_MESSAGES").is_some() {
+        return std::fs::write(&path, text).map_err(|e| e.to_string());
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != text {
+        return Err(format!(
+            "{} is stale: error messages changed; review and rerun with WXPAY_UPDATE_MESSAGES=1",
+            path.display()
+        ));
+    }
+    Ok(())
+}
 
 fn main() {
     let args = Arguments::from_args();
@@ -26,7 +55,12 @@ fn main() {
     let mut trials: Vec<Trial> = cases
         .iter()
         .cloned()
-        .map(|case| Trial::test(case.name.clone(), move || run_case(&case)))
+        .map(|case| {
+            Trial::test(case.name.clone(), move || {
+                CURRENT_CASE.with(|c| *c.borrow_mut() = case.name.clone());
+                run_case(&case)
+            })
+        })
         .collect();
     let all = cases.clone();
     trials.push(Trial::test(
@@ -60,6 +94,14 @@ fn main() {
             conclusion.num_passed + conclusion.num_failed,
             total + 3
         );
+        std::process::exit(1);
+    }
+    if args.filter.is_none()
+        && args.skip.is_empty()
+        && !conclusion.has_failed()
+        && let Err(e) = check_messages_file()
+    {
+        eprintln!("{e}");
         std::process::exit(1);
     }
     conclusion.exit();
@@ -272,6 +314,10 @@ fn request(v: &Value, generic: bool) -> Outcome {
 }
 
 fn check_error(err: &Error, want: &Value) -> Outcome {
+    let case = CURRENT_CASE.with(|c| c.borrow().clone());
+    if let Ok(mut messages) = MESSAGES.lock() {
+        messages.insert(case, err.message().to_owned());
+    }
     check_eq("error kind", err.kind().as_str(), str_at(want, "kind")?)?;
     if let Some(field) = want.get("field").and_then(Value::as_str) {
         check_eq("error field", err.field(), Some(field))?;

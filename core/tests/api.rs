@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
+
+use base64::Engine as _;
 use std::path::{Path, PathBuf};
 
 use wxpay_terminate::ResponseBody as _;
@@ -279,4 +281,55 @@ fn decode_errors_name_the_field_but_never_quote_the_body() {
     assert!(!err.to_string().contains("SECRET"), "{err}");
     let err = wxpay_terminate::PapayContract::decode(b"{\"mchid\":").unwrap_err();
     assert!(err.message().contains("truncated"), "{}", err.message());
+}
+
+/// The KMS/HSM seam: a signer outside the crate signs exactly the bytes the core asks for, and
+/// its errors come back unchanged.
+#[test]
+fn with_signer_uses_a_custom_signer_for_every_request() {
+    use std::sync::{Arc, Mutex};
+    use wxpay_terminate::crypto::Signer;
+
+    struct RecordingSigner {
+        seen: Mutex<Vec<Vec<u8>>>,
+        fail: bool,
+    }
+    impl Signer for RecordingSigner {
+        fn sign(&self, message: &[u8]) -> wxpay_terminate::Result<Vec<u8>> {
+            self.seen.lock().unwrap().push(message.to_vec());
+            if self.fail {
+                return Err(wxpay_terminate::Error::new(
+                    ErrorKind::InvalidKey,
+                    "the KMS refused to sign",
+                ));
+            }
+            Ok(vec![0xAB; 256])
+        }
+    }
+
+    let signer = Arc::new(RecordingSigner {
+        seen: Mutex::new(Vec::new()),
+        fail: false,
+    });
+    let c = client().with_signer(signer.clone());
+    let unsigned = c.unsigned(&papay(), 1_554_208_460, NONCE).unwrap();
+    let expected_message = unsigned.string_to_sign().to_vec();
+    let request = c.sign(unsigned).unwrap();
+    assert_eq!(*signer.seen.lock().unwrap(), vec![expected_message]);
+    let authorization = request.header("Authorization").unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode([0xABu8; 256]);
+    assert!(
+        authorization.contains(&format!("signature=\"{b64}\"")),
+        "{authorization}"
+    );
+
+    let failing = client().with_signer(Arc::new(RecordingSigner {
+        seen: Mutex::new(Vec::new()),
+        fail: true,
+    }));
+    let err = failing.prepare(&papay(), 1_554_208_460, NONCE).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.message()),
+        (ErrorKind::InvalidKey, "the KMS refused to sign")
+    );
 }
