@@ -161,8 +161,162 @@ fn main() {
         );
         if ok { passed += 1 } else { failed += 1 }
     }
+    for (name, ok) in notifications(&sandbox, &client, &agent, &control) {
+        println!("{} {name}", if ok { "ok  " } else { "FAIL" });
+        if ok { passed += 1 } else { failed += 1 }
+    }
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
         std::process::exit(1);
     }
+}
+
+/// One HTTP request read off a socket: headers and the exact body bytes.
+fn read_http(
+    stream: &mut std::net::TcpStream,
+) -> std::io::Result<(Vec<(String, String)>, Vec<u8>)> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let header_end = loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        data.extend_from_slice(&buf[..n]);
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..header_end]).into_owned();
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = data[header_end + 4..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    Ok((headers, body))
+}
+
+/// A merchant termination and a user-initiated one each arrive as a signed, encrypted
+/// `ENTRUST.TERMINATE` on a loopback notify_url; both are verified, decrypted, typed and acked.
+fn notifications(
+    sandbox: &str,
+    client: &Client,
+    agent: &ureq::Agent,
+    control: &dyn Fn(&str, Option<&Value>),
+) -> Vec<(&'static str, bool)> {
+    use std::io::Write;
+    use wxpay_terminate::NotificationResource;
+    let merchants: Value = serde_json::from_slice(&read("tests/sandbox/merchants.json"))
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let mchid = "1900007291";
+    let apiv3_key = merchants["merchants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["mchid"] == mchid)
+        .and_then(|m| m["apiv3_key"].as_str())
+        .unwrap_or_else(|| fail("merchants.json has no apiv3_key"))
+        .to_owned();
+    let plan: Value = serde_json::from_slice(&read("tests/sandbox/e2e_plan.json"))
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let m = &plan["merchant"];
+    let text = |key: &str| m[key].as_str().unwrap_or_default().to_owned();
+    let receiver_client = Client::new(&ClientConfig {
+        mchid: text("mchid"),
+        serial_no: text("serial_no"),
+        wechatpay_public_key_id: Some(text("wechatpay_public_key_id")),
+        wechatpay_public_key: Some(read(&text("wechatpay_public_key")).into()),
+        apiv3_key: Some(apiv3_key.into()),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| fail(&e.to_string()));
+
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| fail(&e.to_string()));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+    control("/sandbox/reset", None);
+    control(
+        &format!("/sandbox/merchants/{mchid}/notify-url"),
+        Some(&serde_json::json!({"notify_url": format!("http://127.0.0.1:{port}/notify")})),
+    );
+    let receive = || -> Option<wxpay_terminate::Notification> {
+        let (mut stream, _) = listener.accept().ok()?;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .ok()?;
+        let (headers, body) = read_http(&mut stream).ok()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let parsed = receiver_client.parse_notification(&headers, &body, now);
+        let reply = match &parsed {
+            Ok(_) => wxpay_terminate::notification_ack(),
+            Err(_) => wxpay_terminate::notification_nack("verification failed").ok()?,
+        };
+        let head = format!(
+            "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            reply.status,
+            reply.body.len()
+        );
+        stream.write_all(head.as_bytes()).ok()?;
+        stream.write_all(&reply.body).ok()?;
+        parsed.ok()
+    };
+    let is_papay_termination =
+        |n: &Option<wxpay_terminate::Notification>, code: &str, mode: &str| {
+            n.as_ref().is_some_and(|n| match &n.resource {
+                NotificationResource::PapayTerminated(e) => {
+                    n.event_type == "ENTRUST.TERMINATE"
+                        && e.out_contract_code == code
+                        && e.contract_terminate_info
+                            .as_ref()
+                            .is_some_and(|i| i.contract_termination_mode == mode)
+                }
+                _ => false,
+            })
+        };
+
+    let terminated = call(
+        client,
+        agent,
+        "terminate_papay_contract",
+        &serde_json::json!({"plan_id": 12535, "out_contract_code": "wxwtdk20200910100000",
+                             "contract_termination_remark": "e2e"}),
+    );
+    let merchant = receive();
+    let merchant_ok = terminated.is_ok()
+        && is_papay_termination(&merchant, "wxwtdk20200910100000", "MCH_API_TERMINATE");
+
+    let request = http::Request::post(format!("{sandbox}/sandbox/contracts/terminate"))
+        .header("Content-Type", "application/json")
+        .body(serde_json::json!({"contract": "papay:12535:wxwtdk20200910100001"}).to_string())
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let user_terminated = agent.run(request).is_ok_and(|r| r.status() == 200);
+    let user = receive();
+    let user_ok =
+        user_terminated && is_papay_termination(&user, "wxwtdk20200910100001", "USER_TERMINATE");
+    control(
+        &format!("/sandbox/merchants/{mchid}/notify-url"),
+        Some(&serde_json::json!({"notify_url": null})),
+    );
+    vec![
+        ("notification after a merchant termination", merchant_ok),
+        ("notification after a user termination", user_ok),
+    ]
 }
