@@ -171,10 +171,11 @@ fn main() {
     }
 }
 
-/// One HTTP request read off a socket: headers and the exact body bytes.
-fn read_http(
-    stream: &mut std::net::TcpStream,
-) -> std::io::Result<(Vec<(String, String)>, Vec<u8>)> {
+/// Header pairs and the exact body bytes of one HTTP request.
+type ReceivedRequest = (Vec<(String, String)>, Vec<u8>);
+
+/// One HTTP request read off a socket.
+fn read_http(stream: &mut std::net::TcpStream) -> std::io::Result<ReceivedRequest> {
     use std::io::Read;
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
