@@ -117,6 +117,8 @@ fn run_case(case: &Case) -> Outcome {
         "client_error" => client_error(v),
         "response" => response(v),
         "notification" => notification(v),
+        "certificates" => certificates(v),
+        "certificates_request" => request(v, false),
         other => {
             Err(format!("unknown vector type `{other}`: the Rust runner must learn it").into())
         }
@@ -222,7 +224,16 @@ fn build(client: &Client, v: &Value, generic: bool) -> Result<Built, BuildError>
         v["timestamp"].as_i64().unwrap_or(-1),
         v["nonce"].as_str().unwrap_or(""),
     );
-    if generic {
+    if v["type"] == "certificates_request" {
+        let host = match v["host"].as_str() {
+            Some("global") => wxpay_terminate::Host::Global,
+            _ => wxpay_terminate::Host::Api,
+        };
+        Ok((
+            client.sign(client.unsigned_certificates(host, ts, nonce)?)?,
+            client.unsigned_certificates(host, ts, nonce),
+        ))
+    } else if generic {
         let call = api_call(v).map_err(BuildError::Vector)?;
         Ok((
             client.sign(client.unsigned_call(&call, ts, nonce)?)?,
@@ -583,6 +594,36 @@ fn notification(v: &Value) -> Outcome {
             check_error(&err, want)
         }
         (Ok(parsed), _, _) => Err(format!("expected an error, got {parsed:?}").into()),
+        (Err(err), _, _) => Err(format!("expected success, got {err}").into()),
+    }
+}
+
+fn certificates(v: &Value) -> Outcome {
+    let client = client(str_at(v, "client")?)?;
+    let r = &v["response"];
+    let body = message_body(r)?;
+    let headers: Vec<(String, String)> = r["headers"]
+        .as_array()
+        .ok_or("response.headers is a list of pairs")?
+        .iter()
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap_or_default().to_owned(),
+                pair[1].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let status = u16::try_from(i64_at(r, "status")?).map_err(|e| e.to_string())?;
+    let result = client.parse_certificates(status, &headers, &body, i64_at(v, "now")?);
+    let expect = &v["expect"];
+    match (result, expect.get("ok"), expect.get("error")) {
+        (Ok(set), Some(ok), None) => check_eq(
+            "certificates",
+            &serde_json::to_value(&set).map_err(|e| e.to_string())?,
+            ok,
+        ),
+        (Err(err), None, Some(want)) => check_error(&err, want),
+        (Ok(set), _, _) => Err(format!("expected an error, got {set:?}").into()),
         (Err(err), _, _) => Err(format!("expected success, got {err}").into()),
     }
 }

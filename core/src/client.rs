@@ -3,14 +3,14 @@
 //! `verify.rs`, configuration in `config.rs`. No I/O anywhere: time and nonce are arguments.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde::Serialize;
 
 use crate::catalog::{self, Operation, ResponseBody};
 use crate::config::{self, Apiv3Key, ClientConfig};
 use crate::crypto::Signer;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::verify::{self, PendingVerification, SignedHeaders, TrustedKeys};
 
 /// One received header, as any binding or HTTP library holds it: `(name, value)` tuples of
@@ -51,7 +51,10 @@ pub struct Client {
     pub(crate) serial_no: String,
     pub(crate) signer: Option<Arc<dyn Signer>>,
     pub(crate) public_key_id: Option<String>,
-    pub(crate) trusted: TrustedKeys,
+    /// Swapped whole by certificate updates; readers take a snapshot, so a verification in
+    /// flight keeps the keys it started with.
+    pub(crate) trusted: RwLock<Arc<TrustedKeys>>,
+    pub(crate) refresh: Mutex<crate::certificates::RefreshState>,
     pub(crate) apiv3_key: Option<Apiv3Key>,
     pub(crate) api_origin: String,
     pub(crate) global_origin: String,
@@ -92,7 +95,8 @@ impl Client {
             serial_no: config.serial_no.clone(),
             signer: loaded.signer,
             public_key_id: config.wechatpay_public_key_id.clone(),
-            trusted: loaded.trusted,
+            trusted: RwLock::new(Arc::new(loaded.trusted)),
+            refresh: Mutex::default(),
             apiv3_key: loaded.apiv3_key,
             api_origin: loaded.api_origin,
             global_origin: loaded.global_origin,
@@ -107,14 +111,49 @@ impl Client {
     }
 
     /// The `Wechatpay-Serial` values this client can verify: public key id and certificate serials.
-    pub fn verification_serials(&self) -> Vec<&str> {
-        self.trusted.serials()
+    pub fn verification_serials(&self) -> Vec<String> {
+        self.trusted()
+            .serials()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Each verification key as `(serial, SubjectPublicKeyInfo DER)`, for hosts that verify
     /// with their own crypto.
-    pub fn verification_keys(&self) -> Vec<(&str, &[u8])> {
-        self.trusted.spki()
+    pub fn verification_keys(&self) -> Vec<(String, Vec<u8>)> {
+        self.trusted()
+            .spki()
+            .into_iter()
+            .map(|(serial, der)| (serial.to_owned(), der.to_vec()))
+            .collect()
+    }
+
+    /// The current snapshot of trusted keys.
+    pub(crate) fn trusted(&self) -> Arc<TrustedKeys> {
+        self.trusted
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every check but RSA on a signed message; an unknown serial is remembered for the
+    /// certificate refresh policy.
+    pub(crate) fn begin_signed(
+        &self,
+        headers: SignedHeaders,
+        body: &[u8],
+    ) -> Result<PendingVerification> {
+        let result = self.trusted().begin(headers, body);
+        if let Err(e) = &result
+            && e.kind() == ErrorKind::UnknownSerial
+        {
+            self.refresh
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unknown_serial_seen = true;
+        }
+        result
     }
 
     /// The `User-Agent` every request carries.
@@ -133,7 +172,7 @@ impl Client {
         now: i64,
     ) -> Result<Option<String>> {
         let pending = self.begin_verification(status, headers, body)?;
-        let valid = self.trusted.check_signature(&pending);
+        let valid = pending.check_signature();
         verify::finish(pending, valid, now)
     }
 
@@ -208,7 +247,7 @@ impl Client {
         if !(200..300).contains(&status) {
             return Err(verify::api_error(status, body, headers.request_id));
         }
-        self.trusted.begin(headers, body)
+        self.begin_signed(headers, body)
     }
 
     /// Completes [`Client::begin_verification`] with the outcome of the RSA check, then checks

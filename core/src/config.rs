@@ -264,6 +264,7 @@ fn trusted_keys(config: &ClientConfig) -> Result<TrustedKeys> {
                 is_public_key: true,
                 key: Arc::new(key),
                 spki_der,
+                validity: None,
             });
         }
         (Some(_), None) => {
@@ -283,12 +284,7 @@ fn trusted_keys(config: &ClientConfig) -> Result<TrustedKeys> {
     for pem in &config.platform_certificates {
         let cert = PlatformCertificate::from_pem(pem.as_bytes())
             .map_err(|e| e.with_field("platform_certificates"))?;
-        trusted.push_unique(VerificationKey {
-            serial: cert.serial_no().to_owned(),
-            is_public_key: false,
-            key: Arc::new(cert.public_key().clone()),
-            spki_der: cert.public_key().spki_der()?,
-        });
+        trusted.push_unique(VerificationKey::from_certificate(&cert)?);
     }
     if trusted.is_empty() {
         return Err(Error::invalid_input(

@@ -229,6 +229,8 @@ impl fmt::Debug for WechatpayPublicKey {
 pub struct PlatformCertificate {
     serial_no: String,
     key: WechatpayPublicKey,
+    not_before: i64,
+    not_after: i64,
 }
 
 impl PlatformCertificate {
@@ -255,9 +257,15 @@ impl PlatformCertificate {
         let key = RsaPublicKey::from_public_key_der(&spki).map_err(|e| {
             Error::invalid_key(format!("certificate key is not a usable RSA key ({e})"))
         })?;
+        let validity = tbs.validity();
+        let seconds = |t: &x509_cert::time::Time| {
+            i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+        };
         Ok(PlatformCertificate {
             serial_no,
             key: WechatpayPublicKey::from_rsa(key)?,
+            not_before: seconds(&validity.not_before),
+            not_after: seconds(&validity.not_after),
         })
     }
 
@@ -269,6 +277,16 @@ impl PlatformCertificate {
     /// The certificate's public key.
     pub fn public_key(&self) -> &WechatpayPublicKey {
         &self.key
+    }
+
+    /// Start of validity (X.509 notBefore), Unix seconds.
+    pub fn not_before(&self) -> i64 {
+        self.not_before
+    }
+
+    /// End of validity (X.509 notAfter), Unix seconds.
+    pub fn not_after(&self) -> i64 {
+        self.not_after
     }
 }
 

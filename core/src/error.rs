@@ -110,6 +110,7 @@ pub struct Error {
     kind: ErrorKind,
     message: String,
     field: Option<String>,
+    serial: Option<String>,
     api: Option<Box<ApiError>>,
 }
 
@@ -120,6 +121,7 @@ impl Error {
             kind,
             message: message.into(),
             field: None,
+            serial: None,
             api: None,
         }
     }
@@ -129,6 +131,7 @@ impl Error {
             kind: ErrorKind::InvalidInput,
             message: message.into(),
             field: Some(field.into()),
+            serial: None,
             api: None,
         }
     }
@@ -147,6 +150,7 @@ impl Error {
             kind: ErrorKind::Api,
             message,
             field: None,
+            serial: None,
             api: Some(Box::new(api)),
         }
     }
@@ -154,6 +158,17 @@ impl Error {
     pub(crate) fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
+    }
+
+    pub(crate) fn with_serial(mut self, serial: impl Into<String>) -> Self {
+        self.serial = Some(serial.into());
+        self
+    }
+
+    /// For `unknown_serial` (and an expired certificate): the `Wechatpay-Serial` at fault, so
+    /// the host can download certificates and verify the same bytes again.
+    pub fn serial(&self) -> Option<&str> {
+        self.serial.as_deref()
     }
 
     /// The kind, for matching.
@@ -228,6 +243,8 @@ pub struct ErrorRecord {
     pub message: String,
     /// For `invalid_input` (and some `invalid_key`): the parameter or option at fault.
     pub field: Option<String>,
+    /// For `unknown_serial` and an expired certificate: the `Wechatpay-Serial` at fault.
+    pub serial: Option<String>,
     /// For `api`: the HTTP status.
     pub status: Option<u16>,
     /// For `api`: WeChat Pay's `code`, e.g. `PARAM_ERROR`.
@@ -249,6 +266,7 @@ impl From<&Error> for ErrorRecord {
             kind: e.kind().as_str().to_owned(),
             message: e.message().to_owned(),
             field: e.field().map(str::to_owned),
+            serial: e.serial().map(str::to_owned),
             status: api.map(|a| a.status),
             code: api.and_then(|a| a.code.clone()),
             api_message: api.and_then(|a| a.message.clone()),

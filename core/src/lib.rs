@@ -37,6 +37,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod catalog;
+pub mod certificates;
 mod client;
 mod config;
 pub mod crypto;
@@ -52,6 +53,7 @@ mod validate;
 pub mod verify;
 
 pub use catalog::*;
+pub use certificates::{CertificateSet, DownloadedCertificate};
 #[cfg(feature = "getrandom")]
 pub use client::generate_nonce;
 pub use client::{Client, HeaderPair, Parsed, decode_by_id};

@@ -64,14 +64,14 @@ pub(crate) struct Stamp<'a> {
 }
 
 /// Where a request goes and what it carries, before the merchant identity is added.
-struct Target<'a, I> {
-    operation: Option<&'static str>,
-    method: Method,
-    origin: &'a str,
-    template: &'a str,
-    path_params: I,
-    query: &'a [(String, String)],
-    body: Option<Vec<u8>>,
+pub(crate) struct Target<'a, I> {
+    pub(crate) operation: Option<&'static str>,
+    pub(crate) method: Method,
+    pub(crate) origin: &'a str,
+    pub(crate) template: &'a str,
+    pub(crate) path_params: I,
+    pub(crate) query: &'a [(String, String)],
+    pub(crate) body: Option<Vec<u8>>,
 }
 
 impl Client {
@@ -182,7 +182,11 @@ impl Client {
     }
 
     /// The one place a descriptor is put together; typed and generic calls both end here.
-    fn assemble<'a, I>(&self, target: Target<'_, I>, stamp: Stamp<'_>) -> Result<UnsignedRequest>
+    pub(crate) fn assemble<'a, I>(
+        &self,
+        target: Target<'_, I>,
+        stamp: Stamp<'_>,
+    ) -> Result<UnsignedRequest>
     where
         I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
     {

@@ -48,6 +48,20 @@ pub(crate) struct VerificationKey {
     pub(crate) is_public_key: bool,
     pub(crate) key: Arc<dyn Verifier>,
     pub(crate) spki_der: Vec<u8>,
+    /// Validity of a platform certificate (X.509), Unix seconds; `None` for the public key.
+    pub(crate) validity: Option<(i64, i64)>,
+}
+
+impl VerificationKey {
+    pub(crate) fn from_certificate(cert: &crate::crypto::PlatformCertificate) -> Result<Self> {
+        Ok(VerificationKey {
+            serial: cert.serial_no().to_owned(),
+            is_public_key: false,
+            key: Arc::new(cert.public_key().clone()),
+            spki_der: cert.public_key().spki_der()?,
+            validity: Some((cert.not_before(), cert.not_after())),
+        })
+    }
 }
 
 impl VerificationKey {
@@ -108,14 +122,28 @@ impl SignedHeaders {
 }
 
 /// A message that passed every check except the RSA one; see [`crate::Client::begin_verification`].
-#[derive(Debug, Clone)]
+///
+/// It holds the key it was matched with, so a certificate update in between cannot change
+/// which key verifies it.
+#[derive(Clone)]
 pub struct PendingVerification {
     pub(crate) request_id: Option<String>,
     message: Vec<u8>,
     signature: Vec<u8>,
-    key_index: usize,
+    key: Arc<dyn Verifier>,
+    validity: Option<(i64, i64)>,
     serial: String,
     timestamp: i64,
+}
+
+impl std::fmt::Debug for PendingVerification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingVerification")
+            .field("serial", &self.serial)
+            .field("timestamp", &self.timestamp)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PendingVerification {
@@ -140,6 +168,37 @@ pub(crate) struct TrustedKeys {
 }
 
 impl TrustedKeys {
+    /// A copy holding the public key (if any) and exactly `certificates`.
+    pub(crate) fn with_certificates(&self, certificates: Vec<VerificationKey>) -> TrustedKeys {
+        let mut next = TrustedKeys {
+            keys: self
+                .keys
+                .iter()
+                .filter(|k| k.is_public_key)
+                .cloned()
+                .collect(),
+        };
+        for key in certificates {
+            next.push_unique(key);
+        }
+        next
+    }
+
+    /// `(serial, not_after)` of every platform certificate held.
+    pub(crate) fn certificate_validity(&self) -> Vec<(String, i64)> {
+        self.keys
+            .iter()
+            .filter_map(|k| {
+                k.validity
+                    .map(|(_, not_after)| (k.serial.clone(), not_after))
+            })
+            .collect()
+    }
+
+    pub(crate) fn has_public_key(&self) -> bool {
+        self.keys.iter().any(|k| k.is_public_key)
+    }
+
     pub(crate) fn push_unique(&mut self, key: VerificationKey) {
         if !self.keys.iter().any(|k| k.selected_by(&key.serial)) {
             self.keys.push(key);
@@ -189,18 +248,19 @@ impl TrustedKeys {
                 "unsupported Wechatpay-Signature-Type (expected WECHATPAY2-SHA256-RSA2048)",
             ));
         }
-        let key_index = self
+        let key = self
             .keys
             .iter()
-            .position(|k| k.selected_by(&serial))
+            .find(|k| k.selected_by(&serial))
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::UnknownSerial,
                     format!(
-                        "Wechatpay-Serial `{serial}` is none of this client's keys ({}); add the certificate or public key",
+                        "Wechatpay-Serial `{serial}` is none of this client's keys ({}); download the platform certificates, then verify the same bytes again",
                         self.serials().join(", ")
                     ),
                 )
+                .with_serial(serial.clone())
             })?;
         let parsed_timestamp: i64 = timestamp.parse().map_err(|_| {
             Error::new(
@@ -218,17 +278,18 @@ impl TrustedKeys {
             request_id,
             message: protocol::response_string_to_verify(&timestamp, &nonce, body),
             signature: raw_signature,
-            key_index,
-            serial: self.keys[key_index].serial.clone(),
+            key: key.key.clone(),
+            validity: key.validity,
+            serial: key.serial.clone(),
             timestamp: parsed_timestamp,
         })
     }
+}
 
+impl PendingVerification {
     /// The RSA check with the key [`TrustedKeys::begin`] selected.
-    pub(crate) fn check_signature(&self, pending: &PendingVerification) -> bool {
-        self.keys
-            .get(pending.key_index)
-            .is_some_and(|k| k.key.verify(&pending.message, &pending.signature))
+    pub(crate) fn check_signature(&self) -> bool {
+        self.key.verify(&self.message, &self.signature)
     }
 }
 
@@ -246,6 +307,15 @@ pub(crate) fn finish(
                 pending.serial
             ),
         ));
+    }
+    if let Some((not_before, not_after)) = pending.validity
+        && !(not_before..=not_after).contains(&now)
+    {
+        return Err(Error::invalid_key(format!(
+            "platform certificate `{}` is not valid at the host's clock (expired or not yet valid): download current certificates",
+            pending.serial
+        ))
+        .with_serial(pending.serial.clone()));
     }
     let skew = i128::from(now) - i128::from(pending.timestamp);
     if skew.abs() > i128::from(MAX_CLOCK_SKEW_SECS) {

@@ -13,7 +13,10 @@ error of a request/response case is re-derived by the small reference model
 below (`build_request`, `process_response`).  Notification cases are
 encrypted here with AES-256-GCM under the client's APIv3 key, signed, then run
 back through `process_notification` (verify, decrypt, type with this file's
-own copy of the docs/notifications.md table) and spot-checked.
+own copy of the docs/notifications.md table) and spot-checked.  Certificate-download
+cases (`certificates`) encrypt the committed platform certificate PEMs the same way, sign the
+response, run it back through `process_certificates` and re-open every entry independently;
+`certificates_request` cases go through the same `request_expect` as `request` cases.
 
 Usage: python3 tests/vectors/generate.py   (from any working directory)
 Requires: Python >= 3.11, cryptography.
@@ -75,6 +78,16 @@ CERT_B_SERIAL = 0xB1A2C3D4E5F60718293A4B5C6D7E8F9001122334
 CERT_A_HEX = "5DEA10EF55877E3CF6C33255C2E7DEFFF7E427EC"
 CERT_B_HEX = "B1A2C3D4E5F60718293A4B5C6D7E8F9001122334"
 CERT_CN = "Tenpay.com Root CA test"
+UTC = dt.timezone.utc
+CERT_AB_VALIDITY = (dt.datetime(2020, 1, 1, tzinfo=UTC), dt.datetime(2040, 1, 1, tzinfo=UTC))
+# Platform certificates C and D exist only for the certificate-download cases: no client trusts
+# them; they reach a client only encrypted inside a GET /v3/certificates response.
+CERT_C_SERIAL = 0x3F1A9C5E7B2D4068A1C3E5F7092B4D6E8F0A1C3E
+CERT_D_SERIAL = 0x6B0E2D4F8A1C3E5079B2D4F6081A3C5E7F90B2D4
+CERT_C_HEX = "3F1A9C5E7B2D4068A1C3E5F7092B4D6E8F0A1C3E"
+CERT_D_HEX = "6B0E2D4F8A1C3E5079B2D4F6081A3C5E7F90B2D4"
+CERT_C_VALIDITY = (dt.datetime(2024, 1, 1, tzinfo=UTC), dt.datetime(2029, 1, 1, tzinfo=UTC))  # 1704067200 … 1861920000
+CERT_D_VALIDITY = (dt.datetime(2018, 1, 1, tzinfo=UTC), dt.datetime(2023, 1, 1, tzinfo=UTC))  # 1514764800 … 1672531200
 
 # ---------------------------------------------------------------------------
 # Published keys and vectors (reference §5.1)
@@ -326,7 +339,8 @@ def load_private(path: Path):
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
-def make_cert(key: rsa.RSAPrivateKey, serial: int) -> bytes:
+def make_cert(key: rsa.RSAPrivateKey, serial: int, validity=CERT_AB_VALIDITY) -> bytes:
+    """A self-signed platform test certificate (subject = issuer = CERT_CN, CA:TRUE)."""
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -339,8 +353,8 @@ def make_cert(key: rsa.RSAPrivateKey, serial: int) -> bytes:
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
-        .not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
-        .not_valid_after(dt.datetime(2040, 1, 1, tzinfo=dt.timezone.utc))
+        .not_valid_before(validity[0])
+        .not_valid_after(validity[1])
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
     )
     if serial.bit_length() < 160:
@@ -391,6 +405,12 @@ def ensure_keys() -> list[str]:
             k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             write_new(KEYS / f"{name}.private.pem", pem_pkcs8(k), created)
             write_new(KEYS / f"{name}.pem", make_cert(k, serial), created)
+    for name, serial, validity in (("platform_cert_c", CERT_C_SERIAL, CERT_C_VALIDITY),
+                                   ("platform_cert_d_expired", CERT_D_SERIAL, CERT_D_VALIDITY)):
+        if need(f"{name}.pem", f"{name}.private.pem"):
+            k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            write_new(KEYS / f"{name}.private.pem", pem_pkcs8(k), created)
+            write_new(KEYS / f"{name}.pem", make_cert(k, serial, validity), created)
     if need("rsa1024_pkcs8.pem"):
         k = rsa.generate_private_key(public_exponent=65537, key_size=1024)
         write_new(KEYS / "rsa1024_pkcs8.pem", pem_pkcs8(k), created)
@@ -451,6 +471,31 @@ class KeySet:
         check(bytes.fromhex("0215 00" + CERT_B_HEX) in der_b, "cert B DER serial lacks the leading 00")
         check(set(self.cert_priv) == {CERT_A_HEX, CERT_B_HEX}, "cert serial hex forms")
 
+        # every platform certificate a certificate-download case may carry: hex serial ->
+        # (certificate, exact PEM text of the file, private key)
+        self.platform = {}
+        for name, hexs in (("platform_cert_a", CERT_A_HEX), ("platform_cert_b", CERT_B_HEX)):
+            text = (p / f"{name}.pem").read_text()
+            self.platform[hexs] = (x509.load_pem_x509_certificate(text.encode()), text, self.cert_priv[hexs])
+        for name, serial, hexs, validity in (("platform_cert_c", CERT_C_SERIAL, CERT_C_HEX, CERT_C_VALIDITY),
+                                             ("platform_cert_d_expired", CERT_D_SERIAL, CERT_D_HEX, CERT_D_VALIDITY)):
+            priv = load_private(p / f"{name}.private.pem")
+            text = (p / f"{name}.pem").read_text()
+            check(text.startswith("-----BEGIN CERTIFICATE-----\n") and text.endswith("-----END CERTIFICATE-----\n"),
+                  f"{name} PEM framing")
+            cert = x509.load_pem_x509_certificate(text.encode())
+            check(cert.serial_number == serial and format(serial, "X") == hexs, f"{name} serial")
+            check(cert.subject == cert.issuer and
+                  cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == CERT_CN, f"{name} names")
+            check(spki(cert.public_key()) == spki(priv.public_key()), f"{name} key pair mismatch")
+            check(isinstance(priv, rsa.RSAPrivateKey) and cert.public_key().key_size == 2048, f"{name} must be RSA-2048")
+            check((cert.not_valid_before_utc, cert.not_valid_after_utc) == validity, f"{name} validity")
+            cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hashes.SHA256())
+            check((p / f"{name}.private.pem").read_text().startswith("-----BEGIN PRIVATE KEY-----"), f"{name} PKCS#8")
+            self.platform[hexs] = (cert, text, priv)
+        pubs = [spki(v[0].public_key()) for v in self.platform.values()] + [spki(self.wxpub)]
+        check(len(set(pubs)) == len(pubs), "platform certificates and the public key must be distinct key pairs")
+
         k1024 = load_private(p / "rsa1024_pkcs8.pem")
         check(isinstance(k1024, rsa.RSAPrivateKey) and k1024.key_size == 1024, "rsa1024 key")
         kec = load_private(p / "ec_p256_pkcs8.pem")
@@ -465,6 +510,8 @@ class KeySet:
             "wechatpay_public_key.private.pem": self.wxpub_priv,
             "platform_cert_a.private.pem": self.cert_priv[CERT_A_HEX],
             "platform_cert_b.private.pem": self.cert_priv[CERT_B_HEX],
+            "platform_cert_c.private.pem": self.platform[CERT_C_HEX][2],
+            "platform_cert_d_expired.private.pem": self.platform[CERT_D_HEX][2],
         }
         # which private key signs a response announced with a given Wechatpay-Serial
         self.response_signer = {
@@ -2528,6 +2575,404 @@ def gen_notifications(keys: KeySet) -> None:
 
 
 # ---------------------------------------------------------------------------
+# certificates cases: GET /v3/certificates (platform certificate download)
+# ---------------------------------------------------------------------------
+#
+# Reference notifications.md §5 and wechatpay-apiv3.md §2.5: the body is
+# {"data":[{"serial_no","effective_time","expire_time","encrypt_certificate":{"algorithm":
+# "AEAD_AES_256_GCM","nonce","associated_data":"certificate","ciphertext"}}]}, ciphertext =
+# base64(AES-256-GCM(apiv3_key, nonce, aad, PEM text) ‖ tag); the response is signed like any other.
+
+CERT_ALGORITHM = "AEAD_AES_256_GCM"
+CERT_AAD = "certificate"
+CERT_UNKNOWN_SERIAL = "7132D72A03E93CDDF8C03BBD1F37EEDF204A5427"
+C_WRONG_APIV3_KEY = "another_merchant_apiv3_key_00009"
+check(len(C_WRONG_APIV3_KEY.encode()) == 32, "wrong certificate key length")
+
+
+def cert_validity_s(cert: x509.Certificate) -> tuple[int, int]:
+    return int(cert.not_valid_before_utc.timestamp()), int(cert.not_valid_after_utc.timestamp())
+
+
+def process_certificates(client_name: str, now: int, status: int, headers: list, body_bytes: bytes, keys: KeySet):
+    """Reference model of the certificate download: decrypt, check serials, pick the key, verify, drop invalid."""
+    hmap = {}
+    for k, v in headers:
+        hmap.setdefault(k.lower(), v)
+    request_id = hmap.get("request-id")
+    if not 200 <= status <= 299:
+        code = message = detail = None
+        try:
+            obj = json.loads(body_bytes.decode("utf-8"))
+            if isinstance(obj, dict):
+                code = obj.get("code") if isinstance(obj.get("code"), str) else None
+                message = obj.get("message") if isinstance(obj.get("message"), str) else None
+                detail = obj.get("detail")
+        except (UnicodeDecodeError, ValueError):
+            pass
+        raise Outcome("api", status=status, code=code, message=message, request_id=request_id,
+                      retryable=status >= 500 or status == 429, detail=detail)
+    for h in ("wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial"):
+        if h not in hmap:
+            raise Outcome("unsigned_response")
+    ts_s, nonce, sig, serial = (hmap[h] for h in ("wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial"))
+    if not re.fullmatch(r"[0-9]+", ts_s):
+        raise Outcome("invalid_signature")
+    if sig.startswith("WECHATPAY/SIGNTEST/"):
+        raise Outcome("signature_probe")
+    # 1. decrypt every entry and check it (the set is needed to find the verification key)
+    try:
+        obj = json.loads(body_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Outcome("decode", why="body is not JSON")
+    if not isinstance(obj, dict) or not isinstance(obj.get("data"), list):
+        raise Outcome("decode", why="no data array")
+    key = CLIENTS[client_name]["apiv3_key"].encode("utf-8")
+    decrypted = []  # (certificate, pem text), response order
+    for i, entry in enumerate(obj["data"]):
+        enc = entry.get("encrypt_certificate") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or not isinstance(entry.get("serial_no"), str) or not isinstance(enc, dict):
+            raise Outcome("decode", why=f"data[{i}]")
+        for f in ("algorithm", "nonce", "ciphertext"):
+            if not isinstance(enc.get(f), str):
+                raise Outcome("decode", why=f"data[{i}].encrypt_certificate.{f}")
+        if "associated_data" in enc and not isinstance(enc["associated_data"], str):
+            raise Outcome("decode", why=f"data[{i}] associated_data")
+        if enc["algorithm"] != CERT_ALGORITHM:
+            raise Outcome("decryption", why="algorithm")
+        try:
+            blob = base64.b64decode(enc["ciphertext"], validate=True)
+        except ValueError:
+            raise Outcome("decryption", why="ciphertext is not base64")
+        if len(blob) < 16:
+            raise Outcome("decryption", why="ciphertext shorter than the tag")
+        try:
+            plain = AESGCM(key).decrypt(enc["nonce"].encode("utf-8"), blob, enc.get("associated_data", "").encode("utf-8"))
+        except InvalidTag:
+            raise Outcome("decryption", why="tag")
+        try:
+            pem = plain.decode("utf-8")
+            cert = x509.load_pem_x509_certificate(plain)
+        except (UnicodeDecodeError, ValueError):
+            raise Outcome("decode", why=f"data[{i}] is not a PEM certificate")
+        if format(cert.serial_number, "X") != entry["serial_no"].upper():
+            raise Outcome("decode", why=f"data[{i}] serial_no differs from the certificate serial")
+        decrypted.append((cert, pem))
+    usable = [(c, pem) for c, pem in decrypted if cert_validity_s(c)[0] <= now <= cert_validity_s(c)[1]]
+    # 2. the verification key: one the client already trusts, else a usable certificate of the set
+    c = CLIENTS[client_name]
+    pub = None
+    if c["wechatpay_public_key_id"] and serial == c["wechatpay_public_key_id"]:
+        pub = keys.wxpub
+    for f in c["platform_certificates"] or []:
+        if keys.cert_file_serial[f].upper() == serial.upper():
+            pub = keys.cert_pub[keys.cert_file_serial[f]]
+    if pub is None:
+        for cert, _ in usable:
+            if format(cert.serial_number, "X") == serial.upper():
+                pub = cert.public_key()
+    if pub is None:
+        raise Outcome("unknown_serial")
+    if abs(now - int(ts_s)) > SKEW:
+        raise Outcome("clock_skew")
+    if not verifies(pub, ts_s.encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n", sig):
+        raise Outcome("invalid_signature")
+    # 3. output: the usable certificates in response order
+    return {"certificates": [
+        {"serial_no": format(cert.serial_number, "X"), "not_before": cert_validity_s(cert)[0],
+         "not_after": cert_validity_s(cert)[1], "pem": pem}
+        for cert, pem in usable
+    ]}
+
+
+class CE:
+    """One certificate entry of a download response: the certificate `cert` (hex serial of keys.platform)
+    with optional faults."""
+
+    def __init__(self, cert, *, serial_no=None, algorithm=CERT_ALGORITHM, enc_key=None, ct_mutate=None, plaintext=None):
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+
+
+class CC:
+    """One certificates case description. `signer` is a hex serial of keys.platform, PUB_KEY_ID, or 'MERCHANT_GO'
+    (a key no WeChat Pay party uses; announced as CERT_UNKNOWN_SERIAL unless serial_header is given)."""
+
+    def __init__(self, name, client, desc, *, entries=None, signer=CERT_C_HEX, serial_header=None, status=200, raw=None,
+                 sign_body=None, drop=(), wechat_headers=True, ts=None, now_delta=3, expect_kind=None, expect_serials=None):
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+
+
+def certificates_cases() -> list[CC]:
+    A, B, C, D = CERT_A_HEX, CERT_B_HEX, CERT_C_HEX, CERT_D_HEX
+    CD = [CE(C), CE(D)]
+    c_nb, _ = (int(t.timestamp()) for t in CERT_C_VALIDITY)
+    _, d_na = (int(t.timestamp()) for t in CERT_D_VALIDITY)
+    return [
+        # --- successes ---
+        CC("new_cert_signed_by_itself_go_platform", "go_platform",
+           "Download listing C (valid) and D (expired), signed by C, which the client does not trust yet: C comes from "
+           "the decrypted set and verifies the response; expired D is dropped silently → [C].",
+           entries=CD, signer=C, expect_serials=[C]),
+        CC("signed_by_trusted_cert_a", "go_platform",
+           "Listing B, C, D signed by the already trusted cert A: B (160-bit serial, DER leading 00) and C are kept in "
+           "response order, expired D is dropped → [B, C].",
+           entries=[CE(B), CE(C), CE(D)], signer=A, expect_serials=[B, C]),
+        CC("new_cert_signed_by_itself_pubkey_client", "doc_pubkey",
+           "Public-key-only client; listing D, C, A signed by C (in the set, valid) → [C, A] (response order, D dropped).",
+           entries=[CE(D), CE(C), CE(A)], signer=C, expect_serials=[C, A]),
+        CC("signed_by_public_key_migration", "migration",
+           "Migration client (public key + cert A): listing C, D signed with the WeChat Pay public key → [C].",
+           entries=CD, signer=PUB_KEY_ID, expect_serials=[C]),
+        CC("serial_no_lowercase", "go_platform",
+           "serial_no sent in lower-case hex: compared case-insensitively with the certificate serial; the output "
+           "serial_no is the certificate's upper-case hex → [C].",
+           entries=[CE(C, serial_no=C.lower())], signer=C, expect_serials=[C]),
+        CC("none_valid_yet_signed_by_trusted", "go_platform",
+           "now = C's notBefore − 1 day: C is not yet valid and D has expired, both dropped; signed by trusted cert A → [].",
+           entries=CD, signer=A, ts=c_nb - 86400 - 3, expect_serials=[]),
+        CC("valid_from_exact_not_before", "go_platform",
+           "now = C's notBefore exactly (validity is inclusive): C is usable and verifies its own response → [C].",
+           entries=CD, signer=C, ts=c_nb - 3, expect_serials=[C]),
+        CC("valid_until_exact_not_after", "doc_pubkey",
+           "now = D's notAfter exactly (inclusive): D is usable and verifies its own response; C is not yet valid → [D].",
+           entries=CD, signer=D, ts=d_na - 3, expect_serials=[D]),
+        # --- key selection / verification failures ---
+        CC("signed_by_expired_cert_d", "go_platform",
+           "Signed by D, which is in the set but expired at now: an expired certificate never verifies → unknown_serial.",
+           entries=CD, signer=D, expect_kind="unknown_serial"),
+        CC("signed_by_unknown_key", "go_platform",
+           "Valid set, but the response is signed by a key that is neither in the set nor trusted, announced with an "
+           "unknown serial → unknown_serial.",
+           entries=CD, signer="MERCHANT_GO", expect_kind="unknown_serial"),
+        CC("signature_over_other_body", "go_platform",
+           "Valid set, Wechatpay-Serial = C, but the signature was made over a different body → invalid_signature.",
+           entries=CD, signer=C, sign_body=b'{"data":[]}', expect_kind="invalid_signature"),
+        CC("clock_skew_plus_301", "go_platform", "Signed by C, now = ts + 301 → clock_skew.",
+           entries=CD, signer=C, now_delta=301, expect_kind="clock_skew"),
+        CC("missing_signature_header", "go_platform", "2xx without Wechatpay-Signature → unsigned_response.",
+           entries=CD, signer=A, drop=("Wechatpay-Signature",), expect_kind="unsigned_response"),
+        # --- decryption failures (signed by a trusted key) ---
+        CC("tampered_ciphertext_resigned", "go_platform",
+           "C's ciphertext has one byte flipped and the response is re-signed validly (trusted cert A) → decryption.",
+           entries=[CE(C, ct_mutate="flip"), CE(D)], signer=A, expect_kind="decryption"),
+        CC("wrong_apiv3_key", "doc_pubkey",
+           "Certificates encrypted under another merchant's APIv3 key, signed with the trusted public key → decryption.",
+           entries=[CE(C, enc_key=C_WRONG_APIV3_KEY), CE(D, enc_key=C_WRONG_APIV3_KEY)], signer=PUB_KEY_ID,
+           expect_kind="decryption"),
+        CC("unknown_algorithm", "go_platform",
+           "encrypt_certificate.algorithm AEAD_SM4_GCM (the ciphertext is valid AES-256-GCM), signed by cert A → decryption.",
+           entries=[CE(C, algorithm="AEAD_SM4_GCM")], signer=A, expect_kind="decryption"),
+        # --- decode failures (signed by a trusted key) ---
+        CC("serial_no_mismatch", "go_platform",
+           "serial_no names D but the encrypted certificate is C, signed by cert A → decode.",
+           entries=[CE(C, serial_no=D)], signer=A, expect_kind="decode"),
+        CC("plaintext_not_a_certificate", "migration",
+           "The decrypted plaintext is a PUBLIC KEY PEM, not a certificate; signed with the trusted public key → decode.",
+           entries=[CE(C, plaintext="PUBKEY")], signer=PUB_KEY_ID, expect_kind="decode"),
+        CC("body_not_json", "go_platform", "Signed 200 (cert A) whose body is not JSON → decode.",
+           raw=b"<xml><return_code>SUCCESS</return_code></xml>", signer=A, expect_kind="decode"),
+        CC("no_data_array", "doc_pubkey", "Signed 200 (public key) whose JSON body has no data array → decode.",
+           raw=b'{"total_count":0}', signer=PUB_KEY_ID, expect_kind="decode"),
+        # --- API error ---
+        CC("error_404_resource_not_exists", "doc_pubkey",
+           "404 RESOURCE_NOT_EXISTS (a public-key-only merchant has no platform certificate), unsigned → api.",
+           status=404, raw=compact({"code": "RESOURCE_NOT_EXISTS",
+                                     "message": "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。"}).encode(),
+           wechat_headers=False, expect_kind="api"),
+    ]
+
+
+def cert_time_text(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()
+
+
+def gen_certificates(keys: KeySet) -> None:
+    cases = certificates_cases()
+    check(len({c.name for c in cases}) == len(cases), "duplicate certificates names")
+    signer_keys = {**{h: v[2] for h, v in keys.platform.items()}, PUB_KEY_ID: keys.wxpub_priv, "MERCHANT_GO": keys.go}
+    signer_pubs = {**{h: v[0].public_key() for h, v in keys.platform.items()}, PUB_KEY_ID: keys.wxpub,
+                   "MERCHANT_GO": keys.go.public_key()}
+    for i, c in enumerate(cases):
+        ts = c.ts if c.ts is not None else 1732500000 + 10 * i
+        client = CLIENTS[c.client]
+        if c.raw is not None:
+            body_bytes = c.raw
+        else:
+            data = []
+            for j, e in enumerate(c.entries):
+                cert, pem, _ = keys.platform[e.cert]
+                plain = (KEYS / "wechatpay_public_key.pem").read_bytes() if e.plaintext == "PUBKEY" else pem.encode("utf-8")
+                key_text = e.enc_key or client["apiv3_key"]
+                enc_nonce = det_b62(f"certificates-entry/{c.name}/{j}", 12)
+                aesgcm = AESGCM(key_text.encode("utf-8"))
+                blob = aesgcm.encrypt(enc_nonce.encode(), plain, CERT_AAD.encode())
+                check(len(blob) == len(plain) + 16, "GCM output is ciphertext || 16-byte tag")
+                check(aesgcm.decrypt(enc_nonce.encode(), blob, CERT_AAD.encode()) == plain, f"{c.name}: decrypt-back")
+                if e.ct_mutate == "flip":
+                    blob = blob[:40] + bytes([blob[40] ^ 0x01]) + blob[41:]
+                data.append({
+                    "serial_no": e.serial_no or e.cert,
+                    "effective_time": cert_time_text(cert.not_valid_before_utc),
+                    "expire_time": cert_time_text(cert.not_valid_after_utc),
+                    "encrypt_certificate": {"algorithm": e.algorithm, "nonce": enc_nonce, "associated_data": CERT_AAD,
+                                            "ciphertext": b64(blob)},
+                })
+            body_bytes = compact({"data": data}).encode("utf-8")
+        nonce = det_b62("certificates/" + c.name)
+        serial_header = c.serial_header or (CERT_UNKNOWN_SERIAL if c.signer == "MERCHANT_GO" else c.signer)
+        sign_body = c.sign_body if c.sign_body is not None else body_bytes
+        message = str(ts).encode() + b"\n" + nonce.encode() + b"\n" + sign_body + b"\n"
+        sig = sign_checked(signer_keys[c.signer], message)
+        full_message = str(ts).encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n"
+        check(verifies(signer_pubs[c.signer], full_message, sig) == (c.sign_body is None),
+              f"{c.name}: signature verifies iff it was made over the body sent")
+        headers = [["Content-Type", "application/json"],
+                   ["Request-ID", "08" + det_hex("certificates-rid/" + c.name, 40)]]
+        if c.wechat_headers:
+            headers += [
+                ["Wechatpay-Nonce", nonce],
+                ["Wechatpay-Serial", serial_header],
+                ["Wechatpay-Signature", sig],
+                ["Wechatpay-Signature-Type", SIGNATURE_TYPE],
+                ["Wechatpay-Timestamp", str(ts)],
+            ]
+        headers = [h for h in headers if h[0] not in c.drop]
+        now = ts + c.now_delta
+        try:
+            got = ("ok", process_certificates(c.client, now, c.status, headers, body_bytes, keys))
+        except Outcome as o:
+            got = (o.kind, o.kw)
+        declared = c.expect_kind or "ok"
+        check(got[0] == declared, f"certificates/{c.name}: model says {got[0]} ({got[1]}), case says {declared}")
+        if declared == "ok":
+            check([x["serial_no"] for x in got[1]["certificates"]] == c.expect_serials,
+                  f"certificates/{c.name}: model keeps {[x['serial_no'] for x in got[1]['certificates']]}")
+            expect = {"ok": got[1]}
+        elif declared == "api":
+            expect = {"error": {"kind": "api", **got[1]}}
+        else:
+            expect = {"error": {"kind": declared}}
+        emit("certificates", c.name, {
+            "type": "certificates", "description": c.desc, "source": ORACLE, "client": c.client, "now": now,
+            "response": {"status": c.status, "headers": headers, "body": body_bytes.decode("utf-8")}, "expect": expect,
+        })
+
+    # --- independent checks of the fault construction (not via process_certificates) ---
+    def case(name):
+        return WRITTEN[f"certificates/{name}.json"]
+
+    def entries(name):
+        return json.loads(case(name)["response"]["body"])["data"]
+
+    def open_entry(e, key_text):
+        ec_ = e["encrypt_certificate"]
+        return AESGCM(key_text.encode()).decrypt(ec_["nonce"].encode(), base64.b64decode(ec_["ciphertext"]),
+                                                 ec_["associated_data"].encode())
+
+    trusted = {cl: ({PUB_KEY_ID} if CLIENTS[cl]["wechatpay_public_key_id"] else set())
+               | {keys.cert_file_serial[f] for f in CLIENTS[cl]["platform_certificates"] or []} for cl in CLIENTS}
+    go_key, doc_key = CLIENTS["go_platform"]["apiv3_key"], CLIENTS["doc_pubkey"]["apiv3_key"]
+    # every ok case: each entry opens under the client's key to the exact PEM file text
+    for c in cases:
+        w = case(c.name)
+        hdr = dict((k.lower(), v) for k, v in w["response"]["headers"])
+        if c.expect_kind is None:
+            for e in entries(c.name):
+                check(open_entry(e, CLIENTS[c.client]["apiv3_key"]).decode() == keys.platform[e["serial_no"].upper()][1],
+                      f"{c.name}: entry plaintext")
+            out = w["expect"]["ok"]["certificates"]
+            check(all(x["pem"] == keys.platform[x["serial_no"]][1] for x in out), f"{c.name}: pem text")
+        # faults signed by a trusted key must be signed by a trusted key (so any check order gives the same kind)
+        if c.expect_kind in ("decryption", "decode", "unsigned_response"):
+            check(c.signer in trusted[c.client], f"{c.name}: fault case must be signed by a trusted key")
+        if c.expect_kind in ("unknown_serial",):
+            check(hdr["wechatpay-serial"] not in trusted[c.client], f"{c.name}: serial is trusted")
+    check(case("new_cert_signed_by_itself_go_platform")["expect"]["ok"]["certificates"] == [
+        {"serial_no": CERT_C_HEX, "not_before": 1704067200, "not_after": 1861920000,
+         "pem": (KEYS / "platform_cert_c.pem").read_text()}], "C output spot check")
+    check(CERT_C_HEX not in trusted["go_platform"] and CERT_C_HEX not in trusted["doc_pubkey"], "C is not trusted")
+    check(case("valid_until_exact_not_after")["expect"]["ok"]["certificates"][0]["not_after"] == 1672531200
+          == case("valid_until_exact_not_after")["now"], "D boundary")
+    check(case("valid_from_exact_not_before")["now"] == 1704067200, "C boundary")
+    check(case("none_valid_yet_signed_by_trusted")["expect"]["ok"]["certificates"] == [], "none valid")
+    check([x["serial_no"] for x in case("signed_by_trusted_cert_a")["expect"]["ok"]["certificates"]] == [CERT_B_HEX, CERT_C_HEX],
+          "order B, C")
+    check(entries("serial_no_lowercase")[0]["serial_no"] == CERT_C_HEX.lower(), "lower-case serial_no sent")
+    e = entries("new_cert_signed_by_itself_go_platform")[0]
+    check(e["effective_time"] == "2024-01-01T08:00:00+08:00" and e["expire_time"] == "2029-01-01T08:00:00+08:00"
+          and e["encrypt_certificate"]["associated_data"] == "certificate" and len(e["encrypt_certificate"]["nonce"]) == 12,
+          "entry shape")
+    try:
+        open_entry(entries("tampered_ciphertext_resigned")[0], go_key)
+        fail("tampered ciphertext opens")
+    except InvalidTag:
+        pass
+    for e in entries("wrong_apiv3_key"):
+        try:
+            open_entry(e, doc_key)
+            fail("wrong-key ciphertext opens under the client's key")
+        except InvalidTag:
+            pass
+        check(open_entry(e, C_WRONG_APIV3_KEY).decode() == keys.platform[e["serial_no"]][1], "wrong key entry")
+    mm = entries("serial_no_mismatch")[0]
+    check(mm["serial_no"] == CERT_D_HEX and
+          x509.load_pem_x509_certificate(open_entry(mm, go_key)).serial_number == CERT_C_SERIAL, "mismatch")
+    check(open_entry(entries("plaintext_not_a_certificate")[0], CLIENTS["migration"]["apiv3_key"]).startswith(
+        b"-----BEGIN PUBLIC KEY-----"), "not a certificate")
+    check(entries("unknown_algorithm")[0]["encrypt_certificate"]["algorithm"] == "AEAD_SM4_GCM", "algorithm")
+    e404 = case("error_404_resource_not_exists")["expect"]["error"]
+    check(e404["status"] == 404 and e404["code"] == "RESOURCE_NOT_EXISTS" and e404["retryable"] is False, "404")
+    sk = case("clock_skew_plus_301")
+    check(sk["now"] - int(dict(sk["response"]["headers"])["Wechatpay-Timestamp"]) == 301, "skew")
+
+
+# ---------------------------------------------------------------------------
+# certificates_request cases: the signed GET that downloads the certificates
+# ---------------------------------------------------------------------------
+
+CERTIFICATES_PATH = {"api": "/v3/certificates?algorithm_type=RSA", "global": "/v3/global/certificates"}
+
+
+def build_certificates_request(client_name: str, host: str, ts, nonce, keys: KeySet):
+    validate_ts_nonce(ts, nonce)
+    c = CLIENTS[client_name]
+    base = (c["global_base_url"] or DEFAULT_GLOBAL_BASE_URL) if host == "global" else (c["base_url"] or DEFAULT_BASE_URL)
+    return request_expect(client_name, "GET", base + CERTIFICATES_PATH[host], None, ts, nonce, keys)
+
+
+def gen_certificates_requests(keys: KeySet) -> None:
+    items = [
+        ("api_go_platform", "go_platform", "api",
+         "GET /v3/certificates?algorithm_type=RSA on the platform-certificate client: its base_url (api2), the query is "
+         "part of the canonical URL, empty body line, no Content-Type, no Wechatpay-Serial."),
+        ("global_doc_pubkey", "doc_pubkey", "global",
+         "Cross-border GET /v3/global/certificates (no query) on the default global host apihk; the public-key client "
+         "sends Wechatpay-Serial = its public key id."),
+    ]
+    for i, (name, client, host, desc) in enumerate(items):
+        ts, nonce = 1732500500 + i, det_hex("certificates_request/" + name)
+        exp = build_certificates_request(client, host, ts, nonce, keys)
+        emit("certificates_request", name, {
+            "type": "certificates_request", "description": desc, "source": ORACLE, "client": client, "host": host,
+            "timestamp": ts, "nonce": nonce, "expect": exp,
+        })
+    # hand-written spot checks
+    a = WRITTEN["certificates_request/api_go_platform.json"]
+    check(a["expect"]["request"]["url"] == "https://api2.mch.weixin.qq.com/v3/certificates?algorithm_type=RSA", "api url")
+    check(a["expect"]["string_to_sign"] == f"GET\n/v3/certificates?algorithm_type=RSA\n{a['timestamp']}\n{a['nonce']}\n\n", "api msg")
+    check(a["expect"]["request"]["absent_headers"] == ["Content-Type", "Wechatpay-Serial"] and a["expect"]["request"]["body"] is None,
+          "api headers")
+    check(verifies(keys.go.public_key(), a["expect"]["string_to_sign"].encode(), a["expect"]["signature"]), "api signature")
+    g = WRITTEN["certificates_request/global_doc_pubkey.json"]
+    check(g["expect"]["request"]["url"] == "https://apihk.mch.weixin.qq.com/v3/global/certificates", "global url")
+    check(g["expect"]["string_to_sign"] == f"GET\n/v3/global/certificates\n{g['timestamp']}\n{g['nonce']}\n\n", "global msg")
+    check(g["expect"]["request"]["headers"]["Wechatpay-Serial"] == PUB_KEY_ID, "global serial header")
+    check(verifies(keys.doc.public_key(), g["expect"]["string_to_sign"].encode(), g["expect"]["signature"]), "global signature")
+
+
+# ---------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -2543,10 +2988,12 @@ def main() -> int:
     gen_client_errors(keys)
     gen_responses(keys)
     gen_notifications(keys)
+    gen_certificates(keys)
+    gen_certificates_requests(keys)
     # last: every case must be valid JSON round-trip and have a known type
     for rel, case in WRITTEN.items():
         check(case["type"] in {"signing", "request", "request_generic", "request_error", "client_error", "response",
-                                    "notification"}, rel)
+                                    "notification", "certificates", "certificates_request"}, rel)
         check(json.loads(json.dumps(case, ensure_ascii=False)) == case, f"{rel}: JSON round-trip")
     flush()
     counts: dict[str, int] = {}

@@ -20,6 +20,7 @@ pub use models::*;
 
 /// Which WeChat Pay host serves an endpoint; each can be overridden in the client config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Host {
     /// `https://api.mch.weixin.qq.com` (backup `https://api2.mch.weixin.qq.com`).
     Api,

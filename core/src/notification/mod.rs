@@ -164,7 +164,7 @@ impl Client {
         now: i64,
     ) -> Result<Notification> {
         let pending = self.begin_notification(headers, body)?;
-        let valid = self.trusted.check_signature(&pending);
+        let valid = pending.check_signature();
         self.finish_notification(pending, valid, body, now)
     }
 
@@ -176,7 +176,7 @@ impl Client {
         body: &[u8],
     ) -> Result<PendingVerification> {
         self.apiv3()?;
-        self.trusted.begin(signed_headers(headers), body)
+        self.begin_signed(signed_headers(headers), body)
     }
 
     /// Completes [`Client::begin_notification`] with the RSA outcome: checks the clock, then
@@ -208,7 +208,7 @@ impl Client {
         })
     }
 
-    fn apiv3(&self) -> Result<&Apiv3Key> {
+    pub(crate) fn apiv3(&self) -> Result<&Apiv3Key> {
         self.apiv3_key.as_ref().ok_or_else(|| {
             Error::invalid_key(
                 "no APIv3 key is configured: notifications are encrypted with it (apiv3_key)",
@@ -220,34 +220,64 @@ impl Client {
 
 /// `AEAD_AES_256_GCM` with the APIv3 key; `nonce` and `associated_data` are used as their bytes.
 fn decrypt(key: &Apiv3Key, resource: &EncryptedResource) -> Result<Vec<u8>> {
-    let failed = |why: &str| Error::new(ErrorKind::Decryption, why.to_owned());
-    if resource.algorithm != AEAD_AES_256_GCM {
-        return Err(failed(
-            "the notification is encrypted with an algorithm other than AEAD_AES_256_GCM",
-        ));
+    open_sealed(key, resource, "notification")
+}
+
+/// An `encrypt_*` object of notifications and certificate downloads.
+pub(crate) trait Sealed {
+    fn algorithm(&self) -> &str;
+    fn ciphertext(&self) -> &str;
+    fn nonce(&self) -> &str;
+    fn associated_data(&self) -> Option<&str>;
+}
+
+impl Sealed for EncryptedResource {
+    fn algorithm(&self) -> &str {
+        &self.algorithm
     }
-    let sealed = BASE64
-        .decode(&resource.ciphertext)
-        .map_err(|_| failed("the notification ciphertext is not base64"))?;
-    if sealed.len() < TAG_LEN {
-        return Err(failed(
-            "the notification ciphertext is shorter than the 16-byte GCM tag",
-        ));
+    fn ciphertext(&self) -> &str {
+        &self.ciphertext
     }
-    let nonce = Nonce::try_from(resource.nonce.as_bytes())
-        .map_err(|_| failed("the notification nonce is not 12 bytes"))?;
+    fn nonce(&self) -> &str {
+        &self.nonce
+    }
+    fn associated_data(&self) -> Option<&str> {
+        self.associated_data.as_deref()
+    }
+}
+
+/// Opens AEAD_AES_256_GCM with the APIv3 key; `what` names the thing in error messages.
+pub(crate) fn open_sealed(key: &Apiv3Key, sealed: &impl Sealed, what: &str) -> Result<Vec<u8>> {
+    let failed = |why: String| Error::new(ErrorKind::Decryption, why);
+    if sealed.algorithm() != AEAD_AES_256_GCM {
+        return Err(failed(format!(
+            "the {what} is encrypted with an algorithm other than AEAD_AES_256_GCM"
+        )));
+    }
+    let bytes = BASE64
+        .decode(sealed.ciphertext())
+        .map_err(|_| failed(format!("the {what} ciphertext is not base64")))?;
+    if bytes.len() < TAG_LEN {
+        return Err(failed(format!(
+            "the {what} ciphertext is shorter than the 16-byte GCM tag"
+        )));
+    }
+    let nonce = Nonce::try_from(sealed.nonce().as_bytes())
+        .map_err(|_| failed(format!("the {what} nonce is not 12 bytes")))?;
     let cipher = Aes256Gcm::new_from_slice(key.0.as_slice())
-        .map_err(|_| failed("the APIv3 key is not 32 bytes"))?;
+        .map_err(|_| failed("the APIv3 key is not 32 bytes".to_owned()))?;
     cipher
         .decrypt(
             &nonce,
             Payload {
-                msg: &sealed,
-                aad: resource.associated_data.as_deref().unwrap_or("").as_bytes(),
+                msg: &bytes,
+                aad: sealed.associated_data().unwrap_or("").as_bytes(),
             },
         )
         .map_err(|_| {
-            failed("the notification does not decrypt with the APIv3 key: wrong apiv3_key, or the ciphertext was altered")
+            failed(format!(
+                "the {what} does not decrypt with the APIv3 key: wrong apiv3_key, or the ciphertext was altered"
+            ))
         })
 }
 
