@@ -9,7 +9,9 @@ it is a second, independent implementation of the protocol so that a shared bug 
 cancel itself out.
 
 It also delivers WeChat Pay's signed, encrypted termination notifications (回调通知) to each
-merchant's loopback notify_url, with WeChat Pay's retry schedules and notification faults.
+merchant's loopback notify_url, with WeChat Pay's retry schedules and notification faults,
+serves the platform-certificate download (GET /v3/certificates) with test-controlled
+certificate rotation, and keeps a log of every API request for tests to count.
 
 Usage: python3 tests/sandbox/server.py [--host 127.0.0.1] [--port 0] [--tls]
                                        [--notify-time-scale 1.0] [--notify-timeout 5]
@@ -44,8 +46,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
 KEYS = HERE / "keys"
@@ -587,6 +590,9 @@ class Keys:
         cert = x509.load_pem_x509_certificate(self.platform_cert_pem.encode())
         self.platform_serial = format(cert.serial_number, "X")
         self.platform_private = _load_private(KEYS / "platform_cert.private.pem")
+        # The listed platform certificates and the one that signs: starts (and resets) as the
+        # committed certificate alone; /sandbox/certificates/* rotates it.
+        self.certificates = Certificates(PlatformCertificate.of(cert, self.platform_cert_pem, self.platform_private))
         self.merchants: Dict[str, Tuple[str, object]] = {}
         self.merchant_config: Dict[str, dict] = {}  # apiv3_key and the notify defaults
         config = json.loads((HERE / "merchants.json").read_text())
@@ -594,6 +600,9 @@ class Keys:
             pub = serialization.load_pem_public_key((HERE / m["public_key"]).read_bytes())
             self.merchants[m["mchid"]] = (m["serial_no"], pub)
             key, signer = m["apiv3_key"], m.get("notify_signer", "public_key")
+            mode = m.get("certificate_mode", "certificates")
+            if mode not in CERTIFICATE_MODES:
+                raise SystemExit(f"merchants.json: certificate_mode of {m['mchid']} must be one of {CERTIFICATE_MODES}")
             if len(key) != 32 or not key.isascii():
                 raise SystemExit(f"merchants.json: apiv3_key of {m['mchid']} must be 32 ASCII characters")
             if signer not in NOTIFY_SIGNERS:
@@ -602,13 +611,16 @@ class Keys:
                 url = check_notify_url(m.get("notify_url"))
             except ApiError as err:
                 raise SystemExit(f"merchants.json: notify_url of {m['mchid']}: {err.message}") from None
-            self.merchant_config[m["mchid"]] = {"apiv3_key": key, "notify_url": url, "notify_signer": signer}
+            self.merchant_config[m["mchid"]] = {"apiv3_key": key, "notify_url": url, "notify_signer": signer,
+                                                "certificate_mode": mode}
 
-    def signer_for(self, request_serial: Optional[str]) -> Tuple[str, object]:
-        """Official migration rule: the public key signs iff the request named its id."""
-        if request_serial is not None and request_serial.strip() == PUBLIC_KEY_ID:
+    def signer_for(self, request_serial: Optional[str], public_key_only: bool = False) -> Tuple[str, object]:
+        """Official migration rule: the public key signs iff the request named its id; otherwise the
+        active platform certificate. A merchant without platform certificates (`public_key_only`)
+        only ever gets public-key signatures."""
+        if public_key_only or (request_serial is not None and request_serial.strip() == PUBLIC_KEY_ID):
             return PUBLIC_KEY_ID, self.public_key_private
-        return self.platform_serial, self.platform_private
+        return self.certificates.signing()
 
 
 def _load_private(path: Path):
@@ -627,6 +639,139 @@ def now_rfc3339() -> str:
     return dt.datetime.now(CST).replace(microsecond=0).isoformat()
 
 
+def rfc3339(moment: dt.datetime) -> str:
+    return moment.astimezone(CST).replace(microsecond=0).isoformat()
+
+
+# ---------------------------------------------------------------------------
+# Platform certificates: the list GET /v3/certificates returns, and rotation
+# ---------------------------------------------------------------------------
+
+CERTIFICATE_MODES = ("certificates", "public_key_only")
+MAX_LISTED_CERTIFICATES = 10
+ROTATED_VALIDITY = (dt.timedelta(days=1), dt.timedelta(days=1826))  # now - 1 day ... now + 5 years
+EXPIRED_VALIDITY = (dt.timedelta(days=1827), dt.timedelta(days=1))  # now - 5 years - 1 day ... now - 1 day
+
+
+def _validity(cert: x509.Certificate) -> Tuple[dt.datetime, dt.datetime]:
+    if hasattr(cert, "not_valid_before_utc"):  # cryptography >= 42
+        return cert.not_valid_before_utc, cert.not_valid_after_utc
+    utc = dt.timezone.utc
+    return cert.not_valid_before.replace(tzinfo=utc), cert.not_valid_after.replace(tzinfo=utc)
+
+
+@dataclass(frozen=True)
+class PlatformCertificate:
+    serial: str  # upper-case hex, as WeChat Pay writes serial_no
+    pem: str
+    key: object  # the private key that signs when this certificate is active
+    not_before: dt.datetime
+    not_after: dt.datetime
+
+    @staticmethod
+    def of(cert: x509.Certificate, pem: str, key) -> "PlatformCertificate":
+        return PlatformCertificate(format(cert.serial_number, "X"), pem, key, *_validity(cert))
+
+    def valid_at(self, moment: dt.datetime) -> bool:
+        return self.not_before <= moment < self.not_after
+
+
+def new_platform_certificate(expired: bool, taken: Tuple[str, ...]) -> PlatformCertificate:
+    """A fresh RSA-2048 key and self-signed certificate, in memory only (never written to disk)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    while True:  # 20 bytes, first byte 0x10..0x7F: 40 hex digits, positive, within X.509's 20 octets
+        serial = int.from_bytes(bytes([0x10 + secrets.randbelow(0x70)]) + secrets.token_bytes(19), "big")
+        if format(serial, "X") not in taken and format(serial, "X") != UNKNOWN_CERT_SERIAL:
+            break
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before, after = EXPIRED_VALIDITY if expired else ROTATED_VALIDITY
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "wxpay-terminate sandbox (TEST ONLY)"),
+        x509.NameAttribute(NameOID.COMMON_NAME, "Sandbox WeChat Pay platform certificate (rotated)"),
+    ])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(serial).not_valid_before(now - before)
+            .not_valid_after(now - after if expired else now + after)
+            .sign(key, hashes.SHA256()))
+    return PlatformCertificate.of(cert, cert.public_bytes(serialization.Encoding.PEM).decode(), key)
+
+
+class Certificates:
+    """The platform certificates GET /v3/certificates lists (in the order they were listed) and
+    the one that signs responses and certificate-signed notifications."""
+
+    def __init__(self, original: PlatformCertificate) -> None:
+        self.lock = threading.Lock()
+        self.original = original
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.listed: List[PlatformCertificate] = [self.original]
+            self.signer = self.original
+
+    def signing(self) -> Tuple[str, object]:
+        with self.lock:
+            return self.signer.serial, self.signer.key
+
+    def listing(self) -> List[PlatformCertificate]:
+        with self.lock:
+            return list(self.listed)
+
+    def view(self) -> dict:
+        with self.lock:
+            return {"listed": [{"serial_no": c.serial, "not_before": rfc3339(c.not_before),
+                                "not_after": rfc3339(c.not_after), "active": c is self.signer}
+                               for c in self.listed],
+                    "signer": self.signer.serial}
+
+    def _find(self, serial) -> PlatformCertificate:  # with self.lock held
+        if not isinstance(serial, str):
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "serial_no必须是字符串")
+        found = next((c for c in self.listed if c.serial == serial.strip().upper()), None)
+        if found is None:
+            raise ApiError(404, "SANDBOX_UNKNOWN_CERTIFICATE", f"没有列出序列号为{serial}的平台证书")
+        return found
+
+    def rotate(self, expired: bool) -> dict:
+        with self.lock:
+            taken = tuple(c.serial for c in self.listed)
+        cert = new_platform_certificate(expired, taken)  # slow: outside the lock
+        with self.lock:
+            if len(self.listed) >= MAX_LISTED_CERTIFICATES:
+                raise ApiError(400, "SANDBOX_BAD_REQUEST",
+                               f"最多列出{MAX_LISTED_CERTIFICATES}张平台证书，请先retire")
+            self.listed.append(cert)
+        return self.view()
+
+    def activate(self, serial: Optional[str]) -> dict:
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.lock:
+            if serial is None:  # the newest listed certificate that is valid now
+                chosen = next((c for c in reversed(self.listed) if c.valid_at(now)), self.signer)
+            else:
+                chosen = self._find(serial)
+                if not chosen.valid_at(now):
+                    raise ApiError(400, "SANDBOX_CERTIFICATE_EXPIRED", f"平台证书{chosen.serial}不在有效期内，不能用于签名")
+            self.signer = chosen
+        return self.view()
+
+    def retire(self, serial: Optional[str]) -> dict:
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.lock:
+            if serial is None:  # everything listed before the signer, and every expired certificate
+                at = self.listed.index(self.signer)
+                self.listed = [c for i, c in enumerate(self.listed)
+                               if c is self.signer or (i > at and now < c.not_after)]
+            else:
+                chosen = self._find(serial)
+                if chosen is self.signer:
+                    raise ApiError(400, "SANDBOX_CERTIFICATE_IN_USE", f"平台证书{chosen.serial}正在签名，请先activate另一张")
+                self.listed.remove(chosen)
+        return self.view()
+
+
 # ---------------------------------------------------------------------------
 # Sandbox state: records and armed faults, behind one lock
 # ---------------------------------------------------------------------------
@@ -643,12 +788,22 @@ class State:
         self.records: List[dict] = []
         self.armed: Optional[str] = None
         self.armed_left = 0
+        self.requests: List[dict] = []  # GET /sandbox/log: every API request, in arrival order
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
             self.records = seed_records()
             self.armed, self.armed_left = None, 0
+            self.requests = []
+
+    def log_request(self, entry: dict) -> None:
+        with self.lock:
+            self.requests.append(entry)
+
+    def request_log(self) -> List[dict]:
+        with self.lock:
+            return copy.deepcopy(self.requests)
 
     def arm(self, fault: Optional[str], count: int) -> dict:
         with self.lock:
@@ -962,8 +1117,8 @@ def json_bytes(obj) -> bytes:
 
 
 def signed_reply(keys: Keys, status: int, body: bytes, request_serial: Optional[str],
-                 fault: Optional[str]) -> Reply:
-    serial, key = keys.signer_for(request_serial)
+                 fault: Optional[str], public_key_only: bool = False) -> Reply:
+    serial, key = keys.signer_for(request_serial, public_key_only)
     ts = int(time.time())
     nonce = nonce32()
     sent = body
@@ -1019,6 +1174,32 @@ def plain_json(obj, status: int = 200) -> Reply:
     return Reply(status, [("Content-Type", "application/json")], json_bytes(obj))
 
 
+# The platform-certificate download: the mainland path and the cross-border (apihk) one.
+CERTIFICATE_PATHS = ("/v3/certificates", "/v3/global/certificates")
+CERTIFICATE_ALGORITHMS = ("RSA", "SM2", "ALL")
+# What WeChat Pay answers a merchant that only has the WeChat Pay public key (wechatpay-php README,
+# the official CertificateDownloader page).
+NO_PLATFORM_CERTIFICATE = "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。"
+
+
+def certificate_algorithm(target: str) -> str:
+    """`algorithm_type` of the query (RSA when absent); other query parameters are ignored."""
+    query = target.split("?", 1)[1] if "?" in target else ""
+    values = urllib.parse.parse_qs(query, keep_blank_values=True).get("algorithm_type", ["RSA"])
+    if len(values) != 1 or values[0] not in CERTIFICATE_ALGORITHMS:
+        value = values[0] if len(values) == 1 else values
+        raise param_error("algorithm_type", value, "algorithm_type必须是RSA、SM2或ALL之一", "query")
+    return values[0]
+
+
+def encrypted_certificate(cert: "PlatformCertificate", key: bytes) -> dict:
+    nonce = nonce12()
+    return {"serial_no": cert.serial, "effective_time": rfc3339(cert.not_before),
+            "expire_time": rfc3339(cert.not_after),
+            "encrypt_certificate": {"algorithm": "AEAD_AES_256_GCM", "nonce": nonce, "associated_data": "certificate",
+                                    "ciphertext": encrypt_resource(key, nonce, "certificate", cert.pem.encode())}}
+
+
 # ---------------------------------------------------------------------------
 # HTTP handler
 # ---------------------------------------------------------------------------
@@ -1067,9 +1248,11 @@ class Handler(BaseHTTPRequestHandler):
             target = parsed.path + ("?" + parsed.query if parsed.query else "")
         path = target.split("?", 1)[0]
         fault = None
+        self.operation: Optional[str] = None  # set by api() once the path names an operation
+        is_control = path == "/sandbox" or path.startswith("/sandbox/")
         try:
             body = self.read_body()
-            if path == "/sandbox" or path.startswith("/sandbox/"):
+            if is_control:
                 reply = self.control(path, body)
             else:
                 reply, fault = self.api(target, path, body)
@@ -1078,9 +1261,18 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as err:  # a sandbox bug must still answer, and say so on stderr
             sys.stderr.write(f"internal error: {type(err).__name__}: {err}\n")
             reply = error_reply(ApiError(500, "SYSTEM_ERROR", "系统错误（sandbox内部错误）"))
+        if not is_control:  # logged before the answer is sent: a client that got it finds the entry
+            self.state.log_request(self.log_entry(path, reply.status, fault))
         self.send(reply, request_id)
         sys.stderr.write(f"{self.command} {path} {reply.status} fault={fault or '-'}\n")
         sys.stderr.flush()
+
+    def log_entry(self, path: str, status: int, fault: Optional[str]) -> dict:
+        # Read leniently from whatever Authorization was sent, so rejected requests are counted too.
+        items = dict(AUTH_ITEM.findall(self.headers.get("Authorization") or ""))
+        return {"method": self.command, "path": path, "mchid": items.get("mchid"), "operation": self.operation,
+                "status": status, "fault": fault, "nonce": items.get("nonce_str"),
+                "time": dt.datetime.now(CST).isoformat(timespec="milliseconds")}
 
     def read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -1126,7 +1318,10 @@ class Handler(BaseHTTPRequestHandler):
     # --- WeChat Pay API -----------------------------------------------------
 
     def api(self, target: str, path: str, body: bytes) -> Tuple[Reply, Optional[str]]:
+        if path in CERTIFICATE_PATHS:
+            return self.download_certificates(target, body)
         ep, raw_params = route(self.command, path)
+        self.operation = ep.id
         fault = self.pick_fault()
         if fault == "ratelimit":
             return error_reply(ApiError(429, "RATELIMIT_EXCEEDED", "达到调用速率限制")), fault
@@ -1146,9 +1341,42 @@ class Handler(BaseHTTPRequestHandler):
             return error_reply(err), fault  # signature faults change nothing on an error answer
         self.notifier.termination(record)  # queued for the delivery thread: never waits for it
         payload = json_bytes(result) if result is not None else b""
-        return signed_reply(self.keys, ep.success, payload, self.headers.get("Wechatpay-Serial"), fault), fault
+        return signed_reply(self.keys, ep.success, payload, self.headers.get("Wechatpay-Serial"), fault,
+                            self.public_key_only(auth["mchid"])), fault
 
-    def pick_fault(self) -> Optional[str]:
+    def public_key_only(self, mchid: str) -> bool:
+        return self.notifier.certificate_mode(mchid) == "public_key_only"
+
+    def download_certificates(self, target: str, body: bytes) -> Tuple[Reply, Optional[str]]:
+        """GET /v3/certificates and /v3/global/certificates: the listed platform certificates, each
+        encrypted (AEAD_AES_256_GCM, associated data `certificate`) under the caller's APIv3 key."""
+        if self.command != "GET":
+            raise MethodNotAllowed(["GET"])
+        self.operation = "download_certificates"
+        fault = self.pick_fault(armed=False)  # armed faults are for the termination endpoints only
+        if fault == "ratelimit":
+            return error_reply(ApiError(429, "RATELIMIT_EXCEEDED", "达到调用速率限制")), fault
+        if fault == "system_error":
+            return error_reply(ApiError(500, "SYSTEM_ERROR", "系统错误")), fault
+        try:
+            check_headers(self.headers)
+            auth = parse_authorization(self.headers.get("Authorization"))
+            public_key = check_merchant(self.keys, auth)
+            check_timestamp(auth, time.time())
+            check_signature(public_key, auth, self.command, target, body)
+            if body:
+                raise invalid_request("该接口不接受请求主体，请不要发送请求主体")
+            algorithm = certificate_algorithm(target)
+            if self.public_key_only(auth["mchid"]):
+                raise ApiError(404, "RESOURCE_NOT_EXISTS", NO_PLATFORM_CERTIFICATE)
+        except ApiError as err:
+            return error_reply(err), fault
+        key = self.keys.merchant_config[auth["mchid"]]["apiv3_key"].encode()
+        data = [] if algorithm == "SM2" else [encrypted_certificate(c, key) for c in self.keys.certificates.listing()]
+        return signed_reply(self.keys, 200, json_bytes({"data": data}), self.headers.get("Wechatpay-Serial"),
+                            fault), fault
+
+    def pick_fault(self, armed: bool = True) -> Optional[str]:
         """The header fault wins; otherwise an armed one is used up."""
         requested = (self.headers.get("X-Sandbox-Fault") or "").strip()
         if requested:
@@ -1156,7 +1384,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(400, "SANDBOX_UNKNOWN_FAULT",
                                f"未知的X-Sandbox-Fault：{requested}；可用：{', '.join(FAULTS)}")
             return requested
-        return self.state.take_armed()
+        return self.state.take_armed() if armed else None
 
     # --- control endpoints -------------------------------------------------
 
@@ -1173,6 +1401,11 @@ class Handler(BaseHTTPRequestHandler):
             "/sandbox/notifications/send": ("POST", self.control_send_notification),
             "/sandbox/notify-faults": (("GET", "POST"), self.control_notify_faults),
             "/sandbox/notify-schedules": ("GET", self.control_notify_schedules),
+            "/sandbox/certificates": ("GET", self.control_certificates),
+            "/sandbox/certificates/rotate": ("POST", self.control_rotate),
+            "/sandbox/certificates/activate": ("POST", self.control_activate),
+            "/sandbox/certificates/retire": ("POST", self.control_retire),
+            "/sandbox/log": ("GET", self.control_log),
         }
         m = MERCHANT_SETTING.fullmatch(path)
         if m is not None:
@@ -1189,6 +1422,7 @@ class Handler(BaseHTTPRequestHandler):
     def control_reset(self, _body: bytes) -> Reply:
         self.state.reset()
         self.notifier.reset()
+        self.keys.certificates.reset()
         return plain_json({"reset": True, "records": len(self.state.records)})
 
     def control_state(self, _body: bytes) -> Reply:
@@ -1205,19 +1439,38 @@ class Handler(BaseHTTPRequestHandler):
                           for m, (serial, _) in k.merchants.items()],
         })
 
+    def control_certificates(self, _body: bytes) -> Reply:
+        return plain_json(self.keys.certificates.view())
+
+    def control_rotate(self, body: bytes) -> Reply:
+        expired = control_json(body, optional=("expired",)).get("expired", False)
+        if not isinstance(expired, bool):
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "expired必须是true或false")
+        return plain_json(self.keys.certificates.rotate(expired))
+
+    def control_activate(self, body: bytes) -> Reply:
+        return plain_json(self.keys.certificates.activate(control_json(body, optional=("serial_no",)).get("serial_no")))
+
+    def control_retire(self, body: bytes) -> Reply:
+        return plain_json(self.keys.certificates.retire(control_json(body, optional=("serial_no",)).get("serial_no")))
+
+    def control_log(self, _body: bytes) -> Reply:
+        return plain_json({"requests": self.state.request_log()})
+
     def control_merchants(self, _body: bytes) -> Reply:
         return plain_json({"merchants": self.notifier.merchants_view()})
 
     def control_merchant_setting(self, mchid: str, setting: str, body: bytes) -> Reply:
-        name = {"notify-url": "notify_url", "notify-signer": "notify_signer",
-                "notify-spelling": "notify_spelling"}[setting]
+        name = setting.replace("-", "_")
         doc = control_json(body, required=(name,))
         value = doc[name]
         if name == "notify_url":
             value = check_notify_url(value)
-        elif value not in (NOTIFY_SIGNERS if name == "notify_signer" else NOTIFY_SPELLINGS):
-            choices = NOTIFY_SIGNERS if name == "notify_signer" else NOTIFY_SPELLINGS
-            raise ApiError(400, "SANDBOX_BAD_REQUEST", f"{name}必须是{' / '.join(choices)}之一")
+        else:
+            choices = {"notify_signer": NOTIFY_SIGNERS, "notify_spelling": NOTIFY_SPELLINGS,
+                       "certificate_mode": CERTIFICATE_MODES}[name]
+            if value not in choices:
+                raise ApiError(400, "SANDBOX_BAD_REQUEST", f"{name}必须是{' / '.join(choices)}之一")
         return plain_json(self.notifier.configure(mchid, name, value))
 
     def control_user_terminate(self, body: bytes) -> Reply:
@@ -1588,7 +1841,8 @@ class Notifier:
         with self.cond:
             self.generation += 1
             self.settings = {m: {"notify_url": c["notify_url"], "notify_signer": c["notify_signer"],
-                                 "notify_spelling": "primary"} for m, c in self.keys.merchant_config.items()}
+                                 "notify_spelling": "primary", "certificate_mode": c["certificate_mode"]}
+                             for m, c in self.keys.merchant_config.items()}
             self.queue: List[Tuple[float, int, Notification]] = []
             self.seq = 0
             self.notifications: List[Notification] = []
@@ -1600,6 +1854,10 @@ class Notifier:
         if mchid not in self.settings:
             raise ApiError(404, "SANDBOX_UNKNOWN_MERCHANT", f"未知的商户号{mchid}")
         return self.settings[mchid]
+
+    def certificate_mode(self, mchid: str) -> str:
+        with self.cond:
+            return self.merchant(mchid)["certificate_mode"]
 
     def configure(self, mchid: str, name: str, value) -> dict:
         with self.cond:
@@ -1672,8 +1930,10 @@ class Notifier:
                 self.armed_left -= 1
                 if self.armed_left == 0:
                     self.armed = None
+            # A merchant without platform certificates only ever gets public-key signatures.
+            signer = "public_key" if settings["certificate_mode"] == "public_key_only" else settings["notify_signer"]
             n = Notification(envelope["id"], event_type, mchid, contract, settings["notify_url"], schedule,
-                             envelope, json_bytes(envelope), data, key, settings["notify_signer"], fault)
+                             envelope, json_bytes(envelope), data, key, signer, fault)
             self.notifications.append(n)
             self._enqueue(n, 0)
             return {"id": n.id, "event_type": event_type, "fault": fault}
@@ -1733,8 +1993,8 @@ class Notifier:
         """The body sent and its headers, with the notification fault (if any) applied."""
         if n.signer == "public_key":
             serial, key = PUBLIC_KEY_ID, self.keys.public_key_private
-        else:
-            serial, key = self.keys.platform_serial, self.keys.platform_private
+        else:  # the platform certificate active when this attempt is made
+            serial, key = self.keys.certificates.signing()
         body = signed = n.body
         if fault in ("tampered_ciphertext", "wrong_key"):
             envelope = copy.deepcopy(n.envelope)
@@ -1781,7 +2041,7 @@ class Server(ThreadingHTTPServer):
         sys.stderr.flush()
 
 
-MERCHANT_SETTING = re.compile(r"/sandbox/merchants/([0-9]+)/(notify-url|notify-signer|notify-spelling)")
+MERCHANT_SETTING = re.compile(r"/sandbox/merchants/([0-9]+)/(notify-url|notify-signer|notify-spelling|certificate-mode)")
 
 
 def control_json(body: bytes, required: Tuple[str, ...] = (), optional: Tuple[str, ...] = ()) -> dict:

@@ -1,7 +1,8 @@
 """Tests of the WeChat Pay APIv3 sandbox (tests/sandbox/server.py), run as a subprocess.
 
 The client side here is its own minimal signer/verifier written with `cryptography`; it
-shares no code with the server nor with wxpay-terminate. Every request has a timeout and
+shares no code with the server nor with wxpay-terminate. Platform-certificate downloads are
+decrypted here with the APIv3 keys and parsed with `cryptography.x509`. Every request has a timeout and
 every server process is stopped in a `finally`, killed if it does not exit in time.
 Notifications are received by a small `http.server` on 127.0.0.1 (`Receiver`), verified and
 decrypted here with `cryptography` (RSA PKCS#1 v1.5 SHA-256, AES-256-GCM).
@@ -10,6 +11,8 @@ Run: python3 -m pytest tests/sandbox -q
 """
 
 import base64
+import collections
+import datetime as dt
 import json
 import os
 import queue
@@ -1860,9 +1863,9 @@ def test_merchant_settings_and_reset(base, receiver):
     register(base, None)
     assert control(base, "GET", "/sandbox/merchants").json() == {"merchants": [
         {"mchid": "1900007291", "apiv3_key": APIV3_KEYS["1900007291"], "notify_url": None,
-         "notify_signer": "public_key", "notify_spelling": "primary"},
+         "notify_signer": "public_key", "notify_spelling": "primary", "certificate_mode": "certificates"},
         {"mchid": "1234567890", "apiv3_key": APIV3_KEYS["1234567890"], "notify_url": None,
-         "notify_signer": "public_key", "notify_spelling": "primary"}]}
+         "notify_signer": "public_key", "notify_spelling": "primary", "certificate_mode": "certificates"}]}
     r = control(base, "POST", "/sandbox/merchants/1900000000/notify-url", {"notify_url": None})
     assert (r.status, r.json()["code"]) == (404, "SANDBOX_UNKNOWN_MERCHANT")
     for doc in ({}, {"url": receiver.url}, {"notify_url": receiver.url, "x": 1}):
@@ -1901,3 +1904,370 @@ def test_notification_log_lines(server, base, receiver):
     log = server.stderr.read().decode("utf-8", "replace")
     assert "NOTIFY ENTRUST.TERMINATE attempt=1 status=200 fault=-\n" in log
     assert "用户解约" not in log and APIV3_KEYS["1900007291"] not in log
+
+
+# ---------------------------------------------------------------------------
+# Platform certificates: download, merchant modes, rotation
+# ---------------------------------------------------------------------------
+
+CERTS = "/v3/certificates?algorithm_type=RSA"
+NO_PLATFORM_CERTIFICATE = "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。"
+COMMITTED_PEM = (KEYS / "platform_cert.pem").read_bytes()
+COMMITTED_ENTRY = {"serial_no": PLATFORM_SERIAL, "not_before": "2025-01-01T08:00:00+08:00",
+                   "not_after": "2045-01-01T08:00:00+08:00", "active": True}
+INITIAL_CERTIFICATES = {"listed": [COMMITTED_ENTRY], "signer": PLATFORM_SERIAL}
+
+
+@dataclass
+class Downloaded:
+    item: dict  # the JSON entry as listed
+    pem: bytes  # decrypted
+    cert: x509.Certificate
+
+
+def download(base: str, target: str = CERTS, merchant: Merchant = DOC, serial_header: Optional[str] = PUB_KEY_ID,
+             **kw) -> Resp:
+    return api(base, "GET", target, merchant=merchant, serial_header=serial_header, **kw)
+
+
+def cst(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()
+
+
+def decrypt_certificates(resp: Resp, mchid: str = DOC.mchid) -> list:
+    """Checks the listing's shape, decrypts every certificate with the APIv3 key, checks its serial and
+    validity against the entry; returns them in listing order."""
+    assert resp.status == 200, resp.body
+    assert resp.header("Content-Type") == "application/json"
+    doc = resp.json()
+    assert list(doc) == ["data"] and resp.body == encode(doc)
+    out = []
+    for item in doc["data"]:
+        assert list(item) == ["serial_no", "effective_time", "expire_time", "encrypt_certificate"]
+        enc = item["encrypt_certificate"]
+        assert list(enc) == ["algorithm", "nonce", "associated_data", "ciphertext"]
+        assert (enc["algorithm"], enc["associated_data"]) == ("AEAD_AES_256_GCM", "certificate")
+        assert re.fullmatch(r"[0-9A-Za-z]{12}", enc["nonce"])
+        pem = AESGCM(APIV3_KEYS[mchid].encode()).decrypt(enc["nonce"].encode(), base64.b64decode(enc["ciphertext"]),
+                                                         b"certificate")
+        cert = x509.load_pem_x509_certificate(pem)
+        assert pem.startswith(b"-----BEGIN CERTIFICATE-----\n")
+        assert format(cert.serial_number, "X") == item["serial_no"]
+        assert item["effective_time"] == cst(cert.not_valid_before_utc)
+        assert item["expire_time"] == cst(cert.not_valid_after_utc)
+        assert RFC3339_CST.match(item["effective_time"]) and RFC3339_CST.match(item["expire_time"])
+        out.append(Downloaded(item, pem, cert))
+    return out
+
+
+def signed_by(resp: Resp, cert: x509.Certificate) -> bool:
+    """True when the response names `cert`'s serial and its signature verifies with `cert`'s key."""
+    h = resp.header
+    if h("Wechatpay-Serial") != format(cert.serial_number, "X"):
+        return False
+    message = f"{h('Wechatpay-Timestamp')}\n{h('Wechatpay-Nonce')}\n".encode() + resp.body + b"\n"
+    try:
+        cert.public_key().verify(base64.b64decode(h("Wechatpay-Signature"), validate=True), message,
+                                 padding.PKCS1v15(), hashes.SHA256())
+        return True
+    except (ValueError, InvalidSignature):
+        return False
+
+
+def certificates(base: str) -> dict:
+    return control(base, "GET", "/sandbox/certificates").json()
+
+
+def cert_control(base: str, action: str, doc=None) -> Resp:
+    return control(base, "POST", "/sandbox/certificates/" + action, doc)
+
+
+def parse_time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize("target", [
+    "/v3/certificates", "/v3/certificates?algorithm_type=RSA", "/v3/certificates?algorithm_type=ALL",
+    "/v3/global/certificates", "/v3/global/certificates?algorithm_type=RSA",
+    "/v3/global/certificates?algorithm_type=ALL",
+])
+@pytest.mark.parametrize("serial_header", [PUB_KEY_ID, None], ids=["pubkey", "platform"])
+def test_download_lists_the_committed_certificate(base, target, serial_header):
+    resp = download(base, target, serial_header=serial_header)
+    assert outcome(resp) == "ok"
+    assert resp.header("Wechatpay-Serial") == (serial_header or PLATFORM_SERIAL)
+    (got,) = decrypt_certificates(resp)
+    assert got.item["serial_no"] == PLATFORM_SERIAL
+    assert (got.item["effective_time"], got.item["expire_time"]) == ("2025-01-01T08:00:00+08:00",
+                                                                    "2045-01-01T08:00:00+08:00")
+    assert got.pem == COMMITTED_PEM
+    assert got.cert.public_key().public_numbers() == PLATFORM_CERT.public_key().public_numbers()
+
+
+@pytest.mark.parametrize("target", ["/v3/certificates?algorithm_type=SM2", "/v3/global/certificates?algorithm_type=SM2"])
+def test_sm2_lists_nothing(base, target):
+    resp = download(base, target, serial_header=None)
+    assert (resp.status, resp.body) == (200, b'{"data":[]}')
+    assert outcome(resp) == "ok" and resp.header("Wechatpay-Serial") == PLATFORM_SERIAL
+
+
+def test_download_is_encrypted_per_merchant_with_a_fresh_nonce(base):
+    first, second = download(base, merchant=GO), download(base, merchant=GO)
+    (a,), (b,) = decrypt_certificates(first, GO.mchid), decrypt_certificates(second, GO.mchid)
+    assert a.pem == b.pem == COMMITTED_PEM
+    ea, eb = a.item["encrypt_certificate"], b.item["encrypt_certificate"]
+    assert ea["nonce"] != eb["nonce"] and ea["ciphertext"] != eb["ciphertext"]
+    with pytest.raises(InvalidTag):  # another merchant's APIv3 key
+        AESGCM(APIV3_KEYS[DOC.mchid].encode()).decrypt(ea["nonce"].encode(), base64.b64decode(ea["ciphertext"]),
+                                                       b"certificate")
+    with pytest.raises(InvalidTag):  # other associated data
+        AESGCM(APIV3_KEYS[GO.mchid].encode()).decrypt(ea["nonce"].encode(), base64.b64decode(ea["ciphertext"]), b"")
+
+
+def test_download_request_checks(base):
+    resp = download(base, "/v3/certificates?algorithm_type=DSA")
+    assert resp.status == 400 and resp.json() == {
+        "code": "PARAM_ERROR", "message": "参数错误：algorithm_type必须是RSA、SM2或ALL之一",
+        "detail": {"field": "algorithm_type", "value": "DSA", "issue": "algorithm_type必须是RSA、SM2或ALL之一",
+                   "location": "query"}}
+    assert download(base, "/v3/certificates?algorithm_type=rsa").json()["detail"]["value"] == "rsa"
+    resp = download(base, "/v3/certificates?algorithm_type=RSA&algorithm_type=ALL")
+    assert resp.status == 400 and resp.json()["detail"]["value"] == ["RSA", "ALL"]
+    assert decrypt_certificates(download(base, "/v3/certificates?algorithm_type=RSA&offset=0"))  # others ignored
+    for method, path in (("POST", "/v3/certificates"), ("DELETE", "/v3/global/certificates")):
+        resp = api(base, method, path)
+        assert (resp.status, resp.header("Allow"), resp.json()["code"]) == (405, "GET", "METHOD_NOT_ALLOWED")
+    assert download(base, "/v3/certificates/").status == 404
+    resp = download(base, omit=("Authorization",))
+    assert (resp.status, resp.json()["message"]) == (401, "Http头Authorization值格式错误")
+    resp = download(base, sign_target="/v3/certificates")  # the query is part of the signed URL
+    assert_sign_mismatch(resp, "GET", CERTS)
+    resp = download(base, omit=("Accept",))
+    assert (resp.status, resp.json()["message"]) == (400, "Http头缺少Accept或User-Agent")
+    resp = download(base, raw=b"{}")
+    assert (resp.status, resp.json()) == (400, {"code": "INVALID_REQUEST", "message": "该接口不接受请求主体，请不要发送请求主体"})
+    assert resp.header("Wechatpay-Signature") is None
+
+
+def test_download_takes_header_faults_but_never_an_armed_one(base):
+    assert outcome(download(base, fault="probe")) == "probe"
+    assert outcome(download(base, fault="tampered_body")) == "bad_signature"
+    assert outcome(download(base, serial_header=None, fault="unknown_serial")) == "unknown_serial"
+    resp = download(base, fault="ratelimit")
+    assert (resp.status, resp.json()["code"]) == (429, "RATELIMIT_EXCEEDED")
+    arm(base, "probe", 1)
+    assert outcome(download(base)) == "ok"  # a client's certificate refresh cannot spend a test's fault
+    assert http("GET", base + "/sandbox/faults").json()["remaining"] == 1
+    assert outcome(api(base, "POST", PAPAY, REMARK)) == "probe"
+
+
+def test_public_key_only_merchant(base, receiver):
+    r = control(base, "POST", "/sandbox/merchants/1900007291/certificate-mode", {"certificate_mode": "public_key_only"})
+    assert r.status == 200 and r.json() == {
+        "mchid": "1900007291", "apiv3_key": APIV3_KEYS["1900007291"], "notify_url": None,
+        "notify_signer": "public_key", "notify_spelling": "primary", "certificate_mode": "public_key_only"}
+    for target in ("/v3/certificates", CERTS, "/v3/certificates?algorithm_type=ALL", "/v3/global/certificates"):
+        for serial_header in (PUB_KEY_ID, None):
+            resp = download(base, target, serial_header=serial_header)
+            assert (resp.status, resp.body) == (404, encode({"code": "RESOURCE_NOT_EXISTS",
+                                                             "message": NO_PLATFORM_CERTIFICATE}))
+            assert resp.header("Wechatpay-Signature") is None and resp.header("Wechatpay-Serial") is None
+    (got,) = decrypt_certificates(download(base, merchant=GO), GO.mchid)  # the other merchant still has them
+    assert got.item["serial_no"] == PLATFORM_SERIAL
+    # Such a merchant only ever gets public-key signatures, whatever it asks for.
+    control(base, "POST", "/sandbox/merchants/1900007291/notify-signer", {"notify_signer": "platform_certificate"})
+    register(base, receiver.url)
+    resp = api(base, "POST", PAPAY, REMARK, serial_header=None)
+    assert outcome(resp) == "ok" and resp.header("Wechatpay-Serial") == PUB_KEY_ID
+    assert decrypt(verify(receiver.get()))["contract_state"] == "TERMINATED"
+    resp = api(base, "POST", _papay(12537, "wxwtdk20200910100003"), REMARK, merchant=GO, serial_header=None)
+    assert outcome(resp) == "ok" and resp.header("Wechatpay-Serial") == PLATFORM_SERIAL
+    r = control(base, "POST", "/sandbox/merchants/1900007291/certificate-mode", {"certificate_mode": "public_key"})
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_BAD_REQUEST")
+    assert http("POST", base + "/sandbox/reset").status == 200
+    assert control(base, "GET", "/sandbox/merchants").json()["merchants"][0]["certificate_mode"] == "certificates"
+    assert decrypt_certificates(download(base))[0].item["serial_no"] == PLATFORM_SERIAL
+
+
+def test_rotation_walkthrough(base, receiver):
+    assert certificates(base) == INITIAL_CERTIFICATES
+    control(base, "POST", "/sandbox/merchants/1900007291/notify-signer", {"notify_signer": "platform_certificate"})
+    register(base, receiver.url)
+
+    # 1. rotate: a new certificate is listed next to the current one, which still signs.
+    key_files = {f.name: f.read_bytes() for f in KEYS.iterdir()}
+    before = time.time()
+    r = cert_control(base, "rotate")
+    assert r.status == 200 and r.json() == certificates(base)
+    old, new = r.json()["listed"]
+    serial = new["serial_no"]
+    assert old == COMMITTED_ENTRY and r.json()["signer"] == PLATFORM_SERIAL
+    assert new["active"] is False and re.fullmatch(r"[1-7][0-9A-F]{39}", serial) and serial != PLATFORM_SERIAL
+    not_before, not_after = parse_time(new["not_before"]), parse_time(new["not_after"])
+    assert RFC3339_CST.match(new["not_before"]) and RFC3339_CST.match(new["not_after"])
+    assert not_after - not_before == dt.timedelta(days=1 + 1826)  # now - 1 day ... now + 5 years
+    assert before - 86400 - 2 <= not_before.timestamp() <= time.time() - 86400
+    resp = download(base, serial_header=None)
+    assert outcome(resp) == "ok" and resp.header("Wechatpay-Serial") == PLATFORM_SERIAL
+    listed = decrypt_certificates(resp)
+    assert [d.item["serial_no"] for d in listed] == [PLATFORM_SERIAL, serial]
+    assert [(d.item["effective_time"], d.item["expire_time"]) for d in listed] == [
+        (c["not_before"], c["not_after"]) for c in (old, new)]
+    assert listed[0].pem == COMMITTED_PEM
+    new_cert = listed[1].cert
+    assert new_cert.public_key().key_size == 2048
+    assert {f.name: f.read_bytes() for f in KEYS.iterdir()} == key_files  # generated in memory only
+    resp = api(base, "POST", PAPAY, REMARK, serial_header=None)
+    assert outcome(resp) == "ok" and resp.header("Wechatpay-Serial") == PLATFORM_SERIAL
+    verify(receiver.get(), PLATFORM_CERT.public_key(), PLATFORM_SERIAL)  # delivered before the switch
+
+    # 2. activate: the new certificate signs responses and notifications.
+    r = cert_control(base, "activate")
+    assert r.status == 200 and r.json() == {"listed": [{**old, "active": False}, {**new, "active": True}],
+                                            "signer": serial} == certificates(base)
+    resp = api(base, "POST", _papay(12535, "wxwtdk20200910100001"), REMARK, serial_header=None)
+    assert resp.status == 200 and signed_by(resp, new_cert) and not signed_by(resp, PLATFORM_CERT)
+    assert outcome(resp) == "unknown_serial"  # a client that has not downloaded it must refresh
+    envelope = verify(receiver.get(), new_cert.public_key(), serial)
+    assert decrypt(envelope)["out_contract_code"] == "wxwtdk20200910100001"
+    resp = api(base, "POST", CASE["papay_insurance"].target, REMARK, serial_header=PLATFORM_SERIAL)
+    assert signed_by(resp, new_cert)  # naming the old serial does not bring it back
+    verify(receiver.get(), new_cert.public_key(), serial)
+    resp = api(base, "POST", CASE["combine_papay"].target, REMARK)  # asking for the public key still works
+    assert outcome(resp) == "ok" and resp.header("Wechatpay-Serial") == PUB_KEY_ID
+    verify(receiver.get(), new_cert.public_key(), serial)  # notify_signer decides notifications
+    resp = download(base, serial_header=None)
+    assert signed_by(resp, new_cert)
+    assert [d.item["serial_no"] for d in decrypt_certificates(resp)] == [PLATFORM_SERIAL, serial]
+
+    # 3. retire: only the new certificate is listed.
+    r = cert_control(base, "retire")
+    assert r.status == 200 and r.json() == {"listed": [{**new, "active": True}], "signer": serial} == certificates(base)
+    resp = download(base, serial_header=None)
+    (only,) = decrypt_certificates(resp)
+    assert only.item["serial_no"] == serial and only.pem == listed[1].pem and signed_by(resp, new_cert)
+
+    # 4. reset: the committed certificate alone again.
+    assert http("POST", base + "/sandbox/reset").status == 200
+    assert certificates(base) == INITIAL_CERTIFICATES
+    assert [d.item["serial_no"] for d in decrypt_certificates(download(base))] == [PLATFORM_SERIAL]
+    resp = api(base, "POST", PAPAY, REMARK, serial_header=None)
+    assert outcome(resp) == "ok" and resp.header("Wechatpay-Serial") == PLATFORM_SERIAL
+
+
+def test_expired_certificate_is_listed_but_never_signs(base):
+    now = time.time()
+    r = cert_control(base, "rotate", {"expired": True})
+    assert r.status == 200
+    original, expired = r.json()["listed"]
+    assert original == COMMITTED_ENTRY and expired["active"] is False and r.json()["signer"] == PLATFORM_SERIAL
+    not_before, not_after = parse_time(expired["not_before"]), parse_time(expired["not_after"])
+    assert not_after - not_before == dt.timedelta(days=1826)
+    assert now - 86400 - 2 <= not_after.timestamp() <= time.time() - 86400 < now
+    listed = decrypt_certificates(download(base))
+    assert [d.item["serial_no"] for d in listed] == [PLATFORM_SERIAL, expired["serial_no"]]
+    assert listed[1].item["expire_time"] == expired["not_after"]
+    assert parse_time(listed[1].item["expire_time"]).timestamp() < time.time()
+    assert listed[1].cert.not_valid_after_utc.timestamp() < time.time()
+    # Never the signer: a default activate skips it, naming it is refused.
+    assert cert_control(base, "activate").json()["signer"] == PLATFORM_SERIAL
+    r = cert_control(base, "activate", {"serial_no": expired["serial_no"]})
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_CERTIFICATE_EXPIRED")
+    assert certificates(base)["signer"] == PLATFORM_SERIAL
+    assert outcome(api(base, "POST", PAPAY, REMARK, serial_header=None)) == "ok"
+    # retire drops expired certificates as well as those older than the signer.
+    assert cert_control(base, "retire").json() == INITIAL_CERTIFICATES
+    cert_control(base, "rotate", {"expired": True})
+    cert_control(base, "rotate")
+    view = cert_control(base, "activate").json()
+    (_, _, fresh) = view["listed"]
+    assert view["signer"] == fresh["serial_no"] and fresh["active"]
+    assert cert_control(base, "retire").json() == {"listed": [fresh], "signer": fresh["serial_no"]}
+
+
+def test_certificate_control_errors(base):
+    for doc in ({"expired": "yes"}, {"expired": None}, {"other": True}, [True]):
+        r = cert_control(base, "rotate", doc)
+        assert (r.status, r.json()["code"]) == (400, "SANDBOX_BAD_REQUEST"), doc
+    r = cert_control(base, "activate", {"serial_no": "00"})
+    assert (r.status, r.json()["code"]) == (404, "SANDBOX_UNKNOWN_CERTIFICATE")
+    r = cert_control(base, "activate", {"serial_no": 1})
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_BAD_REQUEST")
+    r = cert_control(base, "retire", {"serial_no": PLATFORM_SERIAL})
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_CERTIFICATE_IN_USE")
+    new = cert_control(base, "rotate").json()["listed"][1]["serial_no"]
+    assert cert_control(base, "activate", {"serial_no": PLATFORM_SERIAL.lower()}).json()["signer"] == PLATFORM_SERIAL
+    assert cert_control(base, "retire", {"serial_no": new.lower()}).json() == INITIAL_CERTIFICATES  # by serial
+    assert http("GET", base + "/sandbox/certificates/rotate").status == 405
+    assert http("POST", base + "/sandbox/certificates").status == 405
+    assert http("POST", base + "/sandbox/log").status == 405
+    for _ in range(9):
+        assert cert_control(base, "rotate").status == 200
+    r = cert_control(base, "rotate")  # at most 10 listed
+    assert (r.status, r.json()["code"]) == (400, "SANDBOX_BAD_REQUEST")
+    assert len(certificates(base)["listed"]) == 10
+
+
+# ---------------------------------------------------------------------------
+# Request log (GET /sandbox/log)
+# ---------------------------------------------------------------------------
+
+
+def request_log(base: str) -> list:
+    entries = control(base, "GET", "/sandbox/log").json()["requests"]
+    for e in entries:
+        assert RFC3339_CST.match(e.pop("time")), e
+    return entries
+
+
+def entry(method: str, path: str, operation: Optional[str], status: int, nonce: Optional[str],
+          mchid: Optional[str] = DOC.mchid, fault: Optional[str] = None) -> dict:
+    return {"method": method, "path": path, "mchid": mchid, "operation": operation, "status": status,
+            "fault": fault, "nonce": nonce}
+
+
+def test_request_log_counts_every_api_request(base):
+    assert request_log(base) == []
+    nonces = [secrets.token_hex(16).upper() for _ in range(8)]
+    certs_auth = authorization(DOC, "GET", CERTS, b"", nonce=nonces[0])
+    papay_auth = authorization(DOC, "POST", PAPAY, encode(REMARK), nonce=nonces[1])
+    assert download(base, auth=certs_auth).status == 200
+    assert api(base, "POST", PAPAY, REMARK, auth=papay_auth).status == 200
+    assert api(base, "POST", PAPAY, REMARK, auth=papay_auth).status == 400  # the same request sent again
+    assert api(base, "POST", PE, REMARK, fault="probe",
+               auth=authorization(DOC, "POST", PE, encode(REMARK), nonce=nonces[2])).status == 200
+    # Control requests are not logged; an armed fault shows on the request that used it.
+    state(base)
+    arm(base, "ratelimit", 1)
+    edu = EDU.format("2045011120563805041758214605")
+    assert api(base, "POST", edu, auth=authorization(DOC, "POST", edu, b"", nonce=nonces[3])).status == 429
+    glob = "/v3/global/certificates"
+    assert download(base, glob, merchant=GO, auth=authorization(GO, "GET", glob, b"", nonce=nonces[4])).status == 200
+    assert http("GET", base + "/v3/unknown").status == 404
+    assert api(base, "POST", "/v3/certificates",
+               auth=authorization(DOC, "POST", "/v3/certificates", b"", nonce=nonces[5])).status == 405
+    assert api(base, "POST", PAPAY, REMARK, auth=papay_auth.replace(DOC.mchid, "1900000000")).status == 401
+    delete = "/v3/edu-papay/contracts/204009101000000000000001"
+    assert api(base, "DELETE", delete, auth=authorization(DOC, "DELETE", delete, b"", nonce=nonces[6])).status == 204
+    log = request_log(base)
+    assert log == [
+        entry("GET", "/v3/certificates", "download_certificates", 200, nonces[0]),
+        entry("POST", PAPAY, "terminate_papay_contract", 200, nonces[1]),
+        entry("POST", PAPAY, "terminate_papay_contract", 400, nonces[1]),
+        entry("POST", PE, "terminate_password_exempt_contract", 200, nonces[2], fault="probe"),
+        entry("POST", edu, "terminate_eduschoolpay_contract", 429, nonces[3], fault="ratelimit"),
+        entry("GET", glob, "download_certificates", 200, nonces[4], mchid=GO.mchid),
+        entry("GET", "/v3/unknown", None, 404, None, mchid=None),
+        entry("POST", "/v3/certificates", None, 405, nonces[5]),
+        entry("POST", PAPAY, "terminate_papay_contract", 401, nonces[1], mchid="1900000000"),
+        entry("DELETE", delete, "terminate_edu_papay_contract", 204, nonces[6]),
+    ]
+    # What an e2e test asserts with it:
+    downloads = [e for e in log if e["operation"] == "download_certificates"]
+    assert len(downloads) == 2
+    sent = collections.Counter((e["operation"], e["nonce"]) for e in log
+                               if e["operation"] and e["operation"] != "download_certificates")
+    assert [key for key, n in sent.items() if n > 1] == [("terminate_papay_contract", nonces[1])]
+    assert sum(1 for e in log if e["path"] == PAPAY and e["mchid"] == DOC.mchid) == 2
+    assert http("POST", base + "/sandbox/reset").status == 200
+    assert request_log(base) == []
