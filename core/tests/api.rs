@@ -256,18 +256,40 @@ fn error_kind_names_round_trip() {
     }
 }
 
-macro_rules! method_names {
-    ($($op:ident => $method:ident,)*) => {
-        [$((stringify!($method), <wxpay_terminate::$op as Operation>::SPEC.id)),*]
-    };
-}
-
+/// Operation ids are the snake_case of the type names; `declare_endpoints!` checks it at compile
+/// time with this function, so its edge cases are pinned here.
 #[test]
-fn for_each_operation_names_each_method_after_its_operation_id() {
-    let pairs = wxpay_terminate::for_each_operation!(method_names);
-    assert_eq!(pairs.len(), OPERATIONS.len());
-    for (method, id) in pairs {
-        assert_eq!(method, id);
+fn operation_ids_are_checked_against_type_names() {
+    use wxpay_terminate::is_snake_case_of;
+    assert!(is_snake_case_of(
+        "TerminatePapayContract",
+        "terminate_papay_contract"
+    ));
+    assert!(is_snake_case_of("A", "a"));
+    assert!(!is_snake_case_of(
+        "TerminatePapayContract",
+        "terminate_papay_contracts"
+    ));
+    assert!(!is_snake_case_of(
+        "TerminatePapayContract",
+        "terminate_papay"
+    ));
+    assert!(!is_snake_case_of(
+        "TerminatePapayContract",
+        "terminatepapay_contract"
+    ));
+    assert!(!is_snake_case_of(
+        "TerminatePapayContract",
+        "_terminate_papay_contract"
+    ));
+    for entry in OPERATIONS {
+        let output = entry.spec.output;
+        assert_eq!(
+            entry.spec.success_status,
+            if output == "NoContent" { 204 } else { 200 },
+            "{} returns {output}",
+            entry.spec.id
+        );
     }
 }
 

@@ -1,10 +1,10 @@
-//! One `endpoint!` block per termination endpoint — the only place one is declared.
+//! One block per termination endpoint in `declare_endpoints!` — the only place one is declared.
 //!
 //! Limits come from the official pages (reference §1.2, §1.5). Where an official page was not
 //! available (papay sign, partner and insurance), the limits of the APIv2 `papay/deletecontract`
 //! contract are used: `out_contract_code` string(32), `contract_termination_remark` string(256).
 
-use super::endpoint;
+use super::declare_endpoints;
 use super::models::*;
 use crate::validate::Limits;
 
@@ -13,15 +13,15 @@ const CONTRACT_CODE: Limits = Limits::max(32);
 /// `contract_termination_remark`: string(256).
 const REMARK_256: Limits = Limits::max(256);
 
-endpoint! {
+declare_endpoints! {
+    /// `POST /v3/eduschoolpay/contracts/{contract_id}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012469025).
+    ///
     /// 校园轻松付 · 商户主动解约 (service provider).
-    TerminateEduschoolpayContract {
-        id: "terminate_eduschoolpay_contract",
+    TerminateEduschoolpayContract => terminate_eduschoolpay_contract {
         title: "商户主动解约",
         method: Post,
         host: Api,
         path: "/v3/eduschoolpay/contracts/{contract_id}/terminate",
-        success: 204,
         output: NoContent,
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4012469025"],
         path_params: {
@@ -30,17 +30,15 @@ endpoint! {
         },
         body: {},
     }
-}
 
-endpoint! {
+    /// `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012472858).
+    ///
     /// 免密支付 · 商户通过商户协议号解约协议 (merchant and partner, same URL).
-    TerminatePasswordExemptContract {
-        id: "terminate_password_exempt_contract",
+    TerminatePasswordExemptContract => terminate_password_exempt_contract {
         title: "商户通过商户协议号解约协议",
         method: Post,
         host: Api,
         path: "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate",
-        success: 200,
         output: PasswordExemptContract,
         docs: [
             "https://pay.weixin.qq.com/doc/v3/merchant/4012472858",
@@ -57,17 +55,15 @@ endpoint! {
             contract_termination_remark: String = Limits::max(256),
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012489295).
+    ///
     /// 委托代扣 · 通过商户协议号解除签约协议 (direct merchant).
-    TerminatePapayContract {
-        id: "terminate_papay_contract",
+    TerminatePapayContract => terminate_papay_contract {
         title: "通过商户协议号解除委托代扣签约协议",
         method: Post,
         host: Api,
         path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
-        success: 200,
         output: PapayContract,
         docs: ["https://pay.weixin.qq.com/doc/v3/merchant/4012489295"],
         path_params: {
@@ -81,17 +77,15 @@ endpoint! {
             contract_termination_remark: String = REMARK_256,
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012489491).
+    ///
     /// 委托代扣 · 通过商户协议号解除签约协议 (service provider).
-    TerminatePapayPartnerContract {
-        id: "terminate_papay_partner_contract",
+    TerminatePapayPartnerContract => terminate_papay_partner_contract {
         title: "通过商户协议号解除委托代扣签约协议（服务商）",
         method: Post,
         host: Api,
         path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
-        success: 200,
         output: PapayPartnerContract,
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4012489491"],
         path_params: {
@@ -107,17 +101,15 @@ endpoint! {
             contract_termination_remark: String = REMARK_256,
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012472767).
+    ///
     /// 保险自动续费 · 解约 (insurance merchant).
-    TerminatePapayInsuranceContract {
-        id: "terminate_papay_insurance_contract",
+    TerminatePapayInsuranceContract => terminate_papay_insurance_contract {
         title: "保险商户通过商户协议号解约",
         method: Post,
         host: Api,
         path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
-        success: 200,
         output: InsuranceContract,
         docs: [
             "https://pay.weixin.qq.com/doc/v3/merchant/4012472767",
@@ -134,17 +126,15 @@ endpoint! {
             contract_termination_remark: String = REMARK_256,
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012884072).
+    ///
     /// 收付通合单代扣 · 解约 (e-commerce platform / service provider).
-    TerminateCombinePapayContract {
-        id: "terminate_combine_papay_contract",
+    TerminateCombinePapayContract => terminate_combine_papay_contract {
         title: "合单代扣通过商户协议号解约",
         method: Post,
         host: Api,
         path: "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
-        success: 200,
         output: CombinePapayContract,
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4012884072"],
         path_params: {
@@ -158,17 +148,15 @@ endpoint! {
             contract_termination_remark: String = Limits::max(256),
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/credit-repayment/partner/contracts/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4016125830).
+    ///
     /// 信用卡自动还款 · 解除自动还款协议 (service provider).
-    TerminateCreditRepaymentContract {
-        id: "terminate_credit_repayment_contract",
+    TerminateCreditRepaymentContract => terminate_credit_repayment_contract {
         title: "解除自动还款协议",
         method: Post,
         host: Api,
         path: "/v3/credit-repayment/partner/contracts/terminate",
-        success: 200,
         output: CreditRepaymentTermination,
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4016125830"],
         path_params: {},
@@ -179,17 +167,15 @@ endpoint! {
             contract_termination_remark: String = Limits::max(128),
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/global/papay/contracts/{contract_id}/terminate` (Hong Kong host) — [official page](https://pay.weixin.qq.com/doc/global/v3/zh/4013015478).
+    ///
     /// 跨境代扣 · 申请解约 (Hong Kong host).
-    TerminateGlobalPapayContract {
-        id: "terminate_global_papay_contract",
+    TerminateGlobalPapayContract => terminate_global_papay_contract {
         title: "申请解约（跨境）",
         method: Post,
         host: Global,
         path: "/v3/global/papay/contracts/{contract_id}/terminate",
-        success: 204,
         output: NoContent,
         docs: [
             "https://pay.weixin.qq.com/doc/global/v3/zh/4013015478",
@@ -212,17 +198,15 @@ endpoint! {
             termination_note: Option<String> = Limits::max(256),
         },
     }
-}
 
-endpoint! {
+    /// `DELETE /v3/edu-papay/contracts/{contract_id}` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012466882).
+    ///
     /// 教育续费通 · 解约 (merchant and partner).
-    TerminateEduPapayContract {
-        id: "terminate_edu_papay_contract",
+    TerminateEduPapayContract => terminate_edu_papay_contract {
         title: "教育续费通解约",
         method: Delete,
         host: Api,
         path: "/v3/edu-papay/contracts/{contract_id}",
-        success: 204,
         output: NoContent,
         docs: [
             "https://pay.weixin.qq.com/doc/v3/merchant/4012466882",
@@ -234,17 +218,15 @@ endpoint! {
         },
         body: {},
     }
-}
 
-endpoint! {
+    /// `POST /v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract` — [official page](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html).
+    ///
     /// 刷脸支付 · 刷脸用户解约 (service provider).
-    TerminateFacepayUserContract {
-        id: "terminate_facepay_user_contract",
+    TerminateFacepayUserContract => terminate_facepay_user_contract {
         title: "刷脸用户解约",
         method: Post,
         host: Api,
         path: "/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract",
-        success: 204,
         output: NoContent,
         docs: ["https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html"],
         path_params: {
@@ -255,17 +237,15 @@ endpoint! {
         },
         body: {},
     }
-}
 
-endpoint! {
+    /// `POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012647410).
+    ///
     /// 微信支付分 · 通过授权协议号解除用户授权 (direct merchant).
-    TerminatePayscorePermissionByAuthorizationCode {
-        id: "terminate_payscore_permission_by_authorization_code",
+    TerminatePayscorePermissionByAuthorizationCode => terminate_payscore_permission_by_authorization_code {
         title: "商户解除用户授权关系（授权协议号）",
         method: Post,
         host: Api,
         path: "/v3/payscore/permissions/authorization-code/{authorization_code}/terminate",
-        success: 204,
         output: NoContent,
         docs: ["https://pay.weixin.qq.com/doc/v3/merchant/4012647410"],
         path_params: {
@@ -279,17 +259,15 @@ endpoint! {
             reason: String = Limits::NONE,
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/payscore/permissions/openid/{openid}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012647413).
+    ///
     /// 微信支付分 · 通过 openid 解除用户授权 (direct merchant).
-    TerminatePayscorePermissionByOpenid {
-        id: "terminate_payscore_permission_by_openid",
+    TerminatePayscorePermissionByOpenid => terminate_payscore_permission_by_openid {
         title: "商户解除用户授权关系（openid）",
         method: Post,
         host: Api,
         path: "/v3/payscore/permissions/openid/{openid}/terminate",
-        success: 204,
         output: NoContent,
         docs: ["https://pay.weixin.qq.com/doc/v3/merchant/4012647413"],
         path_params: {
@@ -305,17 +283,15 @@ endpoint! {
             reason: String = Limits::NONE,
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012382049).
+    ///
     /// 微信支付分 · 通过授权协议号解除用户授权 (service provider).
-    TerminatePayscorePartnerPermissionByAuthorizationCode {
-        id: "terminate_payscore_partner_permission_by_authorization_code",
+    TerminatePayscorePartnerPermissionByAuthorizationCode => terminate_payscore_partner_permission_by_authorization_code {
         title: "服务商解除用户授权关系（授权协议号）",
         method: Post,
         host: Api,
         path: "/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate",
-        success: 204,
         output: NoContent,
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4012382049"],
         path_params: {
@@ -331,17 +307,15 @@ endpoint! {
             reason: String = Limits::NONE,
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/payscore/partner/permissions/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012461154).
+    ///
     /// 微信支付分 · 通过 openid 解除用户授权 (service provider; the openid moves into the body).
-    TerminatePayscorePartnerPermission {
-        id: "terminate_payscore_partner_permission",
+    TerminatePayscorePartnerPermission => terminate_payscore_partner_permission {
         title: "服务商解除用户授权关系（openid）",
         method: Post,
         host: Api,
         path: "/v3/payscore/partner/permissions/terminate",
-        success: 204,
         output: NoContent,
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4012461154"],
         path_params: {},
@@ -362,17 +336,15 @@ endpoint! {
             sub_appid: Option<String> = Limits::NONE,
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012461012).
+    ///
     /// 微信支付分 · 从业机构解除用户授权 (acquiring bank).
-    TerminatePayscoreAcquiringbankPermission {
-        id: "terminate_payscore_acquiringbank_permission",
+    TerminatePayscoreAcquiringbankPermission => terminate_payscore_acquiringbank_permission {
         title: "从业机构解除用户授权关系（授权协议号）",
         method: Post,
         host: Api,
         path: "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate",
-        success: 204,
         output: NoContent,
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4012461012"],
         path_params: {
@@ -390,17 +362,15 @@ endpoint! {
             channel_id: Option<String> = Limits::NONE,
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate` — [official page](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml).
+    ///
     /// 微信支付分 · 解除用户授权关系 (older 普通授权 API; the YAML wrongly calls the path values query).
-    TerminatePayscoreUserPermission {
-        id: "terminate_payscore_user_permission",
+    TerminatePayscoreUserPermission => terminate_payscore_user_permission {
         title: "解除用户授权关系（普通授权）",
         method: Post,
         host: Api,
         path: "/v3/payscore/users/{openid}/permissions/{service_id}/terminate",
-        success: 204,
         output: NoContent,
         docs: ["https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml"],
         path_params: {
@@ -416,17 +386,15 @@ endpoint! {
             reason: String = Limits::NONE,
         },
     }
-}
 
-endpoint! {
+    /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4015653811).
+    ///
     /// 商家转账 · 解除免确认收款授权 (direct merchant).
-    CloseTransferAuthorization {
-        id: "close_transfer_authorization",
+    CloseTransferAuthorization => close_transfer_authorization {
         title: "商户解除免确认收款授权",
         method: Post,
         host: Api,
         path: "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close",
-        success: 200,
         output: TransferAuthorization,
         docs: ["https://pay.weixin.qq.com/doc/v3/merchant/4015653811"],
         path_params: {
@@ -435,17 +403,15 @@ endpoint! {
         },
         body: {},
     }
-}
 
-endpoint! {
+    /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4016809851).
+    ///
     /// 商家转账 · 解除免确认收款授权 (service provider).
-    CloseTransferPartnerAuthorization {
-        id: "close_transfer_partner_authorization",
+    CloseTransferPartnerAuthorization => close_transfer_partner_authorization {
         title: "服务商解除免确认收款授权",
         method: Post,
         host: Api,
         path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close",
-        success: 200,
         output: TransferAuthorization,
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4016809851"],
         path_params: {
@@ -454,17 +420,15 @@ endpoint! {
         },
         body: {},
     }
-}
 
-endpoint! {
+    /// `POST /v3/webizpay/employees/{employee_id}/revoke` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4014507156).
+    ///
     /// 企业支付 · 解除员工授权 (service provider).
-    RevokeWebizpayEmployee {
-        id: "revoke_webizpay_employee",
+    RevokeWebizpayEmployee => revoke_webizpay_employee {
         title: "解除员工授权",
         method: Post,
         host: Api,
         path: "/v3/webizpay/employees/{employee_id}/revoke",
-        success: 200,
         output: EmployeeRevocation,
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4014507156"],
         path_params: {

@@ -1,9 +1,11 @@
 //! The endpoint catalog: every termination endpoint, declared once.
 //!
-//! Each endpoint is one `endpoint!` block in [`endpoints`]: id, method, host, path template,
-//! typed path and body fields with their documented limits, success status and typed
-//! output. The macro derives the Rust params struct, its validation, the JSON body and
-//! an [`EndpointSpec`] that bindings read, so no binding holds per-endpoint code.
+//! Each endpoint is one block of `declare_endpoints!` in [`endpoints`]: type name and id,
+//! method, host, path template, typed path and body fields with their documented limits,
+//! typed output and official pages. The macro derives the Rust params struct, its validation,
+//! the JSON body (the struct itself, path fields skipped), an [`EndpointSpec`] that bindings
+//! read, and the catalog-wide [`OPERATIONS`], [`AnyOperation`] and `for_each_operation!`, so no
+//! binding holds per-endpoint code.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -106,12 +108,22 @@ pub trait Operation: Serialize + DeserializeOwned {
     fn validate(&self) -> Result<()>;
     /// `(name, value)` for each path parameter, unencoded.
     fn path_params(&self) -> Vec<(&'static str, String)>;
-    /// The compact JSON body, or `None` for body-less endpoints.
-    fn body(&self) -> Result<Option<Vec<u8>>>;
+    /// The compact JSON body — the params struct itself serialised, path parameters skipped
+    /// and absent optional fields left out — or `None` for body-less endpoints.
+    fn body(&self) -> Result<Option<Vec<u8>>> {
+        if !Self::SPEC.has_body {
+            return Ok(None);
+        }
+        serde_json::to_vec(self).map(Some).map_err(|e| {
+            Error::invalid_input("body", format!("body could not be serialised ({e})"))
+        })
+    }
 }
 
 /// A success body type: JSON-decoded, or [`NoContent`] for 204 endpoints.
 pub trait ResponseBody: Serialize + Sized + Into<AnyOutput> {
+    /// The status WeChat Pay answers success with: 204 for no body, 200 for JSON.
+    const SUCCESS_STATUS: u16;
     /// Decodes the verified raw body.
     fn decode(body: &[u8]) -> Result<Self>;
     /// A `$ref` to this type's JSON Schema, or `None` for [`NoContent`].
@@ -219,102 +231,161 @@ impl<T: FieldValue> FieldValue for Option<T> {
     }
 }
 
-#[doc(hidden)]
-pub fn absent<T: FieldValue>(value: &&T) -> bool {
-    value.is_absent()
+/// Whether `snake` is the snake_case spelling of the CamelCase `camel` (`TerminatePapayContract`
+/// ↔ `terminate_papay_contract`): checked at compile time for every operation, so an id can never
+/// drift from its type name.
+pub const fn is_snake_case_of(camel: &str, snake: &str) -> bool {
+    let (c, s) = (camel.as_bytes(), snake.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < c.len() {
+        let b = c[i];
+        if b.is_ascii_uppercase() {
+            if i > 0 {
+                if j >= s.len() || s[j] != b'_' {
+                    return false;
+                }
+                j += 1;
+            }
+            if j >= s.len() || s[j] != b.to_ascii_lowercase() {
+                return false;
+            }
+        } else if j >= s.len() || s[j] != b {
+            return false;
+        }
+        i += 1;
+        j += 1;
+    }
+    j == s.len()
 }
 
-/// Declares one endpoint. See the module docs.
-macro_rules! endpoint {
-    (
+/// Declares every endpoint of the catalog, each in one block (see `endpoints.rs`): the params
+/// struct with its validation and body, its [`EndpointSpec`], and from the whole list the
+/// [`OPERATIONS`] table, the [`AnyOperation`] enum and `for_each_operation!`.
+macro_rules! declare_endpoints {
+    ($(
         $(#[doc = $doc:literal])*
-        $name:ident {
-            id: $id:literal,
+        $name:ident => $id:ident {
             title: $title:literal,
             method: $method:ident,
             host: $host:ident,
             path: $path:literal,
-            success: $success:literal,
             output: $output:ty,
             docs: [$($docurl:literal),* $(,)?],
             path_params: { $( $(#[doc = $pdoc:literal])* $pname:ident : $pty:ty = $plim:expr ),* $(,)? },
             body: { $( $(#[doc = $bdoc:literal])* $bname:ident : $bty:ty = $blim:expr ),* $(,)? } $(,)?
         }
-    ) => {
-        $(#[doc = $doc])*
-        #[doc = ""]
-        // uniffi's derives read doc attributes and accept only literals.
-        #[cfg_attr(not(feature = "uniffi"), doc = concat!("`", stringify!($method), " ", $path, "` → ", stringify!($success), ", operation id `", $id, "`."))]
-        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {
-            $( $(#[doc = $pdoc])* pub $pname: $pty, )*
-            $( $(#[doc = $bdoc])* #[serde(skip_serializing_if = "crate::catalog::FieldValue::is_absent")] pub $bname: $bty, )*
-        }
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+            #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+            #[serde(deny_unknown_fields)]
+            pub struct $name {
+                // Path parameters are read from JSON params but never part of the body.
+                $( $(#[doc = $pdoc])* #[serde(skip_serializing)] pub $pname: $pty, )*
+                $( $(#[doc = $bdoc])* #[serde(skip_serializing_if = "crate::catalog::FieldValue::is_absent")] pub $bname: $bty, )*
+            }
 
-        impl crate::catalog::Operation for $name {
-            const SPEC: &'static crate::catalog::EndpointSpec = &crate::catalog::EndpointSpec {
-                id: $id,
-                title: $title,
-                method: crate::request::Method::$method,
-                host: crate::catalog::Host::$host,
-                path: $path,
-                success_status: $success,
-                has_body: 0 $(+ { let _ = stringify!($bname); 1 })* > 0,
-                fields: &[
-                    $(crate::catalog::FieldSpec {
-                        name: stringify!($pname),
-                        location: crate::validate::Location::Path,
-                        ty: <$pty as crate::catalog::FieldValue>::TYPE,
-                        required: <$pty as crate::catalog::FieldValue>::REQUIRED,
-                        limits: $plim,
-                        doc: concat!($($pdoc),*),
-                    },)*
-                    $(crate::catalog::FieldSpec {
-                        name: stringify!($bname),
-                        location: crate::validate::Location::Body,
-                        ty: <$bty as crate::catalog::FieldValue>::TYPE,
-                        required: <$bty as crate::catalog::FieldValue>::REQUIRED,
-                        limits: $blim,
-                        doc: concat!($($bdoc),*),
-                    },)*
-                ],
-                output: stringify!($output),
-                docs: &[$($docurl),*],
+            const _: () = assert!(
+                crate::catalog::is_snake_case_of(stringify!($name), stringify!($id)),
+                concat!("the operation id of ", stringify!($name), " must be its snake_case name")
+            );
+
+            impl crate::catalog::Operation for $name {
+                const SPEC: &'static crate::catalog::EndpointSpec = &crate::catalog::EndpointSpec {
+                    id: stringify!($id),
+                    title: $title,
+                    method: crate::request::Method::$method,
+                    host: crate::catalog::Host::$host,
+                    path: $path,
+                    success_status: <$output as crate::catalog::ResponseBody>::SUCCESS_STATUS,
+                    has_body: !<[&str]>::is_empty(&[$(stringify!($bname)),*]),
+                    fields: &[
+                        $(crate::catalog::FieldSpec {
+                            name: stringify!($pname),
+                            location: crate::validate::Location::Path,
+                            ty: <$pty as crate::catalog::FieldValue>::TYPE,
+                            required: <$pty as crate::catalog::FieldValue>::REQUIRED,
+                            limits: $plim,
+                            doc: concat!($($pdoc),*),
+                        },)*
+                        $(crate::catalog::FieldSpec {
+                            name: stringify!($bname),
+                            location: crate::validate::Location::Body,
+                            ty: <$bty as crate::catalog::FieldValue>::TYPE,
+                            required: <$bty as crate::catalog::FieldValue>::REQUIRED,
+                            limits: $blim,
+                            doc: concat!($($bdoc),*),
+                        },)*
+                    ],
+                    output: stringify!($output),
+                    docs: &[$($docurl),*],
+                };
+                type Output = $output;
+
+                fn validate(&self) -> crate::error::Result<()> {
+                    $( crate::catalog::FieldValue::check(&self.$pname, stringify!($pname), $plim, crate::validate::Location::Path)?; )*
+                    $( crate::catalog::FieldValue::check(&self.$bname, stringify!($bname), $blim, crate::validate::Location::Body)?; )*
+                    Ok(())
+                }
+
+                fn path_params(&self) -> Vec<(&'static str, String)> {
+                    vec![$( (stringify!($pname), crate::catalog::FieldValue::path_segment(&self.$pname)) ),*]
+                }
+            }
+        )*
+
+        /// Calls `$callback! { Type => method_name, … }` with every operation of the catalog, so a
+        /// binding can stamp out one method per operation without listing them (adding an
+        /// endpoint then touches only the core).
+        #[macro_export]
+        #[doc(hidden)]
+        macro_rules! for_each_operation {
+            ($callback:ident) => {
+                $callback! { $($name => $id,)* }
             };
-            type Output = $output;
+        }
 
-            fn validate(&self) -> crate::error::Result<()> {
-                $( crate::catalog::FieldValue::check(&self.$pname, stringify!($pname), $plim, crate::validate::Location::Path)?; )*
-                $( crate::catalog::FieldValue::check(&self.$bname, stringify!($bname), $blim, crate::validate::Location::Body)?; )*
-                Ok(())
+        /// Every operation of the catalog, in table order.
+        pub static OPERATIONS: &[crate::catalog::OperationEntry] =
+            &[$(crate::catalog::OperationEntry::of::<$name>()),*];
+
+        /// Any operation of the catalog with its typed params: one variant per endpoint.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "uniffi", allow(missing_docs))]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+        pub enum AnyOperation {
+            $(
+                #[cfg_attr(not(feature = "uniffi"), doc = concat!("[`", stringify!($name), "`]"))]
+                $name($name),
+            )*
+        }
+
+        impl AnyOperation {
+            /// The endpoint declaration of this operation.
+            pub fn spec(&self) -> &'static crate::catalog::EndpointSpec {
+                match self {
+                    $(AnyOperation::$name(_) => <$name as crate::catalog::Operation>::SPEC,)*
+                }
             }
 
-            fn path_params(&self) -> Vec<(&'static str, String)> {
-                vec![$( (stringify!($pname), crate::catalog::FieldValue::path_segment(&self.$pname)) ),*]
-            }
-
-            #[allow(unused_variables)]
-            fn body(&self) -> crate::error::Result<Option<Vec<u8>>> {
-                if !<Self as crate::catalog::Operation>::SPEC.has_body {
-                    return Ok(None);
+            pub(crate) fn build(&self) -> crate::error::Result<crate::catalog::BuiltParams> {
+                match self {
+                    $(AnyOperation::$name(op) => crate::catalog::build_params(op),)*
                 }
-                #[derive(serde::Serialize)]
-                struct Body<'a> {
-                    #[serde(skip)]
-                    _borrow: std::marker::PhantomData<&'a ()>,
-                    $( #[serde(skip_serializing_if = "crate::catalog::absent")] $bname: &'a $bty, )*
-                }
-                let body = Body { _borrow: std::marker::PhantomData, $( $bname: &self.$bname, )* };
-                serde_json::to_vec(&body).map(Some).map_err(|e| {
-                    crate::error::Error::invalid_input("body", format!("body could not be serialised ({e})"))
-                })
             }
         }
+
+        $(
+            impl From<$name> for AnyOperation {
+                fn from(op: $name) -> Self {
+                    AnyOperation::$name(op)
+                }
+            }
+        )*
     };
 }
-pub(crate) use endpoint;
+pub(crate) use declare_endpoints;
 
 /// Type-erased entry points of one operation, for bindings that call by id with JSON.
 #[derive(Debug, Clone, Copy)]
@@ -336,7 +407,7 @@ pub(crate) struct BuiltParams {
 }
 
 impl OperationEntry {
-    const fn of<T: Operation>() -> OperationEntry {
+    pub(crate) const fn of<T: Operation>() -> OperationEntry {
         OperationEntry {
             spec: T::SPEC,
             from_json: params_from_json::<T>,
@@ -439,81 +510,6 @@ pub(crate) fn drop_nulls(value: &mut serde_json::Value) {
         _ => {}
     }
 }
-
-macro_rules! catalog {
-    ($d:tt; $($op:ident => $method:ident),* $(,)?) => {
-        /// Calls `$callback! { Type => method_name, … }` with every operation of the catalog, so a
-        /// binding can stamp out one method per operation without listing them (adding an
-        /// endpoint then touches only the core).
-        #[macro_export]
-        #[doc(hidden)]
-        macro_rules! for_each_operation {
-            ($d callback:ident) => {
-                $d callback! { $($op => $method,)* }
-            };
-        }
-
-        /// Every operation of the catalog, in table order.
-        pub static OPERATIONS: &[OperationEntry] = &[$(OperationEntry::of::<$op>()),*];
-
-        /// Any operation of the catalog with its typed params: one variant per endpoint.
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        #[cfg_attr(feature = "uniffi", allow(missing_docs))]
-        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-        pub enum AnyOperation {
-            $(
-                #[cfg_attr(not(feature = "uniffi"), doc = concat!("[`", stringify!($op), "`]"))]
-                $op($op),
-            )*
-        }
-
-        impl AnyOperation {
-            /// The endpoint declaration of this operation.
-            pub fn spec(&self) -> &'static EndpointSpec {
-                match self {
-                    $(AnyOperation::$op(_) => <$op as Operation>::SPEC,)*
-                }
-            }
-
-            pub(crate) fn build(&self) -> Result<BuiltParams> {
-                match self {
-                    $(AnyOperation::$op(op) => build_params(op),)*
-                }
-            }
-        }
-
-        $(
-            impl From<$op> for AnyOperation {
-                fn from(op: $op) -> Self {
-                    AnyOperation::$op(op)
-                }
-            }
-        )*
-    };
-}
-
-// Each type with its method name (= operation id, checked by a test): macro_rules cannot derive one from the other.
-catalog![$;
-    TerminateEduschoolpayContract => terminate_eduschoolpay_contract,
-    TerminatePasswordExemptContract => terminate_password_exempt_contract,
-    TerminatePapayContract => terminate_papay_contract,
-    TerminatePapayPartnerContract => terminate_papay_partner_contract,
-    TerminatePapayInsuranceContract => terminate_papay_insurance_contract,
-    TerminateCombinePapayContract => terminate_combine_papay_contract,
-    TerminateCreditRepaymentContract => terminate_credit_repayment_contract,
-    TerminateGlobalPapayContract => terminate_global_papay_contract,
-    TerminateEduPapayContract => terminate_edu_papay_contract,
-    TerminateFacepayUserContract => terminate_facepay_user_contract,
-    TerminatePayscorePermissionByAuthorizationCode => terminate_payscore_permission_by_authorization_code,
-    TerminatePayscorePermissionByOpenid => terminate_payscore_permission_by_openid,
-    TerminatePayscorePartnerPermissionByAuthorizationCode => terminate_payscore_partner_permission_by_authorization_code,
-    TerminatePayscorePartnerPermission => terminate_payscore_partner_permission,
-    TerminatePayscoreAcquiringbankPermission => terminate_payscore_acquiringbank_permission,
-    TerminatePayscoreUserPermission => terminate_payscore_user_permission,
-    CloseTransferAuthorization => close_transfer_authorization,
-    CloseTransferPartnerAuthorization => close_transfer_partner_authorization,
-    RevokeWebizpayEmployee => revoke_webizpay_employee,
-];
 
 /// The operation with this id.
 pub fn operation(id: &str) -> Option<&'static OperationEntry> {

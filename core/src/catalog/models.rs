@@ -11,6 +11,7 @@ use crate::error::Result;
 pub struct NoContent;
 
 impl ResponseBody for NoContent {
+    const SUCCESS_STATUS: u16 = 204;
     // A 204 endpoint that ever sends a body has still succeeded once the signature verified.
     fn decode(_body: &[u8]) -> Result<Self> {
         Ok(NoContent)
@@ -21,8 +22,21 @@ impl ResponseBody for NoContent {
     }
 }
 
-macro_rules! json_body {
-    ($($t:ident),* $(,)?) => {
+/// Declares the JSON result types, each once: the struct with its derives, its
+/// [`ResponseBody`] impl and its variant of [`AnyOutput`].
+macro_rules! declare_results {
+    ($(
+        $(#[doc = $doc:literal])*
+        pub struct $t:ident { $($fields:tt)* }
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+            #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+            #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+            pub struct $t { $($fields)* }
+        )*
+
         /// The typed result of any operation: one variant per result type.
         #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
         #[cfg_attr(feature = "uniffi", allow(missing_docs))]
@@ -50,6 +64,7 @@ macro_rules! json_body {
         })*
 
         $(impl ResponseBody for $t {
+            const SUCCESS_STATUS: u16 = 200;
             fn decode(body: &[u8]) -> Result<Self> {
                 decode_json(body)
             }
@@ -61,16 +76,170 @@ macro_rules! json_body {
     };
 }
 
-json_body!(
-    PasswordExemptContract,
-    PapayContract,
-    PapayPartnerContract,
-    InsuranceContract,
-    CombinePapayContract,
-    CreditRepaymentTermination,
-    TransferAuthorization,
-    EmployeeRevocation,
-);
+declare_results! {
+    /// 免密支付解约结果: an echo of the request.
+    pub struct PasswordExemptContract {
+        /// 商户号.
+        pub mchid: String,
+        /// 免密支付服务ID.
+        pub service_id: u64,
+        /// 商户签约协议号.
+        pub out_contract_code: String,
+    }
+
+    /// 委托代扣签约协议 (direct merchant).
+    pub struct PapayContract {
+        /// 商户号.
+        pub mchid: String,
+        /// 委托代扣协议ID.
+        pub contract_id: String,
+        /// 商户AppID.
+        pub appid: String,
+        /// 委托代扣模板ID.
+        pub plan_id: u64,
+        /// 商户签约协议号.
+        pub out_contract_code: String,
+        /// 用户账户展示名称.
+        pub contract_display_account: String,
+        /// 委托代扣协议状态, e.g. `TERMINATED`.
+        pub contract_state: String,
+        /// 协议签署时间.
+        pub contract_signed_time: Option<String>,
+        /// 协议到期时间.
+        pub contract_expired_time: Option<String>,
+        /// 用户OpenID.
+        pub openid: String,
+        /// 协议解约信息.
+        pub contract_terminate_info: Option<ContractTerminateInfo>,
+        /// 商户侧用户标识.
+        pub out_user_code: Option<String>,
+        /// 预约扣费场景的预约信息.
+        pub deduct_schedule: Option<DeductSchedule>,
+    }
+
+    /// 委托代扣签约协议 (service provider).
+    pub struct PapayPartnerContract {
+        /// 委托代扣协议ID.
+        pub contract_id: String,
+        /// 服务商商户号.
+        pub sp_mchid: String,
+        /// 服务商AppID.
+        pub sp_appid: String,
+        /// 子商户号.
+        pub sub_mchid: String,
+        /// 子商户AppID.
+        pub sub_appid: Option<String>,
+        /// 委托代扣模板ID.
+        pub plan_id: u64,
+        /// 商户签约协议号.
+        pub out_contract_code: String,
+        /// 用户账户展示名称.
+        pub contract_display_account: String,
+        /// 委托代扣协议状态.
+        pub contract_state: String,
+        /// 协议签署时间.
+        pub contract_signed_time: Option<String>,
+        /// 协议到期时间.
+        pub contract_expired_time: Option<String>,
+        /// 用户在服务商AppID下的OpenID.
+        pub sp_openid: String,
+        /// 用户在子商户AppID下的OpenID.
+        pub sub_openid: Option<String>,
+        /// 协议解约信息.
+        pub contract_terminate_info: Option<ContractTerminateInfo>,
+        /// 商户侧用户标识.
+        pub out_user_code: Option<String>,
+        /// 预约扣费场景的预约信息.
+        pub deduct_schedule: Option<DeductSchedule>,
+    }
+
+    /// 保险自动续费签约协议.
+    pub struct InsuranceContract {
+        /// 商户号.
+        pub mchid: String,
+        /// 委托代扣协议ID.
+        pub contract_id: String,
+        /// 商户AppID.
+        pub appid: String,
+        /// 委托代扣模板ID.
+        pub plan_id: u64,
+        /// 商户签约协议号.
+        pub out_contract_code: String,
+        /// 被保人展示名称.
+        pub insured_display_name: Option<String>,
+        /// `SIGNED`, `TERMINATED`, `SIGN_FAILED`, `TO_BE_RENEWED`, `TERMINATE_PENDING`.
+        pub contract_state: String,
+        /// 协议签署时间.
+        pub contract_signed_time: Option<String>,
+        /// 协议到期时间.
+        pub contract_expired_time: Option<String>,
+        /// 协议解约信息.
+        pub contract_terminate_info: Option<ContractTerminateInfo>,
+        /// 用户OpenID.
+        pub openid: String,
+        /// 商户侧用户标识.
+        pub out_user_code: Option<String>,
+    }
+
+    /// 合单代扣解约结果.
+    pub struct CombinePapayContract {
+        /// 商户号.
+        pub mchid: String,
+        /// 委托代扣模板ID.
+        pub plan_id: u64,
+        /// 商户签约协议号.
+        pub out_contract_code: String,
+    }
+
+    /// 解除自动还款协议结果.
+    pub struct CreditRepaymentTermination {
+        /// 协议信息.
+        pub contract_info: Option<CreditRepaymentContract>,
+    }
+
+    /// 免确认收款授权 after closing.
+    pub struct TransferAuthorization {
+        /// 商户侧授权单号.
+        pub out_authorization_no: String,
+        /// 商户AppID.
+        pub appid: String,
+        /// 用户OpenID.
+        pub openid: String,
+        /// 用户展示名称.
+        pub user_display_name: String,
+        /// 微信侧授权单号.
+        pub authorization_id: Option<String>,
+        /// 授权状态, `CLOSED` after this call.
+        pub state: String,
+        /// 授权时间.
+        pub authorize_time: Option<String>,
+        /// 解除授权信息.
+        pub close_info: Option<TransferAuthorizationCloseInfo>,
+        /// 转账场景ID, e.g. `1000`.
+        #[serde(default, deserialize_with = "optional_string_or_integer")]
+        pub transfer_scene_id: Option<String>,
+        /// 用户收款感知.
+        pub user_recv_perception: Option<String>,
+        /// 创建时间.
+        pub create_time: Option<String>,
+    }
+
+    /// 解除员工授权结果.
+    pub struct EmployeeRevocation {
+        /// 服务商商户号.
+        pub sp_mchid: String,
+        /// 子商户号.
+        pub sub_mchid: String,
+        /// 企业支付员工ID.
+        pub user_id: String,
+        /// `REVOKED` or `AUTHORIZED`.
+        pub authorization_state: String,
+        /// 解除授权时间 (RFC 3339).
+        pub authorization_revoked_time: String,
+        /// 解除授权原因.
+        pub reason: String,
+    }
+}
 
 /// An amount in the smallest currency unit (分 for CNY).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,144 +285,6 @@ pub struct DeductSchedule {
     pub deduct_date: Option<String>,
 }
 
-/// 免密支付解约结果: an echo of the request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct PasswordExemptContract {
-    /// 商户号.
-    pub mchid: String,
-    /// 免密支付服务ID.
-    pub service_id: u64,
-    /// 商户签约协议号.
-    pub out_contract_code: String,
-}
-
-/// 委托代扣签约协议 (direct merchant).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct PapayContract {
-    /// 商户号.
-    pub mchid: String,
-    /// 委托代扣协议ID.
-    pub contract_id: String,
-    /// 商户AppID.
-    pub appid: String,
-    /// 委托代扣模板ID.
-    pub plan_id: u64,
-    /// 商户签约协议号.
-    pub out_contract_code: String,
-    /// 用户账户展示名称.
-    pub contract_display_account: String,
-    /// 委托代扣协议状态, e.g. `TERMINATED`.
-    pub contract_state: String,
-    /// 协议签署时间.
-    pub contract_signed_time: Option<String>,
-    /// 协议到期时间.
-    pub contract_expired_time: Option<String>,
-    /// 用户OpenID.
-    pub openid: String,
-    /// 协议解约信息.
-    pub contract_terminate_info: Option<ContractTerminateInfo>,
-    /// 商户侧用户标识.
-    pub out_user_code: Option<String>,
-    /// 预约扣费场景的预约信息.
-    pub deduct_schedule: Option<DeductSchedule>,
-}
-
-/// 委托代扣签约协议 (service provider).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct PapayPartnerContract {
-    /// 委托代扣协议ID.
-    pub contract_id: String,
-    /// 服务商商户号.
-    pub sp_mchid: String,
-    /// 服务商AppID.
-    pub sp_appid: String,
-    /// 子商户号.
-    pub sub_mchid: String,
-    /// 子商户AppID.
-    pub sub_appid: Option<String>,
-    /// 委托代扣模板ID.
-    pub plan_id: u64,
-    /// 商户签约协议号.
-    pub out_contract_code: String,
-    /// 用户账户展示名称.
-    pub contract_display_account: String,
-    /// 委托代扣协议状态.
-    pub contract_state: String,
-    /// 协议签署时间.
-    pub contract_signed_time: Option<String>,
-    /// 协议到期时间.
-    pub contract_expired_time: Option<String>,
-    /// 用户在服务商AppID下的OpenID.
-    pub sp_openid: String,
-    /// 用户在子商户AppID下的OpenID.
-    pub sub_openid: Option<String>,
-    /// 协议解约信息.
-    pub contract_terminate_info: Option<ContractTerminateInfo>,
-    /// 商户侧用户标识.
-    pub out_user_code: Option<String>,
-    /// 预约扣费场景的预约信息.
-    pub deduct_schedule: Option<DeductSchedule>,
-}
-
-/// 保险自动续费签约协议.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct InsuranceContract {
-    /// 商户号.
-    pub mchid: String,
-    /// 委托代扣协议ID.
-    pub contract_id: String,
-    /// 商户AppID.
-    pub appid: String,
-    /// 委托代扣模板ID.
-    pub plan_id: u64,
-    /// 商户签约协议号.
-    pub out_contract_code: String,
-    /// 被保人展示名称.
-    pub insured_display_name: Option<String>,
-    /// `SIGNED`, `TERMINATED`, `SIGN_FAILED`, `TO_BE_RENEWED`, `TERMINATE_PENDING`.
-    pub contract_state: String,
-    /// 协议签署时间.
-    pub contract_signed_time: Option<String>,
-    /// 协议到期时间.
-    pub contract_expired_time: Option<String>,
-    /// 协议解约信息.
-    pub contract_terminate_info: Option<ContractTerminateInfo>,
-    /// 用户OpenID.
-    pub openid: String,
-    /// 商户侧用户标识.
-    pub out_user_code: Option<String>,
-}
-
-/// 合单代扣解约结果.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct CombinePapayContract {
-    /// 商户号.
-    pub mchid: String,
-    /// 委托代扣模板ID.
-    pub plan_id: u64,
-    /// 商户签约协议号.
-    pub out_contract_code: String,
-}
-
-/// 解除自动还款协议结果.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct CreditRepaymentTermination {
-    /// 协议信息.
-    pub contract_info: Option<CreditRepaymentContract>,
-}
-
 /// 自动还款协议信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -290,36 +321,6 @@ pub struct CreditRepaymentContract {
     pub repayment_amount_limit: i64,
 }
 
-/// 免确认收款授权 after closing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct TransferAuthorization {
-    /// 商户侧授权单号.
-    pub out_authorization_no: String,
-    /// 商户AppID.
-    pub appid: String,
-    /// 用户OpenID.
-    pub openid: String,
-    /// 用户展示名称.
-    pub user_display_name: String,
-    /// 微信侧授权单号.
-    pub authorization_id: Option<String>,
-    /// 授权状态, `CLOSED` after this call.
-    pub state: String,
-    /// 授权时间.
-    pub authorize_time: Option<String>,
-    /// 解除授权信息.
-    pub close_info: Option<TransferAuthorizationCloseInfo>,
-    /// 转账场景ID, e.g. `1000`.
-    #[serde(default, deserialize_with = "optional_string_or_integer")]
-    pub transfer_scene_id: Option<String>,
-    /// 用户收款感知.
-    pub user_recv_perception: Option<String>,
-    /// 创建时间.
-    pub create_time: Option<String>,
-}
-
 /// 解除授权信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -329,25 +330,6 @@ pub struct TransferAuthorizationCloseInfo {
     pub close_time: String,
     /// 解除授权原因, e.g. `CLOSE_VIA_MCH_API`.
     pub close_reason: String,
-}
-
-/// 解除员工授权结果.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct EmployeeRevocation {
-    /// 服务商商户号.
-    pub sp_mchid: String,
-    /// 子商户号.
-    pub sub_mchid: String,
-    /// 企业支付员工ID.
-    pub user_id: String,
-    /// `REVOKED` or `AUTHORIZED`.
-    pub authorization_state: String,
-    /// 解除授权时间 (RFC 3339).
-    pub authorization_revoked_time: String,
-    /// 解除授权原因.
-    pub reason: String,
 }
 
 #[derive(Deserialize)]
