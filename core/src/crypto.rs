@@ -10,7 +10,9 @@ use std::fmt;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 #[cfg(not(feature = "aws-lc"))]
 use rsa::pkcs1v15::Signature;
-use rsa::pkcs1v15::{SigningKey, VerifyingKey};
+#[cfg(not(feature = "aws-lc"))]
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs1v15::VerifyingKey;
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 #[cfg(not(feature = "aws-lc"))]
 use rsa::signature::{SignatureEncoding, Signer as _, Verifier as _};
@@ -40,10 +42,11 @@ pub trait Verifier: Send + Sync {
 
 /// The merchant API private key (`apiclient_key.pem`), parsed once.
 ///
-/// Zeroized on drop by `rsa`; `Debug` never prints it.
+/// Held once, by the backend that signs: `rsa` (zeroized on drop) or, with the `aws-lc`
+/// feature, AWS-LC (freed by AWS-LC); `Debug` never prints it.
 pub struct MerchantPrivateKey {
+    #[cfg(not(feature = "aws-lc"))]
     signing_key: SigningKey<Sha256>,
-    /// The same key in AWS-LC, which does the signing when the `aws-lc` feature is on.
     #[cfg(feature = "aws-lc")]
     native: aws_lc_rs::rsa::KeyPair,
 }
@@ -71,21 +74,23 @@ impl MerchantPrivateKey {
             }
         };
         check_size(key.n().bit_width())?;
-        let signing_key = SigningKey::new(key);
+        #[cfg(not(feature = "aws-lc"))]
+        return Ok(MerchantPrivateKey {
+            signing_key: SigningKey::new(key),
+        });
         #[cfg(feature = "aws-lc")]
-        let native = {
+        {
+            // `rsa` parsed and checked it; AWS-LC takes it over and the `rsa` copy is dropped
+            // (and zeroized) here, so the process holds the key once.
             use rsa::pkcs8::EncodePrivateKey;
-            let der = signing_key.as_ref().to_pkcs8_der().map_err(|_| {
+            let der = key.to_pkcs8_der().map_err(|_| {
                 Error::invalid_key("private key could not be re-encoded for AWS-LC")
             })?;
-            aws_lc_rs::rsa::KeyPair::from_pkcs8(der.as_bytes())
-                .map_err(|e| Error::invalid_key(format!("AWS-LC rejected the private key ({e})")))?
-        };
-        Ok(MerchantPrivateKey {
-            signing_key,
-            #[cfg(feature = "aws-lc")]
-            native,
-        })
+            let native = aws_lc_rs::rsa::KeyPair::from_pkcs8(der.as_bytes()).map_err(|e| {
+                Error::invalid_key(format!("AWS-LC rejected the private key ({e})"))
+            })?;
+            Ok(MerchantPrivateKey { native })
+        }
     }
 }
 
@@ -93,11 +98,20 @@ impl MerchantPrivateKey {
     /// The key as PKCS#8 DER, for importing into a platform key store (WebCrypto's
     /// `importKey("pkcs8", …)` as a non-extractable key). Zeroized on drop.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
-        use rsa::pkcs8::EncodePrivateKey;
-        self.signing_key
-            .as_ref()
-            .to_pkcs8_der()
-            .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
+        #[cfg(not(feature = "aws-lc"))]
+        let der = {
+            use rsa::pkcs8::EncodePrivateKey;
+            self.signing_key
+                .as_ref()
+                .to_pkcs8_der()
+                .map(|doc| doc.as_bytes().to_vec())
+        };
+        #[cfg(feature = "aws-lc")]
+        let der = {
+            use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+            AsDer::<Pkcs8V1Der<'static>>::as_der(&self.native).map(|doc| doc.as_ref().to_vec())
+        };
+        der.map(Zeroizing::new)
             .map_err(|_| Error::invalid_key("private key could not be encoded as PKCS#8"))
     }
 }

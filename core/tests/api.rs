@@ -355,3 +355,18 @@ fn with_signer_uses_a_custom_signer_for_every_request() {
         (ErrorKind::InvalidKey, "the KMS refused to sign")
     );
 }
+
+/// The key is held once by the signing backend; exporting it (WebCrypto import) gives back a
+/// key that signs identically, on either backend.
+#[test]
+fn a_private_key_exports_as_pkcs8_that_signs_identically() {
+    use wxpay_terminate::crypto::{MerchantPrivateKey, Signer};
+    let pkcs1 = MerchantPrivateKey::from_pem(&key("merchant_doc_pkcs1.pem")).unwrap();
+    let der = pkcs1.to_pkcs8_der().unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_slice());
+    let pem = format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n");
+    let exported = MerchantPrivateKey::from_pem(pem.as_bytes()).unwrap();
+    let original = MerchantPrivateKey::from_pem(&key("merchant_doc_pkcs8.pem")).unwrap();
+    assert_eq!(exported.sign(b"m").unwrap(), original.sign(b"m").unwrap());
+    assert_eq!(pkcs1.sign(b"m").unwrap(), original.sign(b"m").unwrap());
+}
