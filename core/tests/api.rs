@@ -364,7 +364,15 @@ fn a_private_key_exports_as_pkcs8_that_signs_identically() {
     let pkcs1 = MerchantPrivateKey::from_pem(&key("merchant_doc_pkcs1.pem")).unwrap();
     let der = pkcs1.to_pkcs8_der().unwrap();
     let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_slice());
-    let pem = format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n");
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    );
     let exported = MerchantPrivateKey::from_pem(pem.as_bytes()).unwrap();
     let original = MerchantPrivateKey::from_pem(&key("merchant_doc_pkcs8.pem")).unwrap();
     assert_eq!(exported.sign(b"m").unwrap(), original.sign(b"m").unwrap());
