@@ -75,7 +75,7 @@ pub fn authorization(
 mod tests {
     use super::*;
 
-    // Golden strings published by wechatpay-axios-plugin (reference §5.1 V4) and wechatpay-go (V3).
+    // Golden strings published by wechatpay-axios-plugin and wechatpay-go in their own test suites.
     #[test]
     fn empty_body_ends_with_two_line_feeds() {
         let m =

@@ -1,6 +1,6 @@
 //! One block per termination endpoint in `declare_endpoints!` — the only place one is declared.
 //!
-//! Limits come from the official pages (reference §1.2, §1.5). Where an official page was not
+//! Limits come from the official pages linked in each block. Where an official page was not
 //! available (papay sign, partner and insurance), the limits of the APIv2 `papay/deletecontract`
 //! contract are used: `out_contract_code` string(32), `contract_termination_remark` string(256).
 
@@ -365,7 +365,7 @@ declare_endpoints! {
 
     /// `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate` — [official page](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml).
     ///
-    /// 微信支付分 · 解除用户授权关系 (older 普通授权 API; the YAML wrongly calls the path values query).
+    /// 微信支付分 · 解除用户授权关系 (older 普通授权 API; the community OpenAPI description wrongly calls the path values query).
     TerminatePayscoreUserPermission => terminate_payscore_user_permission {
         title: "解除用户授权关系（普通授权）",
         method: Post,
