@@ -23,6 +23,9 @@ pub struct ApiCall {
     pub query: Vec<(String, String)>,
     /// JSON body, serialised compactly in the key order given; `None` sends no body.
     pub json: Option<serde_json::Value>,
+    /// An absolute template may name only WeChat Pay's hosts (`api`, `api2`, `apihk`) or the
+    /// configured base URLs; set this to sign a request for any other origin.
+    pub allow_any_host: bool,
 }
 
 impl ApiCall {
@@ -34,6 +37,7 @@ impl ApiCall {
             path_params: Vec::new(),
             query: Vec::new(),
             json: None,
+            allow_any_host: false,
         }
     }
 
@@ -120,6 +124,15 @@ impl Client {
         nonce: &str,
     ) -> Result<UnsignedRequest> {
         let (origin, path) = url::split_origin(&call.template)?;
+        if let Some(origin) = origin
+            && !call.allow_any_host
+            && !self.is_known_origin(origin)
+        {
+            return Err(Error::invalid_input(
+                "template",
+                "an absolute URL may only name WeChat Pay's hosts or the configured base URLs (set allow_any_host to sign for another)",
+            ));
+        }
         if let Some(json) = &call.json {
             check_json_strings(json)?;
         }
@@ -142,6 +155,18 @@ impl Client {
             body,
         };
         self.assemble(target, Stamp { timestamp, nonce })
+    }
+
+    fn is_known_origin(&self, origin: &str) -> bool {
+        const WECHAT_PAY: [&str; 3] = [
+            "https://api.mch.weixin.qq.com",
+            "https://api2.mch.weixin.qq.com",
+            "https://apihk.mch.weixin.qq.com",
+        ];
+        let origin = origin.to_ascii_lowercase();
+        WECHAT_PAY.contains(&origin.as_str())
+            || origin == self.api_origin.to_ascii_lowercase()
+            || origin == self.global_origin.to_ascii_lowercase()
     }
 
     /// Signs with the configured private key (or the signer given to [`Client::with_signer`]).

@@ -42,6 +42,29 @@ pub(crate) fn expand_path<'a, I>(template: &str, params: I, out: &mut String) ->
 where
     I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
 {
+    let start = out.len();
+    expand_into(template, params, out)?;
+    // fetch, browsers and most HTTP stacks normalise `.`/`..` segments (WHATWG URL, also in
+    // their `%2e` forms), so such a path would be sent somewhere other than where it was signed.
+    if out[start..].split('/').any(is_dot_segment) {
+        return Err(Error::invalid_input(
+            "template",
+            "the path holds a dot segment (`.`, `..` or a %2e form), which HTTP clients resolve away",
+        ));
+    }
+    Ok(())
+}
+
+/// `.` or `..`, also spelt with `%2e`/`%2E`.
+fn is_dot_segment(segment: &str) -> bool {
+    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+    decoded == "." || decoded == ".."
+}
+
+fn expand_into<'a, I>(template: &str, params: I, out: &mut String) -> Result<()>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+{
     if !template.starts_with('/') {
         out.push('/');
     }
@@ -70,6 +93,14 @@ where
                 Error::invalid_input(name, format!("path parameter `{name}` is missing"))
             })?;
         check_string(name, value, Limits::NONE, Location::Path)?;
+        if is_dot_segment(value) {
+            return Err(Error::invalid_input(
+                name,
+                format!(
+                    "path parameter `{name}` must not be `.` or `..`: HTTP clients resolve dot segments away, so the request would go elsewhere than signed"
+                ),
+            ));
+        }
         encode_component(value, out);
         used += 1;
         rest = &after[close + 1..];
@@ -169,6 +200,42 @@ mod tests {
                 .unwrap_err()
                 .field(),
             Some("b")
+        );
+    }
+
+    #[test]
+    fn dot_segments_are_refused_in_values_and_templates() {
+        for value in [".", "..", "%2e", "%2E%2e", ".%2E"] {
+            assert_eq!(
+                expand("/v3/x/{id}/y", &[("id", value)])
+                    .unwrap_err()
+                    .field(),
+                Some("id"),
+                "{value}"
+            );
+        }
+        for template in [
+            "/v3/../x",
+            "v3/./x",
+            "/v3/%2e%2e/x",
+            "/v3/x/..",
+            "/v3/.%2e/x",
+        ] {
+            assert_eq!(
+                expand(template, &[]).unwrap_err().field(),
+                Some("template"),
+                "{template}"
+            );
+        }
+        // Dots inside a segment, and an encoded `%2e` value (sent as `%252e`), are ordinary.
+        assert_eq!(
+            expand("/v3/x/{id}", &[("id", "a..b")]).unwrap(),
+            "/v3/x/a..b"
+        );
+        assert_eq!(expand("/v3/x/{id}", &[("id", "...")]).unwrap(), "/v3/x/...");
+        assert_eq!(
+            expand("/v3/x/{id}", &[("id", "a/..")]).unwrap(),
+            "/v3/x/a%2F.."
         );
     }
 

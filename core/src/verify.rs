@@ -84,6 +84,8 @@ pub(crate) struct SignedHeaders {
     serial: Option<String>,
     signature_type: Option<String>,
     pub(crate) request_id: Option<String>,
+    /// The first `Wechatpay-*` header that came twice with different values.
+    conflict: Option<&'static str>,
 }
 
 impl SignedHeaders {
@@ -97,24 +99,30 @@ impl SignedHeaders {
         let mut found = SignedHeaders::default();
         for (name, value) in headers {
             let name = name.as_ref();
-            let slot = if name.eq_ignore_ascii_case(header::TIMESTAMP) {
-                &mut found.timestamp
+            let (slot, canonical) = if name.eq_ignore_ascii_case(header::TIMESTAMP) {
+                (&mut found.timestamp, header::TIMESTAMP)
             } else if name.eq_ignore_ascii_case(header::NONCE) {
-                &mut found.nonce
+                (&mut found.nonce, header::NONCE)
             } else if name.eq_ignore_ascii_case(header::SIGNATURE) {
-                &mut found.signature
+                (&mut found.signature, header::SIGNATURE)
             } else if name.eq_ignore_ascii_case(header::SERIAL) {
-                &mut found.serial
+                (&mut found.serial, header::SERIAL)
             } else if name.eq_ignore_ascii_case(header::SIGNATURE_TYPE) {
-                &mut found.signature_type
+                (&mut found.signature_type, header::SIGNATURE_TYPE)
             } else if name.eq_ignore_ascii_case(header::REQUEST_ID) {
-                &mut found.request_id
+                (&mut found.request_id, header::REQUEST_ID)
             } else {
                 continue;
             };
-            // The first occurrence wins, as before; duplicates are the reliability issue's.
-            if slot.is_none() {
-                *slot = Some(value.as_ref().trim().to_owned());
+            let value = value.as_ref().trim();
+            match slot {
+                None => *slot = Some(value.to_owned()),
+                // Identical repeats (a proxy folding or copying headers) change nothing; two
+                // different values of a header that carries the proof are ambiguous.
+                Some(first) if first != value && canonical != header::REQUEST_ID => {
+                    found.conflict.get_or_insert(canonical);
+                }
+                Some(_) => {}
             }
         }
         found
@@ -222,6 +230,14 @@ impl TrustedKeys {
 
     /// Every check but RSA on a signed message (a 2xx response or a notification).
     pub(crate) fn begin(&self, headers: SignedHeaders, body: &[u8]) -> Result<PendingVerification> {
+        if let Some(name) = headers.conflict {
+            return Err(Error::new(
+                ErrorKind::InvalidSignature,
+                format!(
+                    "the message carries two different `{name}` headers: which one was signed is ambiguous, so it is rejected"
+                ),
+            ));
+        }
         let SignedHeaders {
             timestamp: Some(timestamp),
             nonce: Some(nonce),
@@ -229,6 +245,7 @@ impl TrustedKeys {
             serial: Some(serial),
             signature_type,
             request_id,
+            conflict: _,
         } = headers
         else {
             return Err(Error::new(

@@ -378,3 +378,27 @@ fn a_private_key_exports_as_pkcs8_that_signs_identically() {
     assert_eq!(exported.sign(b"m").unwrap(), original.sign(b"m").unwrap());
     assert_eq!(pkcs1.sign(b"m").unwrap(), original.sign(b"m").unwrap());
 }
+
+#[test]
+fn absolute_urls_are_signed_only_for_wechat_pay_or_configured_hosts() {
+    let c = client();
+    let call = |template: &str| ApiCall::new(Method::Get, template);
+    let err = c
+        .unsigned_call(&call("https://evil.example/v3/x"), 1, "n")
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.field()),
+        (ErrorKind::InvalidInput, Some("template"))
+    );
+    for ok in [
+        "https://api.mch.weixin.qq.com/v3/x",
+        "https://api2.mch.weixin.qq.com/v3/x",
+        "https://apihk.mch.weixin.qq.com/v3/x",
+    ] {
+        assert!(c.unsigned_call(&call(ok), 1, "n").is_ok(), "{ok}");
+    }
+    let mut opted_in = call("https://evil.example/v3/x");
+    opted_in.allow_any_host = true;
+    let unsigned = c.unsigned_call(&opted_in, 1, "n").unwrap();
+    assert!(unsigned.string_to_sign().starts_with(b"GET\n/v3/x\n"));
+}
