@@ -227,7 +227,7 @@ mod tests {
                 "{template}"
             );
         }
-        // Dots inside a segment, and an encoded `%2e` value (sent as `%252e`), are ordinary.
+        // Dots inside a longer segment are ordinary.
         assert_eq!(
             expand("/v3/x/{id}", &[("id", "a..b")]).unwrap(),
             "/v3/x/a..b"

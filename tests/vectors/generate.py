@@ -17,6 +17,11 @@ own copy of the docs/notifications.md table) and spot-checked.  Certificate-down
 cases (`certificates`) encrypt the committed platform certificate PEMs the same way, sign the
 response, run it back through `process_certificates` and re-open every entry independently;
 `certificates_request` cases go through the same `request_expect` as `request` cases.
+The library rules on URLs (dot segments refused, absolute hosts limited to WeChat Pay's and the
+configured ones, RFC 3986 encoding) and on response headers (conflicting duplicate proof headers,
+Signature-Type, exact public key ids, RSA before the clock) are encoded in `build_request`,
+`build_generic` and `process_response`, and their cases are re-checked by hand-written URLs,
+urllib's percent-decoding and direct signature checks.
 
 Usage: python3 tests/vectors/generate.py   (from any working directory)
 Requires: Python >= 3.11, cryptography.
@@ -257,8 +262,16 @@ def det_b62(label: str, n: int = 32) -> str:
     return "".join(out)
 
 
+RFC3986_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
 def quote(x: str) -> str:
-    return urllib.parse.quote(x, safe="")
+    """RFC 3986 component encoding: every UTF-8 byte outside the unreserved set becomes %XX
+    (upper-case hex); unreserved bytes and letters are never changed.  Cross-checked with
+    urllib.parse.quote(safe="")."""
+    out = "".join(chr(b) if b in RFC3986_UNRESERVED else "%%%02X" % b for b in x.encode("utf-8"))
+    check(out == urllib.parse.quote(x, safe=""), f"percent-encoding of {x!r} disagrees with urllib")
+    return out
 
 
 def compact(obj) -> str:
@@ -871,6 +884,8 @@ def build_request(client_name: str, op_id: str, params: dict, ts, nonce, keys: K
                 raise InvalidInput(p.name, "missing")
             continue
         validate_value(p, params[p.name])
+        if p.loc == "path" and p.kind == "str" and is_dot_segment(params[p.name]):
+            raise InvalidInput(p.name, "a path value that is a dot segment")
     validate_ts_nonce(ts, nonce)
     c = CLIENTS[client_name]
     base = (c["global_base_url"] or DEFAULT_GLOBAL_BASE_URL) if op.host == "global" else (c["base_url"] or DEFAULT_BASE_URL)
@@ -882,7 +897,29 @@ def build_request(client_name: str, op_id: str, params: dict, ts, nonce, keys: K
     return request_expect(client_name, op.method, base + path, body_str, ts, nonce, keys)
 
 
+# The only origins an absolute generic template may name besides the client's own base URLs.
+WECHATPAY_ORIGINS = ("https://api.mch.weixin.qq.com", "https://api2.mch.weixin.qq.com", "https://apihk.mch.weixin.qq.com")
+
+
+def is_dot_segment(segment: str) -> bool:
+    """`.` or `..`, also spelt with %2e / %2E (WHATWG URL parsers resolve all of them away)."""
+    return re.sub("%2e", ".", segment, flags=re.IGNORECASE) in (".", "..")
+
+
+def allowed_origins(client_name: str) -> set[str]:
+    c = CLIENTS[client_name]
+    return {o.lower() for o in (*WECHATPAY_ORIGINS, c["base_url"] or DEFAULT_BASE_URL,
+                                c["global_base_url"] or DEFAULT_GLOBAL_BASE_URL)}
+
+
 def build_generic(client_name: str, method: str, template: str, path_params: dict, query: list, jsonobj, ts, nonce, keys):
+    origin = None
+    m = re.match(r"^(https?://[^/]*)(/.*)$", template)
+    if m:
+        origin, template = m.group(1), m.group(2)
+        # scheme and host compared case-insensitively, nothing else normalised (no default port)
+        if origin.lower() not in allowed_origins(client_name):
+            raise InvalidInput("template", "absolute URL names a host that is neither WeChat Pay nor configured")
     names = re.findall(r"\{([^{}]+)\}", template)
     for n in names:
         if n not in path_params:
@@ -891,13 +928,19 @@ def build_generic(client_name: str, method: str, template: str, path_params: dic
         if n not in names:
             raise InvalidInput(n, "path parameter not in the template")
         validate_value(path_s(n), v)
+        if is_dot_segment(v):
+            raise InvalidInput(n, "a path value that is a dot segment")
     validate_ts_nonce(ts, nonce)
     path = re.sub(r"\{([^{}]+)\}", lambda m: quote(path_params[m.group(1)]), template)
-    if re.match(r"^https?://", path):
-        url = path
+    if not path.startswith("/"):
+        path = "/" + path
+    if any(is_dot_segment(seg) for seg in path.split("/")):
+        raise InvalidInput("template", "the path holds a dot segment")
+    if origin is not None:
+        url = origin + path
     else:
         c = CLIENTS[client_name]
-        url = (c["base_url"] or DEFAULT_BASE_URL) + ("" if path.startswith("/") else "/") + path
+        url = (c["base_url"] or DEFAULT_BASE_URL) + path
     if query:
         url += "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query)
     body_str = None if jsonobj is None else compact(jsonobj)
@@ -957,6 +1000,21 @@ def project(schema: dict, obj, where: str = ""):
     return out
 
 
+# Headers that carry WeChat Pay's proof: one sent twice with two different values is ambiguous
+# (which one was signed?), so the message is rejected as invalid_signature.  Identical repeats are
+# harmless, and Request-ID is informational (the first one is reported).
+PROOF_HEADERS = ("wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial",
+                 "wechatpay-signature-type")
+
+
+def check_no_conflicting_headers(headers: list) -> None:
+    first: dict[str, str] = {}
+    for k, v in headers:
+        k = k.lower()
+        if k in PROOF_HEADERS and first.setdefault(k, v) != v:
+            raise Outcome("invalid_signature", why=f"two different {k} headers")
+
+
 def process_response(client_name: str, op_id: str | None, now: int, status: int, headers: list, body_bytes: bytes, keys: KeySet):
     hmap = {}
     for k, v in headers:
@@ -974,6 +1032,7 @@ def process_response(client_name: str, op_id: str | None, now: int, status: int,
             pass
         raise Outcome("api", status=status, code=code, message=message, request_id=request_id,
                       retryable=status >= 500 or status == 429, detail=detail)
+    check_no_conflicting_headers(headers)
     for h in ("wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial"):
         if h not in hmap:
             raise Outcome("unsigned_response")
@@ -982,8 +1041,12 @@ def process_response(client_name: str, op_id: str | None, now: int, status: int,
         raise Outcome("invalid_signature")
     if sig.startswith("WECHATPAY/SIGNTEST/"):
         raise Outcome("signature_probe")
+    sig_type = hmap.get("wechatpay-signature-type")
+    if sig_type is not None and sig_type != SIGNATURE_TYPE:
+        raise Outcome("invalid_signature", why="signature type")
     c = CLIENTS[client_name]
     pub = None
+    # public key ids are matched exactly, certificate serials (hex) case-insensitively
     if c["wechatpay_public_key_id"] and serial == c["wechatpay_public_key_id"]:
         pub = keys.wxpub
     else:
@@ -993,11 +1056,12 @@ def process_response(client_name: str, op_id: str | None, now: int, status: int,
                 pub = keys.cert_pub[hexs]
     if pub is None:
         raise Outcome("unknown_serial")
-    if abs(now - int(ts_s)) > SKEW:
-        raise Outcome("clock_skew")
+    # the RSA check comes before the clock check: a forged response is invalid_signature, never clock_skew
     message = ts_s.encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n"
     if not verifies(pub, message, sig):
         raise Outcome("invalid_signature")
+    if abs(now - int(ts_s)) > SKEW:
+        raise Outcome("clock_skew")
     if op_id is None:
         if body_bytes == b"":
             return {"status": status, "request_id": request_id, "data": None}
@@ -1241,6 +1305,30 @@ REQUESTS = [
     ("papay_v1_timestamp_doc_pubkey", "doc_pubkey", "terminate_papay_contract",
      {"plan_id": 12535, "out_contract_code": OCC, "contract_termination_remark": REMARK},
      "papay terminate with the official doc timestamp and nonce (1554208460 / 593BEC0C…) on the public-key client."),
+    # --- dots inside a segment are ordinary (only a whole `.`/`..` segment is refused) ---
+    ("edu_papay_dots_inside_value_go_platform", "go_platform", "terminate_edu_papay_contract",
+     {"contract_id": "a..b"},
+     "contract_id 'a..b': dots inside a segment are ordinary (not a dot segment), '.' is unreserved and sent as is."),
+    ("eduschoolpay_three_dots_doc_pubkey", "doc_pubkey", "terminate_eduschoolpay_contract",
+     {"contract_id": "..."},
+     "contract_id '...' (three dots) is not a dot segment: the path segment is sent as '...' unencoded."),
+    # --- '/' in a path value is encoded, never a new segment ---
+    ("close_transfer_authorization_slash_doc_pubkey", "doc_pubkey", "close_transfer_authorization",
+     {"out_authorization_no": "a/b"},
+     "out_authorization_no 'a/b': the '/' is percent-encoded as %2F, so the value stays one path segment."),
+    ("edu_papay_slash_dot_dot_migration", "migration", "terminate_edu_papay_contract",
+     {"contract_id": "a/.."},
+     "contract_id 'a/..': the value is not a dot segment and its '/' is encoded, so the segment is 'a%2F..' (ordinary)."),
+    # --- RFC 3986 reserved sub-delims and gen-delims in path values ---
+    ("facepay_reserved_chars_doc_pubkey", "doc_pubkey", "terminate_facepay_user_contract",
+     {"organization_id": "!$'()*,@[]", "user_id": "Ab+Cd=Ef;%2f%C3~._-"},
+     "Path values with ! $ ' ( ) * , @ [ ] + = ; and a literal '%2f': everything but A-Z a-z 0-9 - . _ ~ is "
+     "percent-encoded with upper-case hex (! → %21 … ] → %5D, + → %2B, % → %25), letters and the existing "
+     "'%2f' text are never case-folded (→ %252f)."),
+    ("payscore_user_permission_reserved_go_platform", "go_platform", "terminate_payscore_user_permission",
+     {"openid": "o(x)*[y]@z", "service_id": "500,001!$'", "appid": APPID, "reason": "用户投诉"},
+     "Two string path params (openid, service_id: no length or alnum limit) with reserved characters, each encoded "
+     "with upper-case hex; the body is unaffected."),
 ]
 
 
@@ -1268,6 +1356,25 @@ def gen_requests(keys: KeySet) -> None:
     r = build_request("doc_pubkey", "terminate_password_exempt_contract",
                       {"service_id": 1, "out_contract_code": "a", "contract_termination_remark": 'a"b\\c\nd'}, 1, "n", keys)
     check(r["request"]["body"] == '{"contract_termination_remark":"a\\"b\\\\c\\nd"}', "escaping spot check")
+    # the rule cases, with hand-written URLs
+    def url(name):
+        return WRITTEN[f"request/{name}.json"]["expect"]["request"]["url"]
+    check(url("edu_papay_dots_inside_value_go_platform") == "https://api2.mch.weixin.qq.com/v3/edu-papay/contracts/a..b",
+          "a..b url")
+    check(url("eduschoolpay_three_dots_doc_pubkey") == "https://api.mch.weixin.qq.com/v3/eduschoolpay/contracts/.../terminate",
+          "... url")
+    check(url("close_transfer_authorization_slash_doc_pubkey") == "https://api.mch.weixin.qq.com/v3/fund-app/mch-transfer/"
+          "user-confirm-authorization/out-authorization-no/a%2Fb/close", "a/b url")
+    check(url("edu_papay_slash_dot_dot_migration") == "http://127.0.0.1:8080/v3/edu-papay/contracts/a%2F..", "a/.. url")
+    check(url("facepay_reserved_chars_doc_pubkey") == "https://api.mch.weixin.qq.com/v3/offlinefacemch/organizations/"
+          "%21%24%27%28%29%2A%2C%40%5B%5D/users/user-id/Ab%2BCd%3DEf%3B%252f%25C3~._-/terminate-contract", "reserved url")
+    check(url("payscore_user_permission_reserved_go_platform") == "https://api2.mch.weixin.qq.com/v3/payscore/users/"
+          "o%28x%29%2A%5By%5D%40z/permissions/500%2C001%21%24%27/terminate", "reserved url 2")
+    for name in ("facepay_reserved_chars_doc_pubkey", "close_transfer_authorization_slash_doc_pubkey"):
+        e = WRITTEN[f"request/{name}.json"]["expect"]
+        canon = e["request"]["url"].split("://", 1)[1]
+        canon = canon[canon.index("/"):]
+        check(e["string_to_sign"].split("\n")[1] == canon, f"{name}: the canonical URL is the encoded path")
 
 
 # ---------------------------------------------------------------------------
@@ -1306,6 +1413,49 @@ def gen_generic(keys: KeySet) -> None:
          {"contract_id": "id/with?reserved#chars"}, [["appid", APPID], ["note", "a&b=c/d 中"]], None,
          1700000104, None,
          "Generic on the migration client: base_url override, path value and query value percent-encoded with safe=''."),
+        # --- dots inside a segment are ordinary ---
+        ("dots_inside_segments", "doc_pubkey", "DELETE", "/v3/a..b/.hidden/{contract_id}/...",
+         {"contract_id": "..."}, [], None,
+         1700000105, None,
+         "Template segments 'a..b', '.hidden', '...' and the value '...' hold dots but none is a dot segment "
+         "('.' or '..' or a %2e form): the path is sent unchanged."),
+        # --- absolute templates: WeChat Pay's three hosts or the client's configured base URLs ---
+        ("absolute_apihk_on_api2_client_query", "go_platform", "GET",
+         "https://apihk.mch.weixin.qq.com/v3/global/papay/contracts/{contract_id}",
+         {"contract_id": "201710180325670965"}, [["appid", APPID]], None,
+         1700000106, None,
+         "Absolute apihk URL on a client whose base_url is api2: apihk is one of WeChat Pay's hosts, so it is "
+         "allowed; the query is part of the canonical URL."),
+        ("absolute_api_on_api2_client", "go_platform", "POST",
+         "https://api.mch.weixin.qq.com/v3/credit-repayment/partner/contracts/terminate",
+         {}, [], {"out_contract_code": "100001256", "contract_termination_remark": REMARK},
+         1700000107, None,
+         "Absolute URL on the primary host api while the client's base_url is the backup api2: allowed (WeChat Pay host)."),
+        ("absolute_api2_on_default_client", "doc_pubkey", "POST",
+         "https://api2.mch.weixin.qq.com/v3/eduschoolpay/contracts/{contract_id}/terminate",
+         {"contract_id": CONTRACT_ID}, [], None,
+         1700000108, None,
+         "Absolute URL on the backup host api2 from a client on the default base URL: allowed."),
+        ("absolute_host_mixed_case", "doc_pubkey", "POST",
+         "https://APIHK.Mch.Weixin.QQ.com/v3/global/papay/contracts/{contract_id}/terminate",
+         {"contract_id": "201710180325670965"}, [], {"termination_note": "用户申请解约"},
+         1700000109, None,
+         "The host of an absolute template is compared case-insensitively (APIHK.Mch.Weixin.QQ.com is apihk); the URL "
+         "is sent as written and only the path is signed."),
+        ("absolute_configured_base_url_http", "migration", "DELETE",
+         "http://127.0.0.1:8080/v3/edu-papay/contracts/{contract_id}",
+         {"contract_id": "wx2020010112000000000000000000"}, [], None,
+         1700000110, None,
+         "Absolute URL naming the client's own configured base_url (http://127.0.0.1:8080, a mock server): allowed."),
+        # --- reserved characters: everything but A-Z a-z 0-9 - . _ ~ is percent-encoded ---
+        ("reserved_chars_path_and_query", "go_platform", "GET", "/v3/marketing/{id}/items",
+         {"id": "!$'()*,@[]"},
+         [["filter[state]", "a b+c"], ["sig!$'()*,", "@x;y/z?#"], ["k=v&", "a=b&c"], ["Mixed~Case._-", "%2f%2F 中"],
+          ["empty", ""]], None,
+         1700000111, None,
+         "Path value ! $ ' ( ) * , @ [ ] and query names/values with reserved characters, a space, '+', '=', '&', '#', "
+         "a literal '%2f'/'%2F' and UTF-8: everything but A-Z a-z 0-9 - . _ ~ is percent-encoded with upper-case hex "
+         "(space → %20, + → %2B, % → %25, never case-folded); pairs in order, an empty value gives 'empty='."),
     ]
     for name, client, method, template, pp, query, jsonobj, ts, nonce, desc in items:
         nonce = nonce or det_hex("generic/" + name)
@@ -1326,6 +1476,27 @@ def gen_generic(keys: KeySet) -> None:
     r = build_generic("doc_pubkey", "GET", "/v3/marketing/partnerships", {},
                       [["offset", "0"], ["limit", "10"], ["state", "SIGNED EFFECTIVE"]], None, 1, "n", keys)
     check(r["request"]["url"].endswith("/v3/marketing/partnerships?offset=0&limit=10&state=SIGNED%20EFFECTIVE"), "query spot check")
+    def g(name):
+        return WRITTEN[f"request_generic/{name}.json"]["expect"]
+    check(g("dots_inside_segments")["request"]["url"] == "https://api.mch.weixin.qq.com/v3/a..b/.hidden/.../...", "dots url")
+    check(g("absolute_apihk_on_api2_client_query")["request"]["url"] ==
+          "https://apihk.mch.weixin.qq.com/v3/global/papay/contracts/201710180325670965?appid=" + APPID, "apihk url")
+    check(g("absolute_apihk_on_api2_client_query")["string_to_sign"].startswith(
+        "GET\n/v3/global/papay/contracts/201710180325670965?appid=" + APPID + "\n"), "apihk canonical")
+    check(g("absolute_api_on_api2_client")["request"]["url"].startswith("https://api.mch.weixin.qq.com/v3/"), "api url")
+    check(g("absolute_host_mixed_case")["request"]["url"] ==
+          "https://APIHK.Mch.Weixin.QQ.com/v3/global/papay/contracts/201710180325670965/terminate", "mixed-case host url")
+    check(g("absolute_host_mixed_case")["string_to_sign"].split("\n")[1] ==
+          "/v3/global/papay/contracts/201710180325670965/terminate", "mixed-case host canonical")
+    check(g("absolute_configured_base_url_http")["request"]["url"] ==
+          "http://127.0.0.1:8080/v3/edu-papay/contracts/wx2020010112000000000000000000", "configured url")
+    reserved = g("reserved_chars_path_and_query")
+    want = ("/v3/marketing/%21%24%27%28%29%2A%2C%40%5B%5D/items?filter%5Bstate%5D=a%20b%2Bc"
+            "&sig%21%24%27%28%29%2A%2C=%40x%3By%2Fz%3F%23&k%3Dv%26=a%3Db%26c&Mixed~Case._-=%252f%252F%20%E4%B8%AD&empty=")
+    check(reserved["request"]["url"] == "https://api2.mch.weixin.qq.com" + want, "reserved generic url")
+    check(reserved["string_to_sign"] == f"GET\n{want}\n1700000111\n{det_hex('generic/reserved_chars_path_and_query')}\n\n",
+          "reserved generic message")
+    check(verifies(keys.go.public_key(), reserved["string_to_sign"].encode(), reserved["signature"]), "reserved signature")
 
 
 # ---------------------------------------------------------------------------
@@ -1396,6 +1567,20 @@ def gen_request_errors(keys: KeySet) -> None:
         ("timestamp_negative", "doc_pubkey", PE, pe_ok, -1, None, "timestamp", "Negative timestamp."),
         ("unknown_operation", "doc_pubkey", "terminate_everything", {}, None, None, "operation",
          "Unknown operation id."),
+        # --- dot segments: a path value that is `.`/`..` (also with %2e/%2E) would be resolved away by HTTP clients ---
+        ("edu_papay_contract_id_dot", "go_platform", "terminate_edu_papay_contract", {"contract_id": "."}, None, None,
+         "contract_id", "edu-papay contract_id '.' is a dot segment."),
+        ("edu_papay_contract_id_dot_dot", "doc_pubkey", "terminate_edu_papay_contract", {"contract_id": ".."}, None, None,
+         "contract_id", "edu-papay contract_id '..' is a dot segment."),
+        ("edu_papay_contract_id_pct2e_pct2e", "migration", "terminate_edu_papay_contract", {"contract_id": "%2e%2e"},
+         None, None, "contract_id", "edu-papay contract_id '%2e%2e' is '..' spelt with %2e: still a dot segment."),
+        ("eduschoolpay_contract_id_dot_pct2e_upper", "doc_pubkey", "terminate_eduschoolpay_contract", {"contract_id": ".%2E"},
+         None, None, "contract_id", "eduschoolpay contract_id '.%2E' is '..' with an upper-case %2E: a dot segment."),
+        ("eduschoolpay_contract_id_dot_dot", "go_platform", "terminate_eduschoolpay_contract", {"contract_id": ".."},
+         None, None, "contract_id", "eduschoolpay contract_id '..' is a dot segment."),
+        ("facepay_user_id_pct2e_upper", "doc_pubkey", "terminate_facepay_user_contract",
+         {"organization_id": "12345678", "user_id": "%2E"}, None, None, "user_id",
+         "facepay user_id '%2E' is '.' spelt with %2E (the field is the offending parameter, not the first one)."),
     ]
     for name, client, op, params, ts, nonce, field, desc in typed:
         ts = 1700000200 if ts is None else ts
@@ -1421,6 +1606,43 @@ def gen_request_errors(keys: KeySet) -> None:
          "Generic path_params name (plan_id) that the template does not contain."),
         ("generic_empty_path_param", "go_platform", "POST", "/v3/eduschoolpay/contracts/{contract_id}/terminate",
          {"contract_id": ""}, None, "contract_id", "Generic path parameter with an empty value."),
+        # --- dot segments in generic path values (field = the parameter) ---
+        ("generic_path_param_dot", "doc_pubkey", "POST", "/v3/eduschoolpay/contracts/{contract_id}/terminate",
+         {"contract_id": "."}, None, "contract_id", "Generic path value '.' is a dot segment."),
+        ("generic_path_param_dot_dot", "go_platform", "DELETE", "/v3/edu-papay/contracts/{contract_id}",
+         {"contract_id": ".."}, None, "contract_id", "Generic path value '..' is a dot segment."),
+        ("generic_path_param_pct2e_pct2e", "migration", "POST", "v3/eduschoolpay/contracts/{contract_id}/terminate",
+         {"contract_id": "%2e%2e"}, None, "contract_id", "Generic path value '%2e%2e' is a dot segment."),
+        ("generic_path_param_dot_pct2e_upper", "doc_pubkey", "POST",
+         "/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract",
+         {"organization_id": "12345678", "user_id": ".%2E"}, None, "user_id",
+         "Generic path value '.%2E' (of the second variable) is a dot segment."),
+        # --- dot segments written in the template (field = template) ---
+        ("generic_template_dot_dot_relative", "doc_pubkey", "GET", "v3/../x", {}, None, "template",
+         "Template 'v3/../x' (chain style, no leading slash) holds the dot segment '..'."),
+        ("generic_template_dot", "go_platform", "GET", "/v3/./x", {}, None, "template",
+         "Template '/v3/./x' holds the dot segment '.'."),
+        ("generic_template_pct2e_pct2e", "doc_pubkey", "GET", "/v3/%2e%2e/x", {}, None, "template",
+         "Template '/v3/%2e%2e/x' holds '..' spelt with %2e."),
+        ("generic_template_trailing_dot_dot", "migration", "GET", "/v3/x/..", {}, None, "template",
+         "Template '/v3/x/..' ends in the dot segment '..'."),
+        ("generic_template_dot_pct2e_upper_with_var", "doc_pubkey", "POST", "/v3/.%2E/contracts/{contract_id}/terminate",
+         {"contract_id": CONTRACT_ID}, None, "template",
+         "Template '/v3/.%2E/contracts/{contract_id}/terminate' holds '..' spelt '.%2E' (the value is fine)."),
+        ("generic_absolute_template_dot_dot", "go_platform", "GET", "https://api2.mch.weixin.qq.com/v3/../x", {}, None,
+         "template", "Absolute template on an allowed host whose path holds the dot segment '..'."),
+        # --- absolute templates may only name WeChat Pay's hosts or the configured base URLs ---
+        ("generic_absolute_other_host", "doc_pubkey", "POST", "https://evil.example/v3/x", {}, {"a": "b"}, "template",
+         "Absolute template naming https://evil.example, neither a WeChat Pay host nor a configured base URL."),
+        ("generic_absolute_http_wechatpay_host", "doc_pubkey", "GET", "http://api.mch.weixin.qq.com/v3/x", {}, None,
+         "template", "Absolute template http://api.mch.weixin.qq.com: the WeChat Pay hosts are allowed only over https."),
+        ("generic_absolute_lookalike_host", "go_platform", "GET", "https://api.mch.weixin.qq.com.evil.example/v3/x",
+         {}, None, "template", "Absolute template whose host merely starts with api.mch.weixin.qq.com."),
+        ("generic_absolute_userinfo_host", "go_platform", "GET", "https://apihk.mch.weixin.qq.com@evil.example/v3/x",
+         {}, None, "template",
+         "Absolute template 'https://apihk.mch.weixin.qq.com@evil.example/…': the authority is not a WeChat Pay host."),
+        ("generic_absolute_other_clients_base_url", "doc_pubkey", "GET", "http://127.0.0.1:8080/v3/x", {}, None,
+         "template", "Absolute template naming http://127.0.0.1:8080, which is another client's base_url, not this one's."),
     ]
     for name, client, method, template, pp, jsonobj, field, desc in generic:
         ts, nonce = 1700000250, det_hex("request_error/" + name)
@@ -1438,6 +1660,37 @@ def gen_request_errors(keys: KeySet) -> None:
         if jsonobj is not None:
             case["json"] = jsonobj
         emit("request_error", name, case)
+
+    # independent checks of the rule cases: a refused value / template segment percent-decodes (urllib) to
+    # exactly '.' or '..'; an accepted one does not; refused absolute hosts are really foreign.
+    def decoded_dot(x: str) -> bool:
+        return urllib.parse.unquote(x) in (".", "..")
+    for rel, w in WRITTEN.items():
+        if not rel.startswith("request_error/"):
+            continue
+        field = w["expect"]["error"]["field"]
+        values = w.get("params") or w.get("path_params") or {}
+        if field in values and any(decoded_dot(v) for v in values.values() if isinstance(v, str)):
+            check(decoded_dot(values[field]), f"{rel}: the refused value is a dot segment")
+        if field == "template":
+            t = w["template"]
+            parts = urllib.parse.urlsplit(t)
+            if parts.scheme:
+                foreign = parts.scheme != "https" or parts.netloc.lower() not in (
+                    "api.mch.weixin.qq.com", "api2.mch.weixin.qq.com", "apihk.mch.weixin.qq.com")
+                own = {(CLIENTS[w["client"]][k] or "").lower() for k in ("base_url", "global_base_url")}
+                foreign = foreign and f"{parts.scheme}://{parts.netloc}".lower() not in own
+                check(foreign or any(decoded_dot(x) for x in parts.path.split("/")), f"{rel}: refused template")
+            else:
+                check(any(decoded_dot(x) for x in t.split("/")), f"{rel}: template holds a dot segment")
+    for rel in ("request/edu_papay_dots_inside_value_go_platform.json", "request/eduschoolpay_three_dots_doc_pubkey.json",
+                "request/edu_papay_slash_dot_dot_migration.json", "request_generic/dots_inside_segments.json"):
+        w = WRITTEN[rel]
+        vals = (w.get("params") or w.get("path_params")).values()
+        check(not any(decoded_dot(v) for v in vals), f"{rel}: value is not a dot segment")
+        path = urllib.parse.urlsplit(w["expect"]["request"]["url"]).path
+        check(not any(decoded_dot(x) for x in path.split("/")), f"{rel}: URL path has no dot segment")
+    check(sum(1 for r in WRITTEN if r.startswith("request_error/generic_template_")) == 6, "template cases (5 dot segments + var_missing)")
 
 
 # ---------------------------------------------------------------------------
@@ -1572,7 +1825,12 @@ class R:
 
     def __init__(self, name, client, op, desc, *, status=200, body=None, raw=None, serial=PUB_KEY_ID, ts=None,
                  now_delta=3, sign_ts=None, sign_body=None, sig=None, drop=(), lower=False, serial_header=None,
-                 wechat_headers=True, content_type=None, ts_header=None, expect_kind=None, expect_extra=None):
+                 wechat_headers=True, content_type=None, ts_header=None, expect_kind=None, expect_extra=None,
+                 dup=(), sig_type=None):
+        # dup: (name as sent, value) pairs appended after the Wechatpay-* block; value "SAME" repeats the
+        # header's own value, "OTHER_SIG" is a valid signature by the same key over another body,
+        # "OTHER_TS"/"OTHER_NONCE"/"OTHER_RID" are other well-formed values, anything else is literal.
+        # sig_type: the Wechatpay-Signature-Type value sent (default WECHATPAY2-SHA256-RSA2048).
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
@@ -1763,6 +2021,68 @@ def response_cases() -> list[R]:
         R("generic_200_raw_json", "doc_pubkey", None,
           "Generic call (operation null): the verified JSON body is returned as data unchanged (nothing dropped).",
           body={"activity_id": "126002309", "terminate_time": "2015-05-20T13:29:35+08:00", "extra": {"a": [1, 2]}}),
+        # --- a proof header sent twice: different values are ambiguous → invalid_signature, identical ones are fine ---
+        R("duplicate_signature_conflict", "doc_pubkey", PE,
+          "A second Wechatpay-Signature (a valid signature by the same key over another body) after the valid one: "
+          "two different values → invalid_signature (the first alone would verify).",
+          body=BODY_PASSWORD_EXEMPT, dup=[("Wechatpay-Signature", "OTHER_SIG")], expect_kind="invalid_signature"),
+        R("duplicate_signature_conflict_lowercase_name", "go_platform", PE,
+          "The conflicting second signature header is named 'wechatpay-signature' (lower case): header names are "
+          "compared case-insensitively → invalid_signature.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, dup=[("wechatpay-signature", "OTHER_SIG")], expect_kind="invalid_signature"),
+        R("duplicate_timestamp_conflict", "doc_pubkey", "terminate_eduschoolpay_contract",
+          "204 with a second Wechatpay-Timestamp one second later than the signed one → invalid_signature.",
+          status=204, raw=b"", dup=[("Wechatpay-Timestamp", "OTHER_TS")], expect_kind="invalid_signature"),
+        R("duplicate_nonce_conflict", "go_platform", PE,
+          "A second, different Wechatpay-Nonce after the signed one → invalid_signature.",
+          body=BODY_PASSWORD_EXEMPT, serial=B, dup=[("Wechatpay-Nonce", "OTHER_NONCE")], expect_kind="invalid_signature"),
+        R("duplicate_serial_conflict", "go_platform", PE,
+          "Signed by cert A, with a second Wechatpay-Serial naming cert B (also trusted) → invalid_signature.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, dup=[("Wechatpay-Serial", B)], expect_kind="invalid_signature"),
+        R("duplicate_signature_type_conflict", "doc_pubkey", PE,
+          "A second Wechatpay-Signature-Type WECHATPAY2-SM2-WITH-SM3 after WECHATPAY2-SHA256-RSA2048 → invalid_signature.",
+          body=BODY_PASSWORD_EXEMPT, dup=[("Wechatpay-Signature-Type", "WECHATPAY2-SM2-WITH-SM3")],
+          expect_kind="invalid_signature"),
+        R("duplicate_signature_identical_lowercase_name", "doc_pubkey", PE,
+          "The valid Wechatpay-Signature repeated with the identical value as 'wechatpay-signature': accepted, exact data.",
+          body=BODY_PASSWORD_EXEMPT, dup=[("wechatpay-signature", "SAME")]),
+        R("duplicate_all_proof_headers_identical", "go_platform", PP,
+          "Wechatpay-Timestamp, -Nonce, -Serial, -Signature and -Signature-Type each repeated with the identical value "
+          "(a proxy copying headers): accepted, exact data.",
+          body=BODY_PAPAY, serial=A,
+          dup=[("Wechatpay-Timestamp", "SAME"), ("Wechatpay-Nonce", "SAME"), ("Wechatpay-Serial", "SAME"),
+               ("Wechatpay-Signature", "SAME"), ("Wechatpay-Signature-Type", "SAME")]),
+        R("duplicate_request_id_different", "doc_pubkey", PE,
+          "Two different Request-ID headers (the second named 'request-id'): informational, not part of the proof → "
+          "accepted, request_id is the first.",
+          body=BODY_PASSWORD_EXEMPT, dup=[("request-id", "OTHER_RID")]),
+        # --- an unsupported Wechatpay-Signature-Type ---
+        R("signature_type_sm2", "doc_pubkey", PE,
+          "Wechatpay-Signature-Type WECHATPAY2-SM2-WITH-SM3 on a response whose RSA signature is valid → invalid_signature.",
+          body=BODY_PASSWORD_EXEMPT, sig_type="WECHATPAY2-SM2-WITH-SM3", expect_kind="invalid_signature"),
+        R("signature_type_sm2_204_cert_b", "go_platform", "terminate_edu_papay_contract",
+          "Same on an empty 204 signed (validly, RSA) by cert B → invalid_signature.",
+          status=204, raw=b"", serial=B, sig_type="WECHATPAY2-SM2-WITH-SM3", expect_kind="invalid_signature"),
+        # --- public key ids match exactly, certificate serials case-insensitively ---
+        R("pub_key_id_lowercase_on_pubkey_client", "doc_pubkey", PE,
+          "Wechatpay-Serial is the client's public key id in lower case (pub_key_id_…), signed by that key: public key "
+          "ids are matched exactly → unknown_serial.",
+          body=BODY_PASSWORD_EXEMPT, serial_header=PUB_KEY_ID.lower(), expect_kind="unknown_serial"),
+        R("pub_key_id_lowercase_on_migration_client", "migration", PE,
+          "Same on the migration client (public key + cert A): the lower-cased id matches neither → unknown_serial.",
+          body=BODY_PASSWORD_EXEMPT, serial_header=PUB_KEY_ID.lower(), expect_kind="unknown_serial"),
+        R("cert_serial_lowercase_on_migration_client", "migration", PE,
+          "Wechatpay-Serial is cert A's serial in lower-case hex on the migration client: certificate serials match "
+          "case-insensitively → accepted, exact data.",
+          body=BODY_PASSWORD_EXEMPT, serial=A, serial_header=A.lower()),
+        # --- a bad signature and clock skew together: the RSA check comes first ---
+        R("bad_signature_and_clock_skew_plus_400", "doc_pubkey", PE,
+          "Signature over a different body AND now = ts + 400: the RSA check comes before the clock → invalid_signature.",
+          raw=pe.encode(), sign_body=pe.replace("12535", "12536").encode(), now_delta=400,
+          expect_kind="invalid_signature"),
+        R("bad_signature_and_clock_skew_minus_400", "go_platform", "terminate_eduschoolpay_contract",
+          "204 whose signature covers a non-empty body AND now = ts − 400 → invalid_signature (not clock_skew).",
+          status=204, raw=b"", serial=A, sign_body=b"{}", now_delta=-400, expect_kind="invalid_signature"),
     ]
     return out
 
@@ -1797,7 +2117,12 @@ def gen_responses(keys: KeySet) -> None:
             sig = c.sig
         full_message = ts_text.encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n"
         # self-check: what the client will verify
-        if c.expect_kind == "invalid_signature" and c.status < 300 and c.ts_header is None:
+        header_fault = bool(c.dup) or c.sig_type is not None
+        if header_fault:
+            # the header rule is the only fault: read first-wins, the message verifies
+            pub = keys.wxpub if c.serial == PUB_KEY_ID else keys.cert_pub[c.serial]
+            check(verifies(pub, full_message, sig), f"{c.name}: the first-wins reading must verify")
+        elif c.expect_kind == "invalid_signature" and c.status < 300 and c.ts_header is None:
             pub = keys.wxpub if c.serial == PUB_KEY_ID else keys.cert_pub[c.serial]
             check(not verifies(pub, full_message, sig), f"{c.name}: bad signature unexpectedly verifies")
         elif c.sig is None and c.sign_ts is None and c.sign_body is None:
@@ -1814,9 +2139,29 @@ def gen_responses(keys: KeySet) -> None:
                 ["Wechatpay-Nonce", nonce],
                 ["Wechatpay-Serial", c.serial_header or c.serial],
                 ["Wechatpay-Signature", sig],
-                ["Wechatpay-Signature-Type", SIGNATURE_TYPE],
+                ["Wechatpay-Signature-Type", c.sig_type or SIGNATURE_TYPE],
                 ["Wechatpay-Timestamp", ts_text],
             ]
+        for dname, dval in c.dup:
+            own = [v for k, v in headers if k.lower() == dname.lower()]
+            check(len(own) == 1, f"{c.name}: duplicate of a header that is sent once")
+            if dval == "SAME":
+                dval = own[0]
+            elif dval == "OTHER_SIG":
+                dval = sign_checked(signer, sign_ts.encode() + b"\n" + nonce.encode() + b"\n" + b'{"other":"body"}' + b"\n")
+                check(not verifies(signer.public_key(), full_message, dval), f"{c.name}: the other signature verifies")
+            elif dval == "OTHER_TS":
+                dval = str(ts + 1)
+            elif dval == "OTHER_NONCE":
+                dval = det_b62("response-other/" + c.name)
+            elif dval == "OTHER_RID":
+                dval = "08" + det_hex("rid-other/" + c.name, 40)
+            if dname.lower() == "request-id":
+                check(dval != own[0] and c.expect_kind is None, f"{c.name}: a different Request-ID is no fault")
+            else:
+                check((dval == own[0]) == (c.expect_kind is None),
+                      f"{c.name}: proof-header values differ exactly in the conflict cases")
+            headers.append([dname, dval])
         headers = [h for h in headers if h[0] not in c.drop]
         if c.lower:
             headers = [[k.lower(), v] for k, v in headers]
@@ -1861,6 +2206,39 @@ def gen_responses(keys: KeySet) -> None:
     check(w("error_403_no_auth")["error"]["detail"] is None, "403 detail null")
     check(w("generic_200_raw_json")["ok"]["data"]["extra"] == {"a": [1, 2]}, "generic raw")
     check(w("error_503_empty_body")["error"]["request_id"] is None, "503 request id")
+    # the rule cases
+    def hdrs(name):
+        return WRITTEN[f"response/{name}.json"]["response"]["headers"]
+
+    def values(name, header):
+        return [v for k, v in hdrs(name) if k.lower() == header.lower()]
+    for name in ("duplicate_signature_conflict", "duplicate_signature_conflict_lowercase_name",
+                 "duplicate_timestamp_conflict", "duplicate_nonce_conflict", "duplicate_serial_conflict",
+                 "duplicate_signature_type_conflict"):
+        check(any(len(set(values(name, h))) == 2 for h in PROOF_HEADERS), f"{name}: two different values")
+        check(w(name)["error"]["kind"] == "invalid_signature", f"{name}: kind")
+    check(["wechatpay-signature" == k for k, _ in hdrs("duplicate_signature_conflict_lowercase_name")].count(True) == 1,
+          "lower-case duplicate name")
+    dup_all = hdrs("duplicate_all_proof_headers_identical")
+    check(all(len(values("duplicate_all_proof_headers_identical", h)) == 2 and
+              len(set(values("duplicate_all_proof_headers_identical", h))) == 1 for h in PROOF_HEADERS), "identical repeats")
+    check(len(dup_all) == 12, "identical repeats: 2 + 5 + 5 headers")
+    check(w("duplicate_all_proof_headers_identical")["ok"]["data"] == w("papay_200_cert_a")["ok"]["data"], "same data")
+    rids = values("duplicate_request_id_different", "Request-ID")
+    check(len(rids) == 2 and rids[0] != rids[1] and w("duplicate_request_id_different")["ok"]["request_id"] == rids[0],
+          "first Request-ID")
+    check(values("signature_type_sm2", "Wechatpay-Signature-Type") == ["WECHATPAY2-SM2-WITH-SM3"], "sm2 type")
+    check(values("pub_key_id_lowercase_on_pubkey_client", "Wechatpay-Serial") ==
+          ["pub_key_id_0119000072912025112400000000000001"], "lower-case public key id")
+    check(w("cert_serial_lowercase_on_migration_client")["ok"]["data"] ==
+          {"mchid": "1900000109", "service_id": 12535, "out_contract_code": OCC}, "lower-case cert serial data")
+    for name, delta in (("bad_signature_and_clock_skew_plus_400", 400), ("bad_signature_and_clock_skew_minus_400", -400)):
+        case = WRITTEN[f"response/{name}.json"]
+        ts_v = int(values(name, "Wechatpay-Timestamp")[0])
+        check(case["now"] - ts_v == delta and abs(delta) > SKEW, f"{name}: skew")
+        pub = keys.wxpub if case["client"] == "doc_pubkey" else keys.cert_pub[CERT_A_HEX]
+        msg = f"{ts_v}\n{values(name, 'Wechatpay-Nonce')[0]}\n{case['response']['body']}\n".encode()
+        check(not verifies(pub, msg, values(name, "Wechatpay-Signature")[0]), f"{name}: signature must not verify")
 
 
 # ---------------------------------------------------------------------------
@@ -1996,6 +2374,7 @@ def verify_notification(client_name: str, now: int, headers: list, body_bytes: b
     hmap = {}
     for k, v in headers:
         hmap.setdefault(k.lower(), v)
+    check_no_conflicting_headers(headers)
     for h in ("wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial"):
         if h not in hmap:
             raise Outcome("unsigned_response")
@@ -2016,10 +2395,10 @@ def verify_notification(client_name: str, now: int, headers: list, body_bytes: b
             pub = keys.cert_pub[keys.cert_file_serial[f]]
     if pub is None:
         raise Outcome("unknown_serial")
-    if abs(now - int(ts_s)) > SKEW:
-        raise Outcome("clock_skew")
     if not verifies(pub, ts_s.encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n", sig):
         raise Outcome("invalid_signature")
+    if abs(now - int(ts_s)) > SKEW:
+        raise Outcome("clock_skew")
 
 
 def process_notification(client_name: str, now: int, headers: list, body_bytes: bytes, keys: KeySet):
@@ -2673,10 +3052,10 @@ def process_certificates(client_name: str, now: int, status: int, headers: list,
                 pub = cert.public_key()
     if pub is None:
         raise Outcome("unknown_serial")
-    if abs(now - int(ts_s)) > SKEW:
-        raise Outcome("clock_skew")
     if not verifies(pub, ts_s.encode() + b"\n" + nonce.encode() + b"\n" + body_bytes + b"\n", sig):
         raise Outcome("invalid_signature")
+    if abs(now - int(ts_s)) > SKEW:
+        raise Outcome("clock_skew")
     # 3. output: the usable certificates in response order
     return {"certificates": [
         {"serial_no": format(cert.serial_number, "X"), "not_before": cert_validity_s(cert)[0],
