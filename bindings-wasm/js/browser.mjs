@@ -4,5 +4,5 @@ import { makeApi } from './client.js';
 
 await wasm.default({ module_or_path: new URL('../pkg/wxpay_terminate_wasm_bg.wasm', import.meta.url) });
 
-export const { Client, UnsignedRequest, generateNonce, isWxpayError, CATALOG, OPERATIONS, ERROR_KINDS, signMessage } = makeApi(wasm);
+export const { Client, UnsignedRequest, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm);
 export * from './errors.js';

@@ -1,14 +1,18 @@
 // The wxpay-terminate client, independent of how the WASM module was loaded.
 // `makeApi(wasm)` receives the initialised wasm-bindgen exports; the entry files
-// (node.mjs, browser.mjs, and the CommonJS build) load it their way.
+// (node.mjs, browser.mjs, workerd.mjs and the CommonJS build) load it their way.
+//
+// Everything crosses the bridge as the core's records: options go in as ClientConfig's JSON
+// (`coreOptions`), requests come back as RequestRecords (`makeRequest`), errors as ErrorRecords
+// (`makeError`), notification replies as NotificationReplies (`makeReply`).
 
-import { InvalidInputError, InvalidKeyError, isWxpayError, native } from './errors.js';
+import * as errors from './errors.js';
 
+const { WxpayError } = errors;
 const ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 
-function camel(id) {
-  return id.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
-}
+const camel = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+const snake = (name) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 function subtle() {
   return globalThis.crypto && globalThis.crypto.subtle ? globalThis.crypto.subtle : null;
@@ -24,11 +28,16 @@ const WEBCRYPTO = Object.freeze({
   verify: (key, signature, data) => subtle().verify(ALGORITHM, key, signature, data),
 });
 
-/** 32 upper-case hex characters from the host's CSPRNG. */
+/** 32 upper-case hex characters from the host's CSPRNG: the nonce of every request. */
 export function generateNonce() {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+}
+
+/** Narrows a notification to one event type (TypeScript cannot narrow past the generic event). */
+export function isEvent(notification, eventType) {
+  return typeof notification === 'object' && notification !== null && notification.event_type === eventType;
 }
 
 function base64(bytes) {
@@ -37,38 +46,72 @@ function base64(bytes) {
   return btoa(text);
 }
 
-function toBytes(body, field) {
-  if (body === undefined || body === null) return new Uint8Array(0);
-  if (body instanceof Uint8Array) return body;
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  if (typeof body === 'string') {
-    throw new InvalidInputError('pass the raw response bytes (await res.arrayBuffer()), not text: the signature covers the exact bytes', { kind: 'invalid_input', field });
-  }
-  throw new InvalidInputError(`${field} must be bytes (Uint8Array or ArrayBuffer)`, { kind: 'invalid_input', field });
+function isBytes(value) {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
 }
 
-function headerPairs(headers) {
+function bytesOf(value) {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** The same object with camelCase keys (records from the core are snake_case). */
+function camelKeys(record) {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [camel(key), value]));
+}
+
+function deepFreeze(value) {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** `[{name, value}]` → `{name: value}`, in order. */
+function headerObject(list) {
+  const headers = {};
+  for (const { name, value } of list) headers[name] = value;
+  return Object.freeze(headers);
+}
+
+/** Any header shape (fetch Headers, Node/Express objects, pairs) → `[name, value]` pairs. */
+function headerPairs(headers, fail) {
   if (!headers) return [];
   if (typeof headers.entries === 'function' && typeof headers.get === 'function') return Array.from(headers.entries());
   if (Array.isArray(headers)) return headers.map(([n, v]) => [String(n), String(v)]);
   if (typeof headers === 'object') {
-    return Object.entries(headers).flatMap(([n, v]) => (Array.isArray(v) ? v.map((x) => [n, String(x)]) : [[n, String(v)]]));
+    return Object.entries(headers)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .flatMap(([n, v]) => (Array.isArray(v) ? v.map((x) => [n, String(x)]) : [[n, String(v)]]));
   }
-  throw new InvalidInputError('headers must be a Headers object, a plain object or [name, value] pairs', { kind: 'invalid_input', field: 'headers' });
+  throw fail('headers', 'headers must be a Headers object, a plain object or [name, value] pairs');
 }
 
-function makeRequest(raw) {
-  const headers = {};
-  for (const [name, value] of raw.headers) headers[name] = value;
-  // Shaped for `fetch(req.url, req)`: method, headers and the exact signed body bytes.
-  return Object.freeze({
-    operation: raw.operation ?? null,
-    method: raw.method,
-    url: raw.url,
-    headers: Object.freeze(headers),
-    body: raw.body ?? undefined,
-  });
+/**
+ * The client options → ClientConfig's JSON: one camelCase → snake_case rule for every key
+ * (`apiv3Key` → `apiv3_key`), bytes as arrays of numbers. The core validates all of it and
+ * refuses unknown options; `spell` names a field of its errors as the caller wrote it.
+ */
+function coreOptions(options, fail, spellOption) {
+  const config = {};
+  const written = new Map();
+  const json = (value) => {
+    if (value === undefined) return null;
+    if (isBytes(value)) return Array.from(bytesOf(value));
+    if (Array.isArray(value)) return value.map(json);
+    return value;
+  };
+  for (const [key, value] of Object.entries(options)) {
+    if (!/^[a-z][A-Za-z0-9]*$/.test(key)) {
+      throw fail(key, `\`${key}\` is not a client option: options are camelCase, e.g. ${camel(key)}`);
+    }
+    written.set(snake(key), key);
+    config[snake(key)] = json(value);
+  }
+  const spell = (field) => field.replace(/^[a-z0-9_]+/, (name) => written.get(name) ?? spellOption(name));
+  return { config, spell };
 }
 
 /**
@@ -78,6 +121,83 @@ function makeRequest(raw) {
 export function makeApi(wasm, hosts = {}) {
   const providers = { ...hosts, webcrypto: WEBCRYPTO };
   const catalog = JSON.parse(wasm.catalogJson());
+  const kinds = Object.freeze(Array.from(wasm.errorKinds()));
+  // An error naming a client option names it in camelCase, as the options object spells it
+  // (API field names, which parameters use, stay as the API spells them).
+  const optionNames = new Set(wasm.optionNames());
+  const spellOption = (name) => (optionNames.has(name) ? camel(name) : name);
+  const spellField = (field) => field.replace(/^[a-z0-9_]+/, spellOption);
+
+  // The kind → class table, from the core's kinds and each class's `static kind`.
+  const classes = Object.values(errors).filter((v) => typeof v === 'function' && v.prototype instanceof WxpayError);
+  const errorClasses = Object.freeze(
+    Object.fromEntries(kinds.map((kind) => [kind, classes.find((C) => Object.hasOwn(C, 'kind') && C.kind === kind) ?? WxpayError])),
+  );
+
+  /** The core's error record → the class of its kind (a newer kind gets WxpayError). */
+  function makeError(record, spell = spellField) {
+    const { __wxpayError, message, ...rest } = record;
+    const fields = camelKeys(rest);
+    if (typeof fields.detail === 'string') {
+      try {
+        fields.detail = JSON.parse(fields.detail);
+      } catch {
+        // The core sends JSON text; anything else stays as sent.
+      }
+    }
+    if (typeof fields.field === 'string') fields.field = spell(fields.field);
+    return new (errorClasses[record.kind] ?? WxpayError)(message, fields);
+  }
+
+  /** An error this layer finds itself (its field named as the caller wrote it), as complete as the core's. */
+  const fail = (field, message, kind = 'invalid_input') => makeError(wasm.errorRecord(kind, message, field), (f) => f);
+
+  /** Runs a native call, turning its error records into WxpayError instances. */
+  function native(call, spell) {
+    try {
+      return call();
+    } catch (e) {
+      if (e && e.__wxpayError === true) throw makeError(e, spell);
+      // A WASM trap is a bug in this package; still never let a non-Error escape.
+      throw e instanceof Error ? e : makeError(wasm.errorRecord('internal', `unexpected failure: ${String(e)}`));
+    }
+  }
+
+  /** Bytes as given, or an error explaining why decoded text or parsed JSON cannot be verified. */
+  function toBytes(body, field) {
+    if (body === undefined || body === null) return new Uint8Array(0);
+    if (isBytes(body)) return bytesOf(body);
+    if (typeof body === 'string') {
+      throw fail(field, `pass the raw ${field} bytes (await res.arrayBuffer(), express.raw()), not text: the signature covers the exact bytes, which decoding can change`);
+    }
+    throw fail(field, `${field} must be the raw bytes (Uint8Array or ArrayBuffer), not a parsed value: the signature covers the exact bytes`);
+  }
+
+  /** A RequestRecord → the object `fetch(req.url, req)` takes: the exact signed body bytes. */
+  function makeRequest(record) {
+    return Object.freeze({
+      operation: record.operation ?? null,
+      method: record.method,
+      url: record.url,
+      headers: headerObject(record.headers),
+      body: record.body === null || record.body === undefined ? undefined : Uint8Array.from(record.body),
+    });
+  }
+
+  /** A NotificationReply → `{status, headers, body}` plus `toResponse()` for fetch-style handlers. */
+  function makeReply(record) {
+    const reply = { status: record.status, headers: headerObject(record.headers), body: Uint8Array.from(record.body) };
+    Object.defineProperty(reply, 'toResponse', {
+      value: () => {
+        if (typeof Response !== 'function') throw fail(null, 'this runtime has no fetch Response: send status, headers and body yourself', 'internal');
+        return new Response(reply.body, { status: reply.status, headers: reply.headers });
+      },
+    });
+    return Object.freeze(reply);
+  }
+
+  const notificationAck = () => makeReply(wasm.notificationAck());
+  const notificationNack = (message) => makeReply(native(() => wasm.notificationNack(message)));
 
   /** A request for a key kept elsewhere: sign `stringToSign`, then `complete(signature)`. */
   class UnsignedRequest {
@@ -95,6 +215,8 @@ export function makeApi(wasm, hosts = {}) {
     }
   }
 
+  const BUILD = Symbol('build');
+
   class Calls {
     #owner;
     #sign;
@@ -103,24 +225,28 @@ export function makeApi(wasm, hosts = {}) {
       this.#owner = owner;
       this.#sign = sign;
     }
-    #client() {
-      return this.#owner ?? this;
-    }
     /** Any operation by its catalog id (see OPERATIONS). */
     prepare(operation, params = {}, options = {}) {
-      return this.#client()._build(this.#sign, (ts, nonce) => (n) => n.prepareUnsigned(operation, params, ts, nonce), (ts, nonce) => (n) => n.prepare(operation, params, ts, nonce), options);
+      return (this.#owner ?? this)[BUILD](this.#sign, (n, ts, nonce) => n.unsignedById(operation, params, ts, nonce), options);
+    }
+    /**
+     * The platform-certificate download: `GET /v3/certificates?algorithm_type=RSA` on the main
+     * host (`'api'`) or `GET /v3/global/certificates` (`'global'`). Send it, then pass the answer
+     * to `client.parseCertificates`.
+     */
+    certificatesRequest(host = 'api', { timestamp, nonce } = {}) {
+      return (this.#owner ?? this)[BUILD](this.#sign, (n, ts, nc) => n.unsignedCertificates(host, ts, nc), { timestamp, nonce });
     }
     /** Any APIv3 endpoint by URI template, like `chain('v3/…/{var}')`. */
     request(method, template, { pathParams, query, json, timestamp, nonce } = {}) {
-      const path = pathParams ? Object.entries(pathParams) : [];
-      const q = query ? (Array.isArray(query) ? query : Object.entries(query)) : [];
-      const options = { timestamp, nonce };
-      return this.#client()._build(
-        this.#sign,
-        (ts, n) => (w) => w.requestUnsigned(method, template, path, q, json, ts, n),
-        (ts, n) => (w) => w.request(method, template, path, q, json, ts, n),
-        options,
-      );
+      const call = {
+        method,
+        template,
+        pathParams: pathParams ? Object.entries(pathParams) : [],
+        query: query ? (Array.isArray(query) ? query : Object.entries(query)) : [],
+        json,
+      };
+      return (this.#owner ?? this)[BUILD](this.#sign, (n, ts, nc) => n.unsignedCall(call, ts, nc), { timestamp, nonce });
     }
   }
 
@@ -133,6 +259,8 @@ export function makeApi(wasm, hosts = {}) {
       configurable: true,
     });
   }
+
+  const CREATE = Symbol('create');
 
   class Client extends Calls {
     #native;
@@ -158,39 +286,36 @@ export function makeApi(wasm, hosts = {}) {
 
     /**
      * Parses the keys once. With `crypto: 'auto'` (default) the private key becomes a
-     * non-extractable WebCrypto key wherever `crypto.subtle` exists; `'wasm'` keeps RSA in WASM.
+     * non-extractable host key (node:crypto, WebCrypto) wherever one exists; `'wasm'` keeps RSA in WASM.
      */
     static async create(options = {}) {
-      const { privateKey, crypto = 'auto', ...rest } = options;
-      if (privateKey !== undefined && privateKey !== null && typeof privateKey !== 'string' && !(privateKey instanceof Uint8Array)) {
-        throw new InvalidKeyError('privateKey must be PEM text (string or Uint8Array)', { kind: 'invalid_key', field: 'privateKey' });
+      if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+        throw fail('options', 'the client options must be an object');
       }
-      const pem = privateKey instanceof Uint8Array ? new TextDecoder('utf-8', { fatal: false }).decode(privateKey) : privateKey;
+      const { crypto = 'auto', ...rest } = options;
       let provider = null;
       if (crypto === 'auto') {
         provider = Object.values(providers).find((p) => p.available()) ?? null;
       } else if (crypto !== 'wasm') {
-        provider = providers[crypto] ?? null;
-        if (provider === null || !provider.available()) {
-          throw new InvalidInputError(`crypto '${crypto}' is not available in this runtime`, { kind: 'invalid_input', field: 'crypto' });
-        }
+        provider = Object.hasOwn(providers, crypto) ? providers[crypto] : null;
+        if (provider === null || !provider.available()) throw fail('crypto', `crypto '${crypto}' is not available in this runtime`);
       }
-      const config = { ...rest, userAgentPlatform: rest.userAgentPlatform ?? platform() };
-      if (provider === null) {
-        const nativeClient = native(() => new wasm.NativeClient({ ...config, privateKey: pem ?? undefined }));
-        return new Client(CREATE, nativeClient, null, null, null);
-      }
-      const nativeClient = native(() => new wasm.NativeClient(config));
+      const { config, spell } = coreOptions({ ...rest, userAgentPlatform: rest.userAgentPlatform ?? platform() }, fail, spellOption);
+      const nativeClient = native(() => new wasm.NativeClient(config, provider !== null), spell);
       let signingKey = null;
-      if (pem !== undefined && pem !== null) {
-        // The core validates the key (RSA, ≥ 2048 bits) and hands over PKCS#8 for the host's import.
-        const der = native(() => wasm.privateKeyPkcs8(pem));
-        signingKey = await provider.importPrivate(der);
-        der.fill(0);
-      }
       const verifyKeys = new Map();
-      for (const { serial, spki } of nativeClient.verificationKeys()) {
-        verifyKeys.set(serial, await provider.importPublic(spki));
+      if (provider !== null) {
+        const der = nativeClient.takePrivateKeyPkcs8();
+        if (der !== undefined) {
+          try {
+            signingKey = await provider.importPrivate(der);
+          } finally {
+            der.fill(0);
+          }
+        }
+        for (const { serial, spki } of nativeClient.verificationKeys()) {
+          verifyKeys.set(serial, await provider.importPublic(spki));
+        }
       }
       return new Client(CREATE, nativeClient, provider, signingKey, verifyKeys);
     }
@@ -200,22 +325,59 @@ export function makeApi(wasm, hosts = {}) {
       return this.#native.verificationKeys().map((k) => k.serial);
     }
 
-    /** Unsigned requests are built synchronously; signed ones return a Promise (WebCrypto is async). */
-    _build(sign, unsignedCall, signedCall, { timestamp, nonce } = {}) {
+    /** Unsigned requests are built synchronously; signed ones return a Promise (host crypto is async). */
+    [BUILD](sign, build, { timestamp, nonce } = {}) {
       const ts = timestamp ?? Math.floor(Date.now() / 1000);
       const n = nonce ?? generateNonce();
-      if (!sign) return new UnsignedRequest(native(() => unsignedCall(ts, n)(this.#native)));
-      return this.#sign(unsignedCall(ts, n), signedCall(ts, n));
+      if (!sign) return new UnsignedRequest(native(() => build(this.#native, ts, n)));
+      // Signing is asynchronous even when the build fails, so errors arrive as rejections.
+      return (async () => {
+        const unsigned = native(() => build(this.#native, ts, n));
+        try {
+          // No host key (none configured, or RSA in WASM): the core signs or explains why not.
+          if (this.#signingKey === null) return makeRequest(native(() => this.#native.sign(unsigned)));
+          const signature = await this.#provider.sign(this.#signingKey, unsigned.stringToSign);
+          return makeRequest(native(() => unsigned.complete(base64(signature))));
+        } finally {
+          unsigned.free();
+        }
+      })();
     }
 
-    async #sign(unsignedCall, signedCall) {
-      if (this.#provider === null) return makeRequest(native(() => signedCall(this.#native)));
-      if (this.#signingKey === null) {
-        throw new InvalidKeyError('no merchant private key: pass privateKey, or sign with client.unsigned', { kind: 'invalid_key' });
+    /**
+     * The host's RSA verdict on a pending verification (the core chose the key by serial). A key
+     * the core trusts but the host has not imported yet (certificates updated) is imported here.
+     */
+    async #verify(pending) {
+      const serial = pending.serial;
+      let key = this.#verifyKeys.get(serial);
+      if (key === undefined) {
+        const spki = this.#native.verificationKeys().find((k) => k.serial === serial)?.spki;
+        if (spki === undefined) return false;
+        key = await this.#provider.importPublic(spki);
+        this.#verifyKeys.set(serial, key);
       }
-      const unsigned = native(() => unsignedCall(this.#native));
-      const signature = await this.#provider.sign(this.#signingKey, unsigned.stringToSign);
-      return makeRequest(native(() => unsigned.complete(base64(signature))));
+      return this.#provider.verify(key, pending.signature, pending.message);
+    }
+
+    /** `{status, headers, body}` of a fetch Response or of any client's response parts. */
+    async #readResponse(response) {
+      let status;
+      let headers;
+      let body;
+      if (response && typeof response.arrayBuffer === 'function' && typeof response.status === 'number') {
+        status = response.status;
+        headers = headerPairs(response.headers, fail);
+        body = new Uint8Array(await response.arrayBuffer());
+      } else if (response && typeof response === 'object') {
+        status = response.status;
+        headers = headerPairs(response.headers, fail);
+        body = toBytes(response.body, 'body');
+      } else {
+        throw fail('response', 'response must be a fetch Response or { status, headers, body }');
+      }
+      if (!Number.isInteger(status) || status < 100 || status > 999) throw fail('status', 'status must be an HTTP status code');
+      return { status, headers, body };
     }
 
     /**
@@ -224,31 +386,88 @@ export function makeApi(wasm, hosts = {}) {
      */
     async parse(request, response, { now } = {}) {
       const operation = typeof request === 'string' ? request : request === null || request === undefined ? null : request.operation ?? null;
-      let status;
+      const { status, headers, body } = await this.#readResponse(response);
+      const nowSeconds = now ?? Math.floor(Date.now() / 1000);
+      let parsed;
+      if (this.#provider === null) {
+        parsed = native(() => this.#native.parse(operation, status, headers, body, nowSeconds));
+      } else {
+        const pending = native(() => this.#native.beginVerification(operation, status, headers, body));
+        const valid = await this.#verify(pending);
+        parsed = native(() => this.#native.finishParse(pending, valid, body, nowSeconds));
+      }
+      return Object.freeze(camelKeys(parsed));
+    }
+
+    /**
+     * Verifies, decrypts (APIv3 key) and types a notification WeChat Pay POSTed to your
+     * notify_url. Pass the fetch `Request`, or its headers and the raw body bytes.
+     */
+    async parseNotification(request, ...rest) {
       let headers;
       let body;
-      if (response && typeof response.arrayBuffer === 'function' && typeof response.status === 'number') {
-        status = response.status;
-        headers = headerPairs(response.headers);
-        body = new Uint8Array(await response.arrayBuffer());
-      } else if (response && typeof response === 'object') {
-        status = response.status;
-        headers = headerPairs(response.headers);
-        body = toBytes(response.body, 'body');
+      let options;
+      if (request && typeof request.arrayBuffer === 'function' && request.headers) {
+        headers = headerPairs(request.headers, fail);
+        body = new Uint8Array(await request.arrayBuffer());
+        options = rest[0];
       } else {
-        throw new InvalidInputError('response must be a fetch Response or { status, headers, body }', { kind: 'invalid_input', field: 'response' });
+        if (rest[0] === undefined) throw fail('body', 'parseNotification takes a fetch Request, or (headers, raw body bytes)');
+        headers = headerPairs(request, fail);
+        body = toBytes(rest[0], 'body');
+        options = rest[1];
       }
-      if (!Number.isInteger(status) || status < 100 || status > 999) {
-        throw new InvalidInputError('status must be an HTTP status code', { kind: 'invalid_input', field: 'status' });
-      }
-      const nowSeconds = now ?? Math.floor(Date.now() / 1000);
+      const nowSeconds = options?.now ?? Math.floor(Date.now() / 1000);
+      let notification;
       if (this.#provider === null) {
-        return Object.freeze(native(() => this.#native.parse(operation, status, headers, body, nowSeconds)));
+        notification = native(() => this.#native.parseNotification(headers, body, nowSeconds));
+      } else {
+        const pending = native(() => this.#native.beginNotification(headers, body));
+        const valid = await this.#verify(pending);
+        notification = native(() => this.#native.finishNotification(pending, valid, body, nowSeconds));
       }
-      const pending = native(() => this.#native.beginVerification(status, headers, body));
-      const key = this.#verifyKeys.get(pending.serial);
-      const valid = await this.#provider.verify(key, pending.signature, pending.message);
-      return Object.freeze(native(() => this.#native.finishParse(operation, status, pending, valid, body, nowSeconds)));
+      return Object.freeze(notification);
+    }
+
+    /**
+     * Decrypts (apiv3Key) and verifies a certificate download and returns
+     * `{ certificates: [{ serial_no, not_before, not_after, pem }] }`, the certificates valid at
+     * `now`. The RSA check runs in WASM (the signer may be a certificate of the download itself).
+     * The client is unchanged: pass the set to `updateCertificates`.
+     */
+    async parseCertificates(response, { now } = {}) {
+      const { status, headers, body } = await this.#readResponse(response);
+      const nowSeconds = now ?? Math.floor(Date.now() / 1000);
+      return deepFreeze(native(() => this.#native.parseCertificates(status, headers, body, nowSeconds)));
+    }
+
+    /** Replaces the client's platform certificates with a set from `parseCertificates` (the public key stays). */
+    updateCertificates(set, { now } = {}) {
+      const nowSeconds = now ?? Math.floor(Date.now() / 1000);
+      native(() => this.#native.updateCertificates(set, nowSeconds));
+      // Host keys are imported again on first use, from the core's new set.
+      this.#verifyKeys.clear();
+    }
+
+    /** `[serial, notAfter]` of every platform certificate the client holds (`new Map(client.certificates)`). */
+    get certificates() {
+      return this.#native.certificates();
+    }
+
+    /** Whether to download certificates now: 12 h since the last download, one expiring within 24 h, an unknown serial seen. */
+    certificatesRefreshDue({ now } = {}) {
+      const nowSeconds = now ?? Math.floor(Date.now() / 1000);
+      return native(() => this.#native.certificatesRefreshDue(nowSeconds));
+    }
+
+    /** The reply acknowledging a notification (200); see the module-level notificationAck. */
+    notificationAck() {
+      return notificationAck();
+    }
+
+    /** The reply refusing a notification so WeChat Pay retries it (500). */
+    notificationNack(message) {
+      return notificationNack(message);
     }
   }
 
@@ -262,15 +481,16 @@ export function makeApi(wasm, hosts = {}) {
     Client,
     UnsignedRequest,
     generateNonce,
-    isWxpayError,
+    notificationAck,
+    notificationNack,
+    isEvent,
     CATALOG: catalog,
     OPERATIONS: Object.freeze(catalog.operations.map((op) => op.id)),
-    ERROR_KINDS: Object.freeze(Array.from(wasm.errorKinds())),
+    ERROR_KINDS: kinds,
+    ERROR_CLASSES: errorClasses,
     signMessage: (pem, message) => native(() => wasm.signMessage(pem, toBytes(message, 'message'))),
   };
 }
-
-const CREATE = Symbol('create');
 
 function platform() {
   if (typeof process !== 'undefined' && process.versions && process.versions.node) return `node/${process.versions.node}`;

@@ -16,5 +16,5 @@ const NODE_CRYPTO = Object.freeze({
   verify: (key, signature, data) => verify('sha256', data, key, signature),
 });
 
-export const { Client, UnsignedRequest, generateNonce, isWxpayError, CATALOG, OPERATIONS, ERROR_KINDS, signMessage } = makeApi(wasm, { node: NODE_CRYPTO });
+export const { Client, UnsignedRequest, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm, { node: NODE_CRYPTO });
 export * from './errors.js';

@@ -6,5 +6,5 @@ import { makeApi } from './client.js';
 
 wasm.initSync({ module: wasmModule });
 
-export const { Client, UnsignedRequest, generateNonce, isWxpayError, CATALOG, OPERATIONS, ERROR_KINDS, signMessage } = makeApi(wasm);
+export const { Client, UnsignedRequest, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm);
 export * from './errors.js';

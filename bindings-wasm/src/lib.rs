@@ -1,81 +1,66 @@
-//! The wasm-bindgen bridge behind the npm package. Not API: `js/index.js` is.
+//! The wasm-bindgen bridge behind the npm package. Not API: `js/client.js` is.
 //!
-//! Errors cross as plain objects marked `__wxpayError` that the JS layer turns into its
-//! `WxpayError` classes (one module owns the classes, so `instanceof` holds). Nothing here
-//! knows an endpoint: operations are called by catalog id.
+//! Everything crosses as the core's own records, serialised: client options are
+//! [`ClientConfig::from_json`]'s snake_case object (the JS layer converts camelCase keys), a
+//! request is a [`RequestRecord`], an error an [`ErrorRecord`] marked `__wxpayError` that the JS
+//! layer turns into its `WxpayError` classes, a notification [`Notification::to_json`], a
+//! certificate download a [`CertificateSet`]. Nothing here knows an endpoint or an option:
+//! operations are called by catalog id.
 
 use base64::Engine as _;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use wxpay_terminate::{ApiCall, Client, ClientConfig, Error, ErrorKind, Method, Request};
+use wxpay_terminate::{
+    ApiCall, CertificateSet, Client, ClientConfig, Error, ErrorKind, ErrorRecord, Host,
+    KeyMaterial, Method, Notification, NotificationReply, Parsed, PendingVerification, Request,
+    RequestRecord, UnsignedRequest,
+};
 
-fn set(object: &Object, key: &str, value: impl Into<JsValue>) {
-    // Setting a property on a fresh plain object cannot fail.
-    let _ = Reflect::set(object, &JsValue::from_str(key), &value.into());
+/// An error as JS receives it: the core's record plus the mark `native()` looks for.
+#[derive(Serialize)]
+struct Thrown {
+    #[serde(rename = "__wxpayError")]
+    mark: bool,
+    #[serde(flatten)]
+    record: ErrorRecord,
 }
 
-fn error_value(
-    kind: &str,
-    message: &str,
-    field: Option<&str>,
-    api: Option<&wxpay_terminate::ApiError>,
-) -> JsValue {
-    let o = Object::new();
-    set(&o, "__wxpayError", true);
-    set(&o, "kind", kind);
-    set(&o, "message", message);
-    set(&o, "field", field.map_or(JsValue::NULL, JsValue::from_str));
-    if let Some(api) = api {
-        set(&o, "status", api.status);
-        set(
-            &o,
-            "code",
-            api.code.as_deref().map_or(JsValue::NULL, JsValue::from_str),
-        );
-        set(
-            &o,
-            "apiMessage",
-            api.message
-                .as_deref()
-                .map_or(JsValue::NULL, JsValue::from_str),
-        );
-        set(
-            &o,
-            "detail",
-            api.detail.as_ref().map_or(JsValue::NULL, to_js),
-        );
-        set(
-            &o,
-            "requestId",
-            api.request_id
-                .as_deref()
-                .map_or(JsValue::NULL, JsValue::from_str),
-        );
-        set(&o, "retryable", api.retryable());
-    }
-    o.into()
+/// The one way an error crosses the boundary.
+fn thrown(record: ErrorRecord) -> JsValue {
+    to_js(&Thrown { mark: true, record })
 }
 
 fn js_err(e: Error) -> JsValue {
-    error_value(e.kind().as_str(), e.message(), e.field(), e.api_error())
+    thrown(ErrorRecord::from(&e))
+}
+
+/// The record of an error this bridge or the JS layer finds itself (`field` names the input).
+fn record(kind: ErrorKind, message: String, field: Option<String>) -> ErrorRecord {
+    let mut record = ErrorRecord::from(Error::new(kind, message));
+    record.field = field;
+    record
 }
 
 fn input_err(field: &str, message: String) -> JsValue {
-    error_value(
-        ErrorKind::InvalidInput.as_str(),
-        &message,
-        Some(field),
-        None,
-    )
+    thrown(record(
+        ErrorKind::InvalidInput,
+        message,
+        Some(field.to_owned()),
+    ))
 }
 
-/// JSON → plain JS values (objects, not Maps).
-fn to_js(value: &Value) -> JsValue {
+/// Rust values → plain JS values (objects, not Maps; `None` as `null`).
+fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .unwrap_or(JsValue::NULL)
+}
+
+/// The one request converter: `{operation, method, url, headers: [{name, value}], body}`.
+fn request_value(request: Request) -> JsValue {
+    to_js(&RequestRecord::from(request))
 }
 
 /// JS value → JSON, naming the field when JSON cannot carry it.
@@ -131,105 +116,70 @@ fn seconds(value: f64, field: &str) -> Result<i64, JsValue> {
     Ok(value as i64)
 }
 
+/// `[name, value]` string pairs (headers, path params, query).
 fn pairs(value: JsValue, field: &str) -> Result<Vec<(String, String)>, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(Vec::new());
     }
-    let array: Array = value
-        .dyn_into()
-        .map_err(|_| input_err(field, format!("`{field}` must be [name, value] pairs")))?;
-    array
-        .iter()
-        .map(|pair| {
-            let pair: Array = pair
-                .dyn_into()
-                .map_err(|_| input_err(field, format!("`{field}` must be [name, value] pairs")))?;
-            match (pair.get(0).as_string(), pair.get(1).as_string()) {
-                (Some(name), Some(value)) => Ok((name, value)),
-                _ => Err(input_err(
-                    field,
-                    format!("`{field}` names and values must be strings"),
-                )),
-            }
-        })
-        .collect()
+    serde_wasm_bindgen::from_value(value).map_err(|_| {
+        input_err(
+            field,
+            format!("`{field}` must be [name, value] pairs of strings"),
+        )
+    })
 }
 
-fn request_value(request: &Request) -> JsValue {
-    let o = Object::new();
-    set(
-        &o,
-        "operation",
-        request.operation().map_or(JsValue::NULL, JsValue::from_str),
+/// A generic call object `{method, template, pathParams, query, json}` (pairs already listed).
+fn api_call(call: &JsValue) -> Result<ApiCall, JsValue> {
+    let get = |name: &str| Reflect::get(call, &JsValue::from_str(name)).unwrap_or_default();
+    let text = |name: &str| {
+        get(name)
+            .as_string()
+            .ok_or_else(|| input_err(name, format!("`{name}` must be a string")))
+    };
+    let mut call_spec = ApiCall::new(
+        Method::parse(&text("method")?).map_err(js_err)?,
+        text("template")?,
     );
-    set(&o, "method", request.method().as_str());
-    set(&o, "url", request.url());
-    let headers = Array::new();
-    for (name, value) in request.headers() {
-        headers.push(&Array::of2(
-            &JsValue::from_str(name),
-            &JsValue::from_str(value),
-        ));
+    call_spec.path_params = pairs(get("pathParams"), "pathParams")?;
+    call_spec.query = pairs(get("query"), "query")?;
+    call_spec.json = match from_js(get("json"), "json")? {
+        Value::Null => None,
+        value => Some(value),
+    };
+    Ok(call_spec)
+}
+
+/// The core's own error for an operation id the catalog does not have (`decode_by_id` looks the
+/// id up before anything else).
+fn check_operation(operation: Option<&str>) -> Result<(), JsValue> {
+    match operation {
+        Some(id) if wxpay_terminate::operation(id).is_none() => {
+            Err(wxpay_terminate::decode_by_id(Some(id), b"")
+                .err()
+                .map_or(JsValue::NULL, js_err))
+        }
+        _ => Ok(()),
     }
-    set(&o, "headers", headers);
-    set(
-        &o,
-        "body",
-        request
-            .body()
-            .map_or(JsValue::NULL, |b| Uint8Array::from(b).into()),
-    );
-    o.into()
 }
 
-fn parsed_value(parsed: wxpay_terminate::Parsed<Value>) -> JsValue {
-    let o = Object::new();
-    set(&o, "status", parsed.status);
-    set(
-        &o,
-        "requestId",
-        parsed
-            .request_id
-            .as_deref()
-            .map_or(JsValue::NULL, JsValue::from_str),
-    );
-    set(&o, "data", to_js(&parsed.data));
-    o.into()
+fn parsed_value(parsed: &Parsed<Value>) -> JsValue {
+    to_js(parsed)
 }
 
-const CONFIG_KEYS: [&str; 10] = [
-    "mchid",
-    "serialNo",
-    "privateKey",
-    "wechatpayPublicKeyId",
-    "wechatpayPublicKey",
-    "platformCertificates",
-    "baseUrl",
-    "globalBaseUrl",
-    "userAgentPlatform",
-    "userAgentSuffix",
-];
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsConfig {
-    mchid: Option<String>,
-    serial_no: Option<String>,
-    private_key: Option<String>,
-    wechatpay_public_key_id: Option<String>,
-    wechatpay_public_key: Option<String>,
-    #[serde(default)]
-    platform_certificates: Vec<String>,
-    base_url: Option<String>,
-    global_base_url: Option<String>,
-    user_agent_platform: Option<String>,
-    user_agent_suffix: Option<String>,
+fn reply_value(reply: &NotificationReply) -> JsValue {
+    to_js(reply)
 }
 
-/// A request whose signature the JS layer computes (WebCrypto) or the caller's key store does.
+fn notification_value(notification: &Notification) -> JsValue {
+    to_js(&notification.to_json())
+}
+
+/// A request whose signature the JS layer computes (WebCrypto, node:crypto) or the caller's
+/// key store does.
 #[wasm_bindgen]
 pub struct NativeUnsigned {
-    inner: wxpay_terminate::UnsignedRequest,
+    inner: UnsignedRequest,
 }
 
 #[wasm_bindgen]
@@ -244,20 +194,23 @@ impl NativeUnsigned {
         self.inner.operation().map(str::to_owned)
     }
 
+    /// The request record, completed with a base64 signature (callable more than once).
     pub fn complete(&self, signature_base64: &str) -> Result<JsValue, JsValue> {
         let request = self
             .inner
             .clone()
             .complete(signature_base64)
             .map_err(js_err)?;
-        Ok(request_value(&request))
+        Ok(request_value(request))
     }
 }
 
-/// A response awaiting the host's RSA verification.
+/// A response or notification awaiting the host's RSA verification.
 #[wasm_bindgen]
 pub struct NativePending {
-    inner: wxpay_terminate::PendingVerification,
+    inner: PendingVerification,
+    /// The response's operation id and status; `None` for a notification.
+    response: Option<(Option<String>, u16)>,
 }
 
 #[wasm_bindgen]
@@ -281,44 +234,43 @@ impl NativePending {
 #[wasm_bindgen]
 pub struct NativeClient {
     inner: Client,
+    /// The host-signing private key until the JS layer has imported it.
+    pkcs8: Option<KeyMaterial>,
 }
 
 #[wasm_bindgen]
 impl NativeClient {
+    /// `config`: the `ClientConfig` fields, snake_case (`null`/`undefined` = not given). With
+    /// `host_signs` the private key is checked, kept out of the client and handed over once as
+    /// PKCS#8 by [`NativeClient::take_private_key_pkcs8`] for the host's crypto to import.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue) -> Result<NativeClient, JsValue> {
-        // serde-wasm-bindgen reads only the fields it knows, so a misspelt option would vanish.
-        if let Some(object) = config.dyn_ref::<Object>() {
-            for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-                if !CONFIG_KEYS.contains(&key.as_str()) {
-                    return Err(input_err(&key, format!("`{key}` is not a client option")));
-                }
-            }
-        }
-        let c: JsConfig = serde_wasm_bindgen::from_value(config)
-            .map_err(|e| input_err("config", format!("the client options are malformed ({e})")))?;
-        let config = ClientConfig {
-            mchid: c.mchid.unwrap_or_default(),
-            serial_no: c.serial_no.unwrap_or_default(),
-            private_key_pem: c.private_key.map(|k| k.into_bytes().into()),
-            wechatpay_public_key_id: c.wechatpay_public_key_id,
-            wechatpay_public_key_pem: c.wechatpay_public_key.map(String::into_bytes),
-            platform_certificates_pem: c
-                .platform_certificates
-                .into_iter()
-                .map(String::into_bytes)
-                .collect(),
-            base_url: c.base_url,
-            global_base_url: c.global_base_url,
-            user_agent_platform: c.user_agent_platform,
-            user_agent_suffix: c.user_agent_suffix,
+    pub fn new(config: JsValue, host_signs: bool) -> Result<NativeClient, JsValue> {
+        let json: Value = serde_wasm_bindgen::from_value(config).map_err(|e| {
+            input_err(
+                "config",
+                format!("the client options are not representable as JSON ({e})"),
+            )
+        })?;
+        let mut config = ClientConfig::from_json(json).map_err(js_err)?;
+        let host_key = if host_signs {
+            config.private_key.take()
+        } else {
+            None
         };
-        Ok(NativeClient {
-            inner: Client::new(&config).map_err(js_err)?,
-        })
+        let inner = Client::new(&config).map_err(js_err)?;
+        let pkcs8 = host_key.map(|pem| pkcs8_der(&pem)).transpose()?;
+        Ok(NativeClient { inner, pkcs8 })
     }
 
-    /// `[{serial, spki}]`: the verification keys, for WebCrypto import.
+    /// The private key as PKCS#8 DER (RSA, ≥ 2048 bits, checked), once; afterwards `undefined`.
+    #[wasm_bindgen(js_name = takePrivateKeyPkcs8)]
+    pub fn take_private_key_pkcs8(&mut self) -> Option<Uint8Array> {
+        self.pkcs8
+            .take()
+            .map(|der| Uint8Array::from(der.as_bytes()))
+    }
+
+    /// `[{serial, spki}]`: the verification keys, for the host's crypto to import.
     #[wasm_bindgen(js_name = verificationKeys)]
     pub fn verification_keys(&self) -> Array {
         self.inner
@@ -326,31 +278,17 @@ impl NativeClient {
             .into_iter()
             .map(|(serial, der)| {
                 let o = Object::new();
-                set(&o, "serial", serial);
-                set(&o, "spki", Uint8Array::from(der));
+                // Setting a property on a fresh plain object cannot fail.
+                let _ = Reflect::set(&o, &"serial".into(), &JsValue::from_str(&serial));
+                let _ = Reflect::set(&o, &"spki".into(), &Uint8Array::from(&der[..]));
                 JsValue::from(o)
             })
             .collect()
     }
 
-    /// Builds an operation by catalog id; signed with the built-in (WASM) signer when `sign`.
-    pub fn prepare(
-        &self,
-        operation: &str,
-        params: JsValue,
-        timestamp: f64,
-        nonce: &str,
-    ) -> Result<JsValue, JsValue> {
-        let params = params_from_js(params)?;
-        let request = self
-            .inner
-            .prepare_operation(operation, params, seconds(timestamp, "timestamp")?, nonce)
-            .map_err(js_err)?;
-        Ok(request_value(&request))
-    }
-
-    #[wasm_bindgen(js_name = prepareUnsigned)]
-    pub fn prepare_unsigned(
+    /// Builds an operation by catalog id, for signing by [`NativeClient::sign`] or the host.
+    #[wasm_bindgen(js_name = unsignedById)]
+    pub fn unsigned_by_id(
         &self,
         operation: &str,
         params: JsValue,
@@ -360,52 +298,102 @@ impl NativeClient {
         let params = params_from_js(params)?;
         let inner = self
             .inner
-            .prepare_operation_unsigned(operation, params, seconds(timestamp, "timestamp")?, nonce)
+            .unsigned_by_id(operation, params, seconds(timestamp, "timestamp")?, nonce)
             .map_err(js_err)?;
         Ok(NativeUnsigned { inner })
     }
 
-    /// The generic template call.
-    #[allow(clippy::too_many_arguments)]
-    pub fn request(
+    /// Builds a generic call: `call` is `{method, template, pathParams, query, json}`.
+    #[wasm_bindgen(js_name = unsignedCall)]
+    pub fn unsigned_call(
         &self,
-        method: &str,
-        template: &str,
-        path_params: JsValue,
-        query: JsValue,
-        json: JsValue,
-        timestamp: f64,
-        nonce: &str,
-    ) -> Result<JsValue, JsValue> {
-        let call = api_call(method, template, path_params, query, json)?;
-        let request = self
-            .inner
-            .request(&call, seconds(timestamp, "timestamp")?, nonce)
-            .map_err(js_err)?;
-        Ok(request_value(&request))
-    }
-
-    #[wasm_bindgen(js_name = requestUnsigned)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn request_unsigned(
-        &self,
-        method: &str,
-        template: &str,
-        path_params: JsValue,
-        query: JsValue,
-        json: JsValue,
+        call: JsValue,
         timestamp: f64,
         nonce: &str,
     ) -> Result<NativeUnsigned, JsValue> {
-        let call = api_call(method, template, path_params, query, json)?;
+        let call = api_call(&call)?;
         let inner = self
             .inner
-            .request_unsigned(&call, seconds(timestamp, "timestamp")?, nonce)
+            .unsigned_call(&call, seconds(timestamp, "timestamp")?, nonce)
             .map_err(js_err)?;
         Ok(NativeUnsigned { inner })
     }
 
-    /// Verifies (RSA in WASM) and decodes a response: `{status, requestId, data}`.
+    /// The platform-certificate download request, unsigned: `host` is `"api"` or `"global"`.
+    #[wasm_bindgen(js_name = unsignedCertificates)]
+    pub fn unsigned_certificates(
+        &self,
+        host: &str,
+        timestamp: f64,
+        nonce: &str,
+    ) -> Result<NativeUnsigned, JsValue> {
+        let host = match host {
+            "api" => Host::Api,
+            "global" => Host::Global,
+            _ => {
+                return Err(input_err(
+                    "host",
+                    "`host` must be \"api\" or \"global\"".to_owned(),
+                ));
+            }
+        };
+        let inner = self
+            .inner
+            .unsigned_certificates(host, seconds(timestamp, "timestamp")?, nonce)
+            .map_err(js_err)?;
+        Ok(NativeUnsigned { inner })
+    }
+
+    /// Decrypts and verifies a certificate download (RSA in WASM): `{certificates: […]}`, the
+    /// certificates valid at `now`. The client is unchanged.
+    #[wasm_bindgen(js_name = parseCertificates)]
+    pub fn parse_certificates(
+        &self,
+        status: u16,
+        headers: JsValue,
+        body: &[u8],
+        now: f64,
+    ) -> Result<JsValue, JsValue> {
+        let headers = pairs(headers, "headers")?;
+        let set = self
+            .inner
+            .parse_certificates(status, headers, body, seconds(now, "now")?)
+            .map_err(js_err)?;
+        Ok(to_js(&set))
+    }
+
+    /// Replaces the client's platform certificates with a set `parseCertificates` returned.
+    #[wasm_bindgen(js_name = updateCertificates)]
+    pub fn update_certificates(&self, set: JsValue, now: f64) -> Result<(), JsValue> {
+        let set: CertificateSet = serde_wasm_bindgen::from_value(set).map_err(|_| {
+            input_err(
+                "certificates",
+                "pass the set parseCertificates returned: {certificates: [{serial_no, not_before, not_after, pem}]}".to_owned(),
+            )
+        })?;
+        self.inner
+            .update_certificates(&set, seconds(now, "now")?)
+            .map_err(js_err)
+    }
+
+    /// `[[serial, not_after]]` of every platform certificate the client holds.
+    pub fn certificates(&self) -> JsValue {
+        to_js(&self.inner.certificates())
+    }
+
+    /// Whether the host should download certificates now.
+    #[wasm_bindgen(js_name = certificatesRefreshDue)]
+    pub fn certificates_refresh_due(&self, now: f64) -> Result<bool, JsValue> {
+        Ok(self.inner.certificates_refresh_due(seconds(now, "now")?))
+    }
+
+    /// Signs with the configured private key, in WASM: the request record.
+    pub fn sign(&self, unsigned: &NativeUnsigned) -> Result<JsValue, JsValue> {
+        let request = self.inner.sign(unsigned.inner.clone()).map_err(js_err)?;
+        Ok(request_value(request))
+    }
+
+    /// Verifies (RSA in WASM) and decodes a response: `{status, request_id, data}`.
     pub fn parse(
         &self,
         operation: Option<String>,
@@ -415,93 +403,133 @@ impl NativeClient {
         now: f64,
     ) -> Result<JsValue, JsValue> {
         let headers = pairs(headers, "headers")?;
-        let refs: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
         let parsed = self
             .inner
-            .parse_operation(
+            .parse_by_id(
                 operation.as_deref(),
                 status,
-                &refs,
+                headers,
                 body,
                 seconds(now, "now")?,
             )
             .map_err(js_err)?;
-        Ok(parsed_value(parsed))
+        Ok(parsed_value(&parsed))
     }
 
-    /// Every check but RSA; the JS layer verifies `pending.signature` with WebCrypto.
+    /// Every check but RSA; the JS layer verifies `pending.signature` with its own crypto.
+    /// An unknown operation id is refused first, as [`NativeClient::parse`] does.
     #[wasm_bindgen(js_name = beginVerification)]
     pub fn begin_verification(
         &self,
+        operation: Option<String>,
         status: u16,
         headers: JsValue,
         body: &[u8],
     ) -> Result<NativePending, JsValue> {
+        check_operation(operation.as_deref())?;
         let headers = pairs(headers, "headers")?;
-        let refs: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
         let inner = self
             .inner
-            .begin_verification(status, &refs, body)
+            .begin_verification(status, headers, body)
             .map_err(js_err)?;
-        Ok(NativePending { inner })
+        Ok(NativePending {
+            inner,
+            response: Some((operation, status)),
+        })
     }
 
-    /// Completes a WebCrypto verification and decodes: `{status, requestId, data}`.
+    /// Completes [`NativeClient::begin_verification`] and decodes: `{status, request_id, data}`.
     #[wasm_bindgen(js_name = finishParse)]
     pub fn finish_parse(
         &self,
-        operation: Option<String>,
-        status: u16,
-        pending: &NativePending,
+        pending: NativePending,
         signature_valid: bool,
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
-        let parsed = self
+        let now = seconds(now, "now")?;
+        let Some((operation, status)) = pending.response else {
+            return Err(thrown(record(
+                ErrorKind::Internal,
+                "a notification's verification cannot finish a response".to_owned(),
+                None,
+            )));
+        };
+        let request_id = self
             .inner
-            .parse_operation_verified(
-                operation.as_deref(),
-                status,
-                pending.inner.clone(),
-                signature_valid,
-                body,
-                seconds(now, "now")?,
-            )
+            .finish_verification(pending.inner, signature_valid, now)
             .map_err(js_err)?;
-        Ok(parsed_value(parsed))
+        let data = wxpay_terminate::decode_by_id(operation.as_deref(), body).map_err(js_err)?;
+        Ok(parsed_value(&Parsed {
+            status,
+            request_id,
+            data,
+        }))
+    }
+
+    /// Verifies (RSA in WASM), decrypts and types a notification: its JSON.
+    #[wasm_bindgen(js_name = parseNotification)]
+    pub fn parse_notification(
+        &self,
+        headers: JsValue,
+        body: &[u8],
+        now: f64,
+    ) -> Result<JsValue, JsValue> {
+        let headers = pairs(headers, "headers")?;
+        let notification = self
+            .inner
+            .parse_notification(headers, body, seconds(now, "now")?)
+            .map_err(js_err)?;
+        Ok(notification_value(&notification))
+    }
+
+    /// Every check of a notification but RSA (the APIv3 key must be configured).
+    #[wasm_bindgen(js_name = beginNotification)]
+    pub fn begin_notification(
+        &self,
+        headers: JsValue,
+        body: &[u8],
+    ) -> Result<NativePending, JsValue> {
+        let headers = pairs(headers, "headers")?;
+        let inner = self
+            .inner
+            .begin_notification(headers, body)
+            .map_err(js_err)?;
+        Ok(NativePending {
+            inner,
+            response: None,
+        })
+    }
+
+    /// Completes [`NativeClient::begin_notification`]: clock, decryption, typing; its JSON.
+    #[wasm_bindgen(js_name = finishNotification)]
+    pub fn finish_notification(
+        &self,
+        pending: NativePending,
+        signature_valid: bool,
+        body: &[u8],
+        now: f64,
+    ) -> Result<JsValue, JsValue> {
+        let now = seconds(now, "now")?;
+        let notification = self
+            .inner
+            .finish_notification(pending.inner, signature_valid, body, now)
+            .map_err(js_err)?;
+        Ok(notification_value(&notification))
     }
 }
 
-fn api_call(
-    method: &str,
-    template: &str,
-    path_params: JsValue,
-    query: JsValue,
-    json: JsValue,
-) -> Result<ApiCall, JsValue> {
-    let mut call = ApiCall::new(Method::parse(method).map_err(js_err)?, template);
-    call.path_params = pairs(path_params, "pathParams")?;
-    call.query = pairs(query, "query")?;
-    call.json = match from_js(json, "json")? {
-        Value::Null => None,
-        value => Some(value),
+/// The merchant key as PKCS#8 DER, its errors naming the option as the core does.
+fn pkcs8_der(pem: &KeyMaterial) -> Result<KeyMaterial, JsValue> {
+    let failed = |e: Error| {
+        let mut record = ErrorRecord::from(&e);
+        record.field.get_or_insert_with(|| "private_key".to_owned());
+        thrown(record)
     };
-    Ok(call)
-}
-
-/// The merchant key as PKCS#8 DER (validated: RSA, ≥ 2048 bits) for WebCrypto's importKey.
-#[wasm_bindgen(js_name = privateKeyPkcs8)]
-pub fn private_key_pkcs8(pem: &str) -> Result<Uint8Array, JsValue> {
     let key =
-        wxpay_terminate::crypto::MerchantPrivateKey::from_pem(pem.as_bytes()).map_err(js_err)?;
-    let der = key.to_pkcs8_der().map_err(js_err)?;
-    Ok(Uint8Array::from(der.as_slice()))
+        wxpay_terminate::crypto::MerchantPrivateKey::from_pem(pem.as_bytes()).map_err(failed)?;
+    let der = key.to_pkcs8_der().map_err(failed)?;
+    Ok(KeyMaterial::from(der.as_slice()))
 }
 
 /// Signs bytes with a merchant key in WASM (the vector suite's signing stage).
@@ -510,6 +538,90 @@ pub fn sign_message(pem: &str, message: &[u8]) -> Result<String, JsValue> {
     use wxpay_terminate::crypto::{MerchantPrivateKey, Signer};
     let key = MerchantPrivateKey::from_pem(pem.as_bytes()).map_err(js_err)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(key.sign(message).map_err(js_err)?))
+}
+
+/// `{status, headers: [{name, value}], body}`: 200 and `{"code":"SUCCESS",…}`.
+#[wasm_bindgen(js_name = notificationAck)]
+pub fn notification_ack() -> JsValue {
+    reply_value(&wxpay_terminate::notification_ack())
+}
+
+/// `{status, headers: [{name, value}], body}`: 500 and `{"code":"FAIL","message":…}`.
+#[wasm_bindgen(js_name = notificationNack)]
+pub fn notification_nack(message: &str) -> Result<JsValue, JsValue> {
+    let reply = wxpay_terminate::notification_nack(message).map_err(js_err)?;
+    Ok(reply_value(&reply))
+}
+
+/// The record of an error the JS layer finds itself, shaped like every core error.
+#[wasm_bindgen(js_name = errorRecord)]
+pub fn error_record(kind: &str, message: String, field: Option<String>) -> JsValue {
+    let kind = ErrorKind::from_name(kind).unwrap_or(ErrorKind::Internal);
+    thrown(record(kind, message, field))
+}
+
+/// The client option names (`ClientConfig`'s fields, snake_case), read from its `Deserialize`
+/// implementation, so a new core option needs no edit here: the JS layer names an error's
+/// `field` in camelCase when it is one of these.
+#[wasm_bindgen(js_name = optionNames)]
+pub fn option_names() -> Array {
+    use serde::Deserialize as _;
+    match ClientConfig::deserialize(probe::Fields) {
+        Err(probe::Found::Fields(names)) => names.iter().map(|n| JsValue::from_str(n)).collect(),
+        _ => Array::new(),
+    }
+}
+
+/// A deserializer that only records the field names a struct asks for.
+mod probe {
+    use std::fmt;
+
+    use serde::de::Visitor;
+
+    #[derive(Debug)]
+    pub(crate) enum Found {
+        Fields(&'static [&'static str]),
+        Other,
+    }
+
+    impl fmt::Display for Found {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("field-name probe")
+        }
+    }
+
+    impl std::error::Error for Found {}
+
+    impl serde::de::Error for Found {
+        fn custom<T: fmt::Display>(_: T) -> Self {
+            Found::Other
+        }
+    }
+
+    pub(crate) struct Fields;
+
+    impl<'de> serde::Deserializer<'de> for Fields {
+        type Error = Found;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Found> {
+            Err(Found::Other)
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Found> {
+            Err(Found::Fields(fields))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
 }
 
 #[wasm_bindgen(js_name = catalogJson)]

@@ -1,5 +1,6 @@
 // The browser build in headless Debian Chromium: a page served on localhost imports the package
-// (js/browser.mjs fetches the .wasm), signs a request and verifies a response with WebCrypto.
+// (js/browser.mjs fetches the .wasm), signs a request, verifies a response and parses a
+// notification from a fetch Request with WebCrypto.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -39,18 +40,20 @@ after(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-test('browser build signs and verifies with WebCrypto in Chromium', async () => {
+test('browser build signs, verifies and reads a notification with WebCrypto in Chromium', async () => {
   const request = JSON.parse(readFileSync(join(VECTORS, 'cases/request/papay_v1_timestamp_doc_pubkey.json'), 'utf8'));
   const response = JSON.parse(readFileSync(join(VECTORS, 'cases/response/password_exempt_200_pubkey.json'), 'utf8'));
   const tampered = JSON.parse(readFileSync(join(VECTORS, 'cases/response/tampered_body.json'), 'utf8'));
+  const notification = JSON.parse(readFileSync(join(VECTORS, 'cases/notification/entrust_terminate_partner_pubkey.json'), 'utf8'));
   const keys = {
     privateKey: readFileSync(join(VECTORS, 'keys/merchant_doc_pkcs8.pem'), 'utf8'),
     publicKey: readFileSync(join(VECTORS, 'keys/wechatpay_public_key.pem'), 'utf8'),
+    apiv3Key: JSON.parse(readFileSync(join(VECTORS, 'clients.json'), 'utf8')).doc_pubkey.apiv3_key,
   };
   const page = await browser.newPage();
   await page.goto(origin + '/');
   await page.waitForFunction(() => window.ready === true, null, { timeout: 20000 });
-  const out = await page.evaluate(async ({ request, response, tampered, keys }) => {
+  const out = await page.evaluate(async ({ request, response, tampered, notification, keys }) => {
     const { wt } = window;
     const client = await wt.Client.create({
       mchid: '1900007291',
@@ -58,6 +61,7 @@ test('browser build signs and verifies with WebCrypto in Chromium', async () => 
       privateKey: keys.privateKey,
       wechatpayPublicKeyId: 'PUB_KEY_ID_0119000072912025112400000000000001',
       wechatpayPublicKey: keys.publicKey,
+      apiv3Key: keys.apiv3Key,
     });
     const req = await client.prepare(request.operation, request.params, { timestamp: request.timestamp, nonce: request.nonce });
     const enc = new TextEncoder();
@@ -68,11 +72,25 @@ test('browser build signs and verifies with WebCrypto in Chromium', async () => 
     } catch (e) {
       rejected = { name: e.name, isWxpay: wt.isWxpayError(e) };
     }
-    return { crypto: client.crypto, authorization: req.headers.Authorization, data: parsed.data, rejected, userAgent: req.headers['User-Agent'] };
-  }, { request, response, tampered, keys });
+    // A notification as a fetch-style handler receives it, and the reply as a Response.
+    const posted = new Request('https://merchant.example/notify', { method: 'POST', headers: notification.notification.headers, body: enc.encode(notification.notification.body) });
+    const event = await client.parseNotification(posted, { now: notification.now });
+    const reply = wt.notificationAck().toResponse();
+    return {
+      crypto: client.crypto,
+      authorization: req.headers.Authorization,
+      data: parsed.data,
+      rejected,
+      userAgent: req.headers['User-Agent'],
+      event: JSON.parse(JSON.stringify(event)),
+      reply: { status: reply.status, body: await reply.json() },
+    };
+  }, { request, response, tampered, notification, keys });
   assert.equal(out.crypto, 'webcrypto');
   assert.equal(out.authorization, request.expect.authorization);
   assert.deepEqual(out.data, response.expect.ok.data);
   assert.deepEqual(out.rejected, { name: 'SignatureError', isWxpay: true });
   assert.match(out.userAgent, /^wxpay-terminate\/[\d.]+ \(browser\)$/);
+  assert.deepEqual(out.event, notification.expect.ok);
+  assert.deepEqual(out.reply, { status: 200, body: { code: 'SUCCESS', message: '成功' } });
 });

@@ -1,6 +1,8 @@
-// tests/sandbox/e2e_plan.json over real HTTP with Node's fetch, on both crypto paths.
+// tests/sandbox/e2e_plan.json over real HTTP with Node's fetch, on every crypto path, and the
+// sandbox's termination notifications received by a node:http notify_url.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as wt from 'wxpay-terminate';
@@ -14,7 +16,7 @@ let sandbox;
 before(async () => { sandbox = await startSandbox(); });
 after(async () => { await sandbox?.stop(); });
 
-function client(crypto) {
+function client(crypto, extra = {}) {
   const m = PLAN.merchant;
   const file = (p) => readFileSync(join(ROOT, p), 'utf8');
   return wt.Client.create({
@@ -27,6 +29,7 @@ function client(crypto) {
     baseUrl: sandbox.url,
     globalBaseUrl: sandbox.url,
     crypto,
+    ...extra,
   });
 }
 
@@ -70,4 +73,68 @@ for (const crypto of ['node', 'webcrypto', 'wasm']) {
       });
     });
   }
+}
+
+/** A notify_url on node:http: raw body bytes to the client, its verdict back as the reply. */
+async function receiver(c) {
+  const received = [];
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    let reply;
+    try {
+      received.push(await c.parseNotification(req.headers, Buffer.concat(chunks)));
+      reply = wt.notificationAck();
+    } catch (e) {
+      received.push(e);
+      reply = wt.notificationNack(e.name);
+    }
+    res.writeHead(reply.status, reply.headers).end(reply.body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { received, url: `http://127.0.0.1:${server.address().port}/wxpay/notify`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+async function until(what, check) {
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const PAPAY = PLAN.terminations.find((t) => t.operation === 'terminate_papay_contract');
+
+for (const crypto of ['node', 'webcrypto', 'wasm']) {
+  test(`[${crypto}] a termination's notification: a tampered first delivery is nacked, the retry acked`, async () => {
+    await sandbox.control('POST', '/sandbox/reset');
+    const { merchants } = await sandbox.control('GET', '/sandbox/merchants');
+    const apiv3Key = merchants.find((m) => m.mchid === PLAN.merchant.mchid).apiv3_key;
+    const c = await client(crypto, { apiv3Key });
+    const notify = await receiver(c);
+    try {
+      await sandbox.control('POST', `/sandbox/merchants/${PLAN.merchant.mchid}/notify-url`, { notify_url: notify.url });
+      await sandbox.control('POST', '/sandbox/notify-faults', { fault: 'tampered_ciphertext', count: 1 });
+      const req = await c.terminatePapayContract(PAPAY.params);
+      const result = await c.parse(req, await fetch(req.url, { ...req, signal: AbortSignal.timeout(10000) }));
+      assert.equal(result.data.contract_state, 'TERMINATED');
+      const log = await until('the delivery', async () => {
+        const l = await sandbox.control('GET', '/sandbox/notifications');
+        return l.notifications.length === 1 && l.notifications[0].state === 'delivered' ? l : null;
+      });
+      assert.equal(notify.received.length, 2, notify.received.map(String).join(', '));
+      const [first, second] = notify.received;
+      assert.ok(first instanceof wt.DecryptionError, String(first));
+      assert.equal(second.event_type, 'ENTRUST.TERMINATE');
+      assert.equal(second.id, log.notifications[0].id);
+      assert.ok(wt.isEvent(second, 'ENTRUST.TERMINATE'));
+      assert.equal(second.resource.out_contract_code, PAPAY.params.out_contract_code);
+      assert.equal(second.resource.plan_id, PAPAY.params.plan_id);
+      assert.equal(second.resource.contract_state, 'TERMINATED');
+    } finally {
+      await notify.close();
+    }
+  });
 }

@@ -38,11 +38,17 @@ for (const crypto of ['node', 'webcrypto', 'wasm']) {
 
   test(`[${crypto}] bad keys and options are typed errors`, async () => {
     const base = options(CLIENTS.doc_pubkey, crypto);
-    await assert.rejects(wt.Client.create({ ...base, privateKey: 42 }), wt.InvalidKeyError);
+    await assert.rejects(wt.Client.create({ ...base, privateKey: 42 }), (e) => e instanceof wt.InvalidInputError && e.field === 'privateKey');
+    await assert.rejects(wt.Client.create({ ...base, platformCertificates: 'not a list' }), (e) => e instanceof wt.InvalidInputError && e.field === 'platformCertificates');
     await assert.rejects(wt.Client.create({ ...base, privateKey: 'not a key' }), wt.InvalidKeyError);
     await assert.rejects(wt.Client.create({ ...base, privateKey: readFileSync(join(VECTORS, 'keys', 'rsa1024_pkcs8.pem'), 'utf8') }), wt.InvalidKeyError);
-    await assert.rejects(wt.Client.create({ ...base, baseUrl: 'api.mch.weixin.qq.com' }), (e) => e instanceof wt.InvalidInputError && e.field === 'base_url');
+    await assert.rejects(wt.Client.create({ ...base, baseUrl: 'api.mch.weixin.qq.com' }), (e) => e instanceof wt.InvalidInputError && e.field === 'baseUrl');
     await assert.rejects(wt.Client.create({ ...base, unknownOption: 1 }), (e) => e instanceof wt.InvalidInputError && e.field === 'unknownOption');
+    // Keys as bytes, as the core's KeyMaterial takes them.
+    const bytes = (text) => new TextEncoder().encode(text);
+    const asBytes = await wt.Client.create({ ...base, privateKey: bytes(base.privateKey), wechatpayPublicKey: bytes(base.wechatpayPublicKey), apiv3Key: bytes(base.apiv3Key) });
+    assert.deepEqual(asBytes.verificationSerials, [base.wechatpayPublicKeyId]);
+    await asBytes.terminatePapayContract(PAPAY);
   });
 
   test(`[${crypto}] parse refuses decoded text and bad statuses`, async () => {

@@ -6,7 +6,9 @@ import { ROOT } from './vector-runner.mjs';
 
 export async function startSandbox() {
   const python = process.env.SANDBOX_PYTHON ?? 'python3';
-  const child = spawn(python, [join(ROOT, 'tests/sandbox/server.py'), '--port', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // Notification retries 1000× faster than WeChat Pay's schedule (15 s → 15 ms).
+  const args = [join(ROOT, 'tests/sandbox/server.py'), '--port', '0', '--notify-time-scale', '0.001'];
+  const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'ignore'] });
   const line = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('sandbox did not start within 20 s')), 20000);
     createInterface({ input: child.stdout }).once('line', (l) => { clearTimeout(timer); resolve(l); });

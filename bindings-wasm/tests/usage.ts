@@ -1,5 +1,8 @@
 // Type-checked (tsc --strict) against the installed package: the declarations type real usage.
-import { Client, ApiError, isWxpayError, type PapayContract, type Parsed } from 'wxpay-terminate';
+import {
+  Client, ApiError, DecryptionError, isEvent, isWxpayError, notificationAck, notificationNack,
+  type ErrorKind, type Notification, type PapayContract, type Parsed, type PapayTerminated,
+} from 'wxpay-terminate';
 
 export async function terminate(pem: string, pub: string): Promise<string> {
   const client = await Client.create({ mchid: '1900007291', serialNo: 'AB', privateKey: pem, wechatpayPublicKeyId: 'PUB_KEY_ID_1', wechatpayPublicKey: pub });
@@ -16,11 +19,63 @@ export async function terminate(pem: string, pub: string): Promise<string> {
     const signed = client.unsigned.terminateEduPapayContract({ contract_id: '1' }).complete('c2ln');
     return `${state} ${remark} ${nothing} ${credit} ${signed.url}`;
   } catch (e) {
-    if (e instanceof ApiError && e.retryable) return 'retry';
-    if (isWxpayError(e)) return e.kind;
+    if (e instanceof ApiError && e.retryable) return `retry ${e.status} ${e.code} ${e.apiMessage} ${e.requestId}`;
+    if (isWxpayError(e)) {
+      const kind: ErrorKind | string = e.kind;
+      return `${kind} ${e.field ?? ''} ${e.message}`;
+    }
     throw e;
   }
 }
 
+/** A fetch-style notify_url handler (Workers, Deno, Bun, Next.js route handlers). */
+export function handler(client: Client) {
+  return async (request: Request): Promise<Response> => {
+    let notification: Notification;
+    try {
+      notification = await client.parseNotification(request);
+    } catch (e) {
+      const reason = e instanceof DecryptionError ? 'decryption failed' : 'verification failed';
+      return notificationNack(reason).toResponse();
+    }
+    if (isEvent(notification, 'ENTRUST.TERMINATE')) {
+      const resource: PapayTerminated = notification.resource;
+      const plan: number = resource.plan_id;
+      const mode: string | undefined = resource.contract_terminate_info?.contract_termination_mode;
+      void [plan, mode];
+    } else if (notification.event_type === 'WEBIZPAY.REVOKED') {
+      const other: Record<string, unknown> | object = notification.resource;
+      void other;
+    }
+    const id: string = notification.id;
+    void id;
+    return client.notificationAck().toResponse();
+  };
+}
+
+/** Express-style: headers object and the raw body Buffer (express.raw). */
+export async function express(client: Client, headers: Record<string, string | string[] | undefined>, body: Uint8Array): Promise<number> {
+  const n = await client.parseNotification(headers, body, { now: 1700000000 });
+  const reply = n.event_type ? notificationAck() : notificationNack('x');
+  const bytes: Uint8Array = reply.body;
+  const contentType: string | undefined = reply.headers['Content-Type'];
+  void [bytes, contentType];
+  return reply.status;
+}
+
+await Client.create({ mchid: '1', serialNo: 'AB', apiv3Key: new Uint8Array(32), platformCertificates: ['pem'] });
+
 // @ts-expect-error plan_id is a number
 void Client.prototype.terminatePapayContract.call(null as unknown as Client, { plan_id: '1', out_contract_code: 'c', contract_termination_remark: 'r' });
+// @ts-expect-error not an event type of the catalog
+void isEvent(null as unknown as Notification, 'ENTRUST.TERMINATED');
+
+export async function rotate(client: Client, downloader: Client): Promise<number> {
+  const req = await downloader.certificatesRequest();
+  const set = await downloader.parseCertificates(await fetch(req.url, req));
+  if (client.certificatesRefreshDue()) client.updateCertificates(set);
+  const held: Map<string, number> = new Map(client.certificates);
+  const first: string | undefined = set.certificates[0]?.pem;
+  void first;
+  return held.size + client.unsigned.certificatesRequest('global').stringToSign.length;
+}

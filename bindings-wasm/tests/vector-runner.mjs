@@ -1,5 +1,5 @@
 // Runs every file of tests/vectors/cases against a loaded `wxpay-terminate` module, with one
-// crypto path ('webcrypto' or 'wasm'). Shared by the ESM and CommonJS suites.
+// crypto path ('node', 'webcrypto' or 'wasm'). Shared by the ESM and CommonJS suites.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -8,6 +8,8 @@ export const ROOT = process.env.WXPAY_REPO_ROOT ?? new URL('../..', import.meta.
 export const VECTORS = join(ROOT, 'tests', 'vectors');
 const KEYS = join(VECTORS, 'keys');
 const CLIENTS = JSON.parse(readFileSync(join(VECTORS, 'clients.json'), 'utf8'));
+/** The core's message for every error case, pinned by the Rust vector runner. */
+const MESSAGES = JSON.parse(readFileSync(join(VECTORS, 'messages.json'), 'utf8'));
 
 export function caseFiles() {
   const out = [];
@@ -28,18 +30,29 @@ export function loadCases() {
 
 const key = (name) => readFileSync(join(KEYS, name), 'utf8');
 const camel = (id) => id.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+const KEY_FILES = new Set(['private_key', 'wechatpay_public_key', 'platform_certificates']);
 
+/** A clients.json-style config with its key files read, still snake_case (null = not given). */
+export function readConfig(config) {
+  const out = {};
+  for (const [name, value] of Object.entries(config)) {
+    if (value === null || value === undefined) continue;
+    if (name === 'private_key_text') out.private_key = value;
+    else if (KEY_FILES.has(name)) out[name] = Array.isArray(value) ? value.map(key) : key(value);
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** The same config as `Client.create` options: every key camelCased, one rule. */
 export function options(config, crypto) {
-  const o = { mchid: config.mchid ?? '', serialNo: config.serial_no ?? '', crypto };
-  if (config.private_key) o.privateKey = key(config.private_key);
-  else if ('private_key_text' in config) o.privateKey = config.private_key_text;
-  if (config.wechatpay_public_key_id) o.wechatpayPublicKeyId = config.wechatpay_public_key_id;
-  if (config.wechatpay_public_key) o.wechatpayPublicKey = key(config.wechatpay_public_key);
-  o.platformCertificates = (config.platform_certificates ?? []).map(key);
-  if (config.base_url) o.baseUrl = config.base_url;
-  if (config.global_base_url) o.globalBaseUrl = config.global_base_url;
+  const o = { crypto };
+  for (const [name, value] of Object.entries(readConfig(config))) o[camel(name)] = value;
   return o;
 }
+
+const bytes = (part) => ('body' in part ? new TextEncoder().encode(part.body) : Uint8Array.from(atob(part.body_base64), (ch) => ch.charCodeAt(0)));
+const json = (value) => JSON.parse(JSON.stringify(value));
 
 export function makeRunner(wt, crypto) {
   const clients = new Map();
@@ -48,11 +61,15 @@ export function makeRunner(wt, crypto) {
     return clients.get(name);
   };
 
-  function checkError(e, want) {
+  /** The error a case expects, with the core's own message for it (every error vector). */
+  function checkError(e, c, name) {
+    const want = c.expect.error;
     assert.ok(wt.isWxpayError(e), `not a WxpayError: ${e}`);
     assert.ok(e instanceof wt.WxpayError && e instanceof Error);
     assert.equal(e.constructor, wt.ERROR_CLASSES[want.kind], `${e.name}: ${e.message}`);
     assert.equal(e.kind, want.kind);
+    assert.ok(name in MESSAGES, `messages.json has no message for ${name}`);
+    assert.equal(e.message, MESSAGES[name], 'err.message is the core message');
     if ('field' in want) assert.equal(e.field, want.field);
     for (const [attr, jsAttr] of [['status', 'status'], ['code', 'code'], ['request_id', 'requestId'], ['retryable', 'retryable'], ['message', 'apiMessage']]) {
       if (attr in want) assert.deepEqual(e[jsAttr], want[attr], attr);
@@ -63,10 +80,17 @@ export function makeRunner(wt, crypto) {
 
   function build(target, c) {
     const opts = { timestamp: c.timestamp, nonce: c.nonce };
+    if (c.type === 'certificates_request') return target.certificatesRequest(c.host, opts);
     if (c.operation) {
       return wt.OPERATIONS.includes(c.operation) ? target[camel(c.operation)](c.params, opts) : target.prepare(c.operation, c.params, opts);
     }
     return target.request(c.method, c.template, { pathParams: c.path_params, query: c.query, json: c.json, ...opts });
+  }
+
+  /** Signature headers must never be echoed in a message. */
+  function noSignatureIn(e, headers) {
+    const signature = headers.find(([n]) => n.toLowerCase() === 'wechatpay-signature')?.[1] ?? '';
+    if (signature.length > 8) assert.ok(!e.message.includes(signature));
   }
 
   const runners = {
@@ -101,50 +125,94 @@ export function makeRunner(wt, crypto) {
       assert.deepEqual(unsigned.complete(c.expect.signature), req);
       assert.deepEqual(unsigned.complete(Uint8Array.from(atob(c.expect.signature), (ch) => ch.charCodeAt(0))), req);
     },
-    async request_error(c) {
+    async request_error(c, name) {
       const cl = await client(c.client);
-      await assert.rejects(async () => build(cl, c), (e) => (checkError(e, c.expect.error), true));
+      await assert.rejects(async () => build(cl, c), (e) => (checkError(e, c, name), true));
     },
-    async client_error(c) {
-      await assert.rejects(() => wt.Client.create(options(c.config, crypto)), (e) => (checkError(e, c.expect.error), true));
+    async client_error(c, name) {
+      await assert.rejects(() => wt.Client.create(options(c.config, crypto)), (e) => (checkError(e, c, name), true));
     },
-    async response(c) {
+    async response(c, name) {
       const cl = await client(c.client);
       const r = c.response;
-      const body = 'body' in r ? new TextEncoder().encode(r.body) : Uint8Array.from(atob(r.body_base64), (ch) => ch.charCodeAt(0));
-      const response = { status: r.status, headers: r.headers, body };
+      const response = { status: r.status, headers: r.headers, body: bytes(r) };
       if (c.expect.ok) {
         const parsed = await cl.parse(c.operation, response, { now: c.now });
-        assert.deepEqual({ ...parsed }, { status: c.expect.ok.status, requestId: c.expect.ok.request_id, data: c.expect.ok.data });
+        assert.deepEqual(json(parsed), { status: c.expect.ok.status, requestId: c.expect.ok.request_id, data: c.expect.ok.data });
       } else {
-        await assert.rejects(() => cl.parse(c.operation, response, { now: c.now }), (e) => {
-          checkError(e, c.expect.error);
-          const signature = r.headers.find(([n]) => n.toLowerCase() === 'wechatpay-signature')?.[1] ?? '';
-          if (signature.length > 8) assert.ok(!e.message.includes(signature));
-          return true;
-        });
+        await assert.rejects(() => cl.parse(c.operation, response, { now: c.now }), (e) => (checkError(e, c, name), noSignatureIn(e, r.headers), true));
+      }
+    },
+    async notification(c, name) {
+      const cl = await client(c.client);
+      const n = c.notification;
+      const body = bytes(n);
+      // Both call shapes: (headers, raw body bytes) and a fetch Request, when its Headers can
+      // carry the pairs unchanged (no name twice).
+      const names = n.headers.map(([header]) => header.toLowerCase());
+      const calls = [() => cl.parseNotification(n.headers, body, { now: c.now })];
+      if (new Set(names).size === names.length) {
+        calls.push(() => cl.parseNotification(new Request('https://merchant.example/notify', { method: 'POST', headers: n.headers, body }), { now: c.now }));
+      }
+      for (const call of calls) {
+        if (c.expect.ok) {
+          assert.deepEqual(json(await call()), c.expect.ok);
+        } else {
+          await assert.rejects(call, (e) => (checkError(e, c, name), noSignatureIn(e, n.headers), true));
+        }
       }
     },
   };
   runners.request_generic = runners.request;
+  runners.certificates_request = runners.request;
+  runners.certificates = async (c, name) => {
+    // A fresh client per case: updating the certificates changes it.
+    const cl = await wt.Client.create(options(CLIENTS[c.client], crypto));
+    const r = c.response;
+    const response = { status: r.status, headers: r.headers, body: bytes(r) };
+    if (c.expect.ok) {
+      const set = await cl.parseCertificates(response, { now: c.now });
+      assert.deepEqual(json(set), c.expect.ok);
+      if (set.certificates.length > 0) {
+        cl.updateCertificates(set, { now: c.now });
+        const held = new Map(cl.certificates);
+        for (const cert of set.certificates) assert.equal(held.get(cert.serial_no), cert.not_after, cert.serial_no);
+      }
+    } else {
+      await assert.rejects(() => cl.parseCertificates(response, { now: c.now }), (e) => (checkError(e, c, name), noSignatureIn(e, r.headers), true));
+    }
+  };
   return runners;
+}
+
+/** `t.skip()` and `t.todo()` throw inside vector tests: a vector that does not run fails. */
+export function forbidSkipping(t) {
+  for (const name of ['skip', 'todo']) {
+    t[name] = () => {
+      throw new assert.AssertionError({ message: `vector tests must not ${name}: every case runs on every crypto path` });
+    };
+  }
 }
 
 /** Registers one node:test per vector file, plus the no-skip check. */
 export function registerVectorTests(test, wt, crypto) {
   const cases = loadCases();
   const runners = makeRunner(wt, crypto);
-  test(`[${crypto}] every vector file has a runner`, () => {
+  test(`[${crypto}] every vector file has a runner, and none may skip`, (t) => {
     assert.ok(cases.length >= 100);
     assert.equal(cases.length, caseFiles().length);
-    const unknown = [...new Set(cases.map((c) => c.json.type))].filter((t) => !(t in runners));
+    const unknown = [...new Set(cases.map((c) => c.json.type))].filter((type) => !(type in runners));
     assert.deepEqual(unknown, []);
+    assert.ok(cases.some((c) => c.json.type === 'notification'));
+    forbidSkipping(t);
+    assert.throws(() => t.skip('x'), assert.AssertionError);
   });
-  for (const { name, json } of cases) {
-    test(`[${crypto}] ${name}`, async () => {
-      const run = runners[json.type];
-      assert.ok(run, `no JS runner for ${json.type}`);
-      await run(json);
+  for (const { name, json: c } of cases) {
+    test(`[${crypto}] ${name}`, async (t) => {
+      forbidSkipping(t);
+      const run = runners[c.type];
+      assert.ok(run, `no JS runner for ${c.type}`);
+      await run(c, name);
     });
   }
 }
