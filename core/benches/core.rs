@@ -25,6 +25,7 @@ fn client() -> Client {
             read("keys/platform_cert_a.pem").into(),
             read("keys/platform_cert_b.pem").into(),
         ],
+        apiv3_key: Some("go_platform_test_apiv3_key_00002".into()),
         ..Default::default()
     })
     .expect("valid client")
@@ -79,6 +80,28 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             client
                 .parse::<TerminatePapayContract>(200, black_box(&headers), black_box(body), now)
+                .expect("ok")
+        })
+    });
+
+    // A termination notification: verify + AES-256-GCM + typed decode.
+    let case: Value = serde_json::from_slice(&read(
+        "cases/notification/entrust_terminate_direct_cert_a.json",
+    ))
+    .expect("json");
+    let notification = &case["notification"];
+    let headers: Vec<(&str, &str)> = notification["headers"]
+        .as_array()
+        .expect("headers")
+        .iter()
+        .map(|p| (p[0].as_str().expect("name"), p[1].as_str().expect("value")))
+        .collect();
+    let body = notification["body"].as_str().expect("body").as_bytes();
+    let now = case["now"].as_i64().expect("now");
+    c.bench_function(&format!("{BACKEND}/parse_notification"), |b| {
+        b.iter(|| {
+            client
+                .parse_notification(black_box(&headers), black_box(body), now)
                 .expect("ok")
         })
     });
