@@ -69,6 +69,8 @@ test-rust:
 	$(CARGO) test -p wxpay-terminate --no-default-features --lib
 	$(CARGO) test -p wxpay-terminate-conformance --features aws-lc
 	$(CARGO) clippy -p wxpay-terminate --features aws-lc --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps -p wxpay-terminate --all-features
+	$(CARGO) publish --dry-run -q -p wxpay-terminate --allow-dirty
 
 # A virtualenv with the build and test tools; recreated when this Makefile changes.
 $(VENV)/.installed: Makefile
