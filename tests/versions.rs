@@ -1,6 +1,6 @@
 //! One version for every package: the crate (and through maturin the wheel, whose version is
-#![allow(clippy::unwrap_used)]
 //! dynamic), the npm package and the JVM artefact.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::Path;
 
