@@ -2,7 +2,10 @@
 """Generates python/wxpay_terminate/__init__.pyi from the core's catalog.
 
 The stub is the typed face of the package: one method per operation with the API's own field
-names, a TypedDict per result type. Run after changing the catalog (`make python-stubs`);
+names, a TypedDict per result and event resource type, one notification type per event (narrowed
+by its `event_type` Literal), and the `Client` keyword arguments from the core's client options
+(`_native.config_options()`). Hand-written classes live in `_model.py` and `errors.py` and are
+only re-exported here. Run after changing the catalog (`make python-stubs`);
 `--check` fails when the committed stub is stale (run by the test suite).
 """
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from wxpay_terminate import _native
+from wxpay_terminate import _model, _native, _options, errors
 
 STUB = Path(__file__).resolve().parent / "python" / "wxpay_terminate" / "__init__.pyi"
 
@@ -20,61 +23,36 @@ HEADER = '''\
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any, Dict, Generic, List, Mapping, Optional, Sequence, Tuple, TypedDict, TypeVar, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, TypedDict, TypeVar, Union, overload
 
-from typing_extensions import NotRequired
+from typing_extensions import NotRequired, TypeGuard, TypeIs
+'''
 
-from .errors import (
-    ApiError as ApiError,
-    ClockSkewError as ClockSkewError,
-    DecodeError as DecodeError,
-    InvalidInputError as InvalidInputError,
-    InvalidKeyError as InvalidKeyError,
-    ResponseVerificationError as ResponseVerificationError,
-    SignatureError as SignatureError,
-    SignatureProbeError as SignatureProbeError,
-    UnknownSerialError as UnknownSerialError,
-    UnsignedResponseError as UnsignedResponseError,
-    WxpayError as WxpayError,
-)
-
+CONSTANTS = '''
 __version__: str
 CATALOG: Dict[str, Any]
 OPERATIONS: Tuple[str, ...]
+EVENT_TYPES: Tuple[str, ...]
 ERROR_KINDS: Tuple[str, ...]
 RESULT_TYPES: Tuple[str, ...]
+NOTIFICATION_TYPES: Tuple[str, ...]
 
 T = TypeVar("T")
-_Pem = Union[str, bytes, os.PathLike[str]]
-
-def generate_nonce() -> str: ...
-
-@dataclass(frozen=True)
-class Request(Generic[T]):
-    """A signed request. Send exactly this: ``body`` is the byte string that was signed."""
-    operation: Optional[str]
-    method: str
-    url: str
-    headers: Dict[str, str]
-    body: Optional[bytes]
-
-@dataclass(frozen=True)
-class Parsed(Generic[T]):
-    """A verified success. ``data`` is the typed result, or ``None`` for 204 endpoints."""
-    status: int
-    request_id: Optional[str]
-    data: T
-
-class UnsignedRequest(Generic[T]):
-    """Sign :attr:`string_to_sign` (RSASSA-PKCS1-v1_5 / SHA-256) and pass the signature to :meth:`complete`."""
-    def __init__(self, native: Any) -> None: ...
-    @property
-    def string_to_sign(self) -> bytes: ...
-    @property
-    def operation(self) -> Optional[str]: ...
-    def complete(self, signature: Union[str, bytes]) -> Request[T]: ...
+# Key material: text or bytes as given, or a path read as bytes.
+_KeySource = Union[str, bytes, os.PathLike[str]]
 '''
+
+# The notification envelope (docs/notifications.md); the core gives no schema for it.
+ENVELOPE = [
+    ("id", "str", "The notification id: de-duplicate on it, WeChat Pay re-delivers."),
+    ("create_time", "str", "As sent (usually RFC 3339 with +08:00; not always)."),
+    ("event_type", None, "e.g. `ENTRUST.TERMINATE`."),
+    ("resource_type", "str", "`encrypt-resource`."),
+    ("summary", "NotRequired[str]", "WeChat Pay's short description, when sent."),
+    ("original_type", "NotRequired[str]", "`resource.original_type`, when sent."),
+    ("resource", None, "The decrypted resource."),
+]
+
 
 GENERIC_ARGS = '''self,
         method: str,
@@ -83,6 +61,7 @@ GENERIC_ARGS = '''self,
         path_params: Optional[Mapping[str, str]] = None,
         query: Optional[Union[Mapping[str, str], Sequence[Tuple[str, str]]]] = None,
         json: Any = None,
+        allow_any_host: bool = False,
         timestamp: Optional[int] = None,
         nonce: Optional[str] = None,
     '''
@@ -98,6 +77,21 @@ PREPARE = """    def prepare(
     ) -> {wrapper}[Any]:
         \"\"\"The operation named by its catalog id, with a mapping of its API field names.\"\"\"
         ..."""
+
+
+CERTIFICATES_REQUEST = """    def certificates_request(
+        self, host: Literal["api", "global"] = "api", *, timestamp: Optional[int] = None, nonce: Optional[str] = None
+    ) -> {wrapper}[CertificateSet]:
+        \"\"\"The platform-certificate download; parse the answer with ``Client.parse_certificates``.\"\"\"
+        ..."""
+
+CERTIFICATES = """    def parse_certificates(self, status: int, headers: Any, body: bytes, *, now: Optional[int] = None) -> CertificateSet:
+        \"\"\"Decrypts (``apiv3_key``) and verifies a certificate download; the client is unchanged.\"\"\"
+        ...
+    def update_certificates(self, certificates: CertificateSet, *, now: Optional[int] = None) -> None: ...
+    @property
+    def certificates(self) -> List[Tuple[str, int]]: ...
+    def certificates_refresh_due(self, *, now: Optional[int] = None) -> bool: ..."""
 
 
 def py_type(schema: dict) -> str:
@@ -151,37 +145,73 @@ def method(op: dict, wrapper: str) -> str:
             f'        """{body}\n        """\n        ...')
 
 
+def reexports(module: str, names: list) -> str:
+    return f"from {module} import (\n" + "".join(f"    {n} as {n},\n" for n in names) + ")\n"
+
+
+def client_init() -> str:
+    """``Client.__init__`` from the core's options (``_native.config_options()``)."""
+    args = ["self", "*"]
+    for name, shape in _options.OPTIONS.items():
+        t = _options.annotation(shape)
+        if _options.required(shape):
+            args.append(f"{name}: {t}")
+        else:
+            args.append(f"{name}: {t} = {_options.default(shape)!r}")
+    joined = ",\n        ".join(args)
+    return f"    def __init__(\n        {joined},\n    ) -> None: ..."
+
+
+def notification_types(catalog: dict) -> list:
+    """One TypedDict per typed event, ``event_type`` a Literal; a generic one; their union."""
+    parts = []
+    names = []
+    variants = [(f"{e['type']}Notification", f'Literal["{e["event_type"]}"]', py_type(e["schema"]),
+                 f"``{e['event_type']}``: its resource is :class:`{e['type']}`.") for e in catalog["events"]]
+    variants.append(("GenericNotification", "str", "Dict[str, Any]",
+                     "Any other event type: the decrypted resource as sent (plain JSON)."))
+    for name, event_type, resource, doc in variants:
+        names.append(name)
+        lines = [f"class {name}(TypedDict):", f'    """{doc}"""']
+        for key, t, comment in ENVELOPE:
+            lines.append(f"    # {comment}")
+            lines.append(f"    {key}: {event_type if key == 'event_type' else resource if key == 'resource' else t}")
+        parts.append("\n".join(lines) + "\n")
+    union = ",\n    ".join(names)
+    parts.append(f"Notification = Union[\n    {union},\n]\n")
+    # mypy does not narrow the union on `n["event_type"] == …` (the generic variant's tag is a
+    # plain str), so `is_event` narrows it: TypeIs for typed events, TypeGuard for the others.
+    for name, event_type, _, _ in variants[:-1]:
+        parts.append(f"@overload\ndef is_event(notification: Notification, event_type: {event_type}) -> TypeIs[{name}]: ...")
+    parts.append("@overload\ndef is_event(notification: Notification, event_type: str) -> TypeGuard[GenericNotification]:\n"
+                 '    """Whether ``notification`` is of ``event_type``; narrows :data:`Notification` for type checkers."""\n'
+                 "    ...\n")
+    return parts
+
+
 def render() -> str:
     catalog = json.loads(_native.catalog_json())
     ops = catalog["operations"]
-    names = sorted([*catalog["definitions"], "ApiError", "CATALOG", "Client", "ClockSkewError", "DecodeError",
-                    "ERROR_KINDS", "InvalidInputError", "InvalidKeyError", "OPERATIONS", "Parsed", "RESULT_TYPES",
-                    "Request", "ResponseVerificationError", "SignatureError", "SignatureProbeError",
-                    "UnknownSerialError", "UnsignedRequest", "UnsignedResponseError", "WxpayError", "generate_nonce"])
-    parts = [HEADER, "__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n"]
+    event_names = [f"{e['type']}Notification" for e in catalog["events"]] + ["GenericNotification"]
+    names = sorted([*catalog["definitions"], *event_names, *_model.__all__, *errors.__all__, "CATALOG", "Client",
+                    "ERROR_KINDS", "EVENT_TYPES", "NOTIFICATION_TYPES", "Notification", "OPERATIONS", "RESULT_TYPES",
+                    "is_event"])
+    parts = [HEADER, reexports("._model", _model.__all__), reexports(".errors", errors.__all__), CONSTANTS]
+    parts.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n")
     parts += [typed_dict(name, schema) + "\n" for name, schema in catalog["definitions"].items()]
+    parts += notification_types(catalog)
     parts.append("class _UnsignedCalls:\n    \"\"\"``client.unsigned.<operation>(…)``: requests for a key kept in a KMS or HSM.\"\"\"")
     parts.append(f"    def __init__(self, native: Any) -> None: ...\n    def request(\n        {GENERIC_ARGS}) -> UnsignedRequest[Any]: ...")
     parts.append(PREPARE.format(wrapper="UnsignedRequest"))
+    parts.append(CERTIFICATES_REQUEST.format(wrapper="UnsignedRequest"))
     parts += [method(op, "UnsignedRequest") for op in ops]
     parts.append('''
 class Client:
-    """A merchant configured to call WeChat Pay; one method per catalog operation."""
-    unsigned: _UnsignedCalls
-    def __init__(
-        self,
-        *,
-        mchid: str,
-        serial_no: str,
-        private_key: Optional[_Pem] = None,
-        wechatpay_public_key_id: Optional[str] = None,
-        wechatpay_public_key: Optional[_Pem] = None,
-        platform_certificates: Sequence[_Pem] = (),
-        base_url: Optional[str] = None,
-        global_base_url: Optional[str] = None,
-        user_agent_suffix: Optional[str] = None,
-    ) -> None: ...
-    @property
+    """A merchant configured to call WeChat Pay; one method per catalog operation. The keyword
+    arguments are the core's client options."""
+    unsigned: _UnsignedCalls''')
+    parts.append(client_init())
+    parts.append('''    @property
     def verification_serials(self) -> List[str]: ...
     @property
     def user_agent(self) -> str: ...
@@ -193,9 +223,14 @@ class Client:
         body: Optional[bytes],
         *,
         now: Optional[int] = None,
-    ) -> Parsed[T]: ...''')
+    ) -> Parsed[T]: ...
+    def parse_notification(self, headers: Any, body: bytes, *, now: Optional[int] = None) -> Notification:
+        """Verifies, decrypts (``apiv3_key``) and types a notification from the raw request bytes."""
+        ...''')
     parts.append(f"    def request(\n        {GENERIC_ARGS}) -> Request[Any]: ...")
     parts.append(PREPARE.format(wrapper="Request"))
+    parts.append(CERTIFICATES_REQUEST.format(wrapper="Request"))
+    parts.append(CERTIFICATES)
     parts += [method(op, "Request") for op in ops]
     return "\n".join(parts) + "\n"
 

@@ -1,8 +1,11 @@
 //! The pyo3 bridge behind `wxpay_terminate`. Not API: the Python package in `python/` is.
 //!
 //! It converts Python values to JSON for the core and back, releases the GIL around every
-//! RSA operation, and turns core errors into the classes of `wxpay_terminate.errors`.
-//! Nothing here knows an endpoint: operations are called by catalog id.
+//! RSA operation, and hands the core's records to the Python layer: a `RequestRecord` becomes
+//! `wxpay_terminate._model.Request`, a reply `NotificationReply`, an `ErrorRecord` the
+//! exception `wxpay_terminate.errors._from_native` builds. Nothing here knows an endpoint
+//! (operations are called by catalog id) or a client option (the config is one dict, read by
+//! `ClientConfig::from_json`).
 
 use base64::Engine as _;
 use pyo3::exceptions::PyRuntimeError;
@@ -13,70 +16,105 @@ use pyo3::types::{
 };
 use serde_json::Value;
 use wxpay_terminate::{
-    ApiCall, Client, ClientConfig, Error, ErrorKind, Method, Request, UnsignedRequest,
+    ApiCall, CertificateSet, Client, ClientConfig, Error, ErrorKind, ErrorRecord, Header, Host,
+    Method, NotificationReply, Request, RequestRecord, UnsignedRequest,
 };
 
-/// `wxpay_terminate.errors._from_native`, looked up once.
-static ERROR_FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+mod options;
 
-fn raise(
-    py: Python<'_>,
-    kind: &str,
-    message: &str,
-    field: Option<&str>,
-    api: Option<&wxpay_terminate::ApiError>,
-) -> PyErr {
+/// A Python callable of the package, looked up once.
+struct PyCallable {
+    module: &'static str,
+    name: &'static str,
+    cell: PyOnceLock<Py<PyAny>>,
+}
+
+impl PyCallable {
+    const fn new(module: &'static str, name: &'static str) -> Self {
+        PyCallable {
+            module,
+            name,
+            cell: PyOnceLock::new(),
+        }
+    }
+
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        kwargs: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let callable = self.cell.get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import(self.module)?.getattr(self.name)?.unbind())
+        })?;
+        callable.bind(py).call((), Some(kwargs))
+    }
+}
+
+static ERROR_FACTORY: PyCallable = PyCallable::new("wxpay_terminate.errors", "_from_native");
+static REQUEST_CLASS: PyCallable = PyCallable::new("wxpay_terminate._model", "Request");
+static REPLY_CLASS: PyCallable = PyCallable::new("wxpay_terminate._model", "NotificationReply");
+
+// ---- errors ---------------------------------------------------------------------------------
+
+/// The one way an error reaches Python: the record's fields as keyword arguments of the
+/// factory, so a new record field needs no change here.
+fn raise(py: Python<'_>, record: ErrorRecord) -> PyErr {
     let build = || -> PyResult<PyErr> {
-        let factory = ERROR_FACTORY
-            .get_or_try_init(py, || {
-                Ok::<_, PyErr>(
-                    py.import("wxpay_terminate.errors")?
-                        .getattr("_from_native")?
-                        .unbind(),
-                )
-            })?
-            .bind(py);
-        let detail = match api.and_then(|a| a.detail.as_ref()) {
-            Some(detail) => json_to_py(py, detail)?,
-            None => py.None().into_bound(py),
-        };
-        let exception = factory.call1((
-            kind,
-            message,
-            field,
-            api.map(|a| a.status),
-            api.and_then(|a| a.code.as_deref()),
-            api.and_then(|a| a.message.as_deref()),
-            detail,
-            api.and_then(|a| a.request_id.as_deref()),
-            api.is_some_and(|a| a.retryable()),
-        ))?;
-        Ok(PyErr::from_value(exception))
+        let fields = serde_json::to_value(&record)
+            .map_err(|e| PyRuntimeError::new_err(format!("error record: {e}")))?;
+        let kwargs = json_to_py(py, &fields)?.cast_into::<PyDict>()?;
+        Ok(PyErr::from_value(ERROR_FACTORY.call(py, &kwargs)?))
     };
     // Only a broken installation gets here; say so rather than lose the original error kind.
     build().unwrap_or_else(|e| {
         PyRuntimeError::new_err(format!(
-            "wxpay_terminate.errors is unusable ({e}) while raising {kind}"
+            "wxpay_terminate.errors is unusable ({e}) while raising {}: {}",
+            record.kind, record.message
         ))
     })
 }
 
 fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
-    raise(py, e.kind().as_str(), e.message(), e.field(), e.api_error())
+    raise(py, ErrorRecord::from(e))
 }
 
+/// The binding's own input checks, as the core would report them.
 fn input_error(py: Python<'_>, field: &str, message: String) -> PyErr {
-    raise(
-        py,
-        ErrorKind::InvalidInput.as_str(),
-        &message,
-        Some(field),
-        None,
-    )
+    let mut record = ErrorRecord::from(Error::new(ErrorKind::InvalidInput, message));
+    record.field = Some(field.to_owned());
+    raise(py, record)
+}
+
+/// Runs core work without the GIL (RSA signing and verification, key parsing), so other
+/// Python threads run meanwhile. A panic — a bug — comes back as the core's `internal` error
+/// rather than a `PanicException`.
+fn detached<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce() -> wxpay_terminate::Result<T> + Send,
+) -> PyResult<T> {
+    py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)))
+        .unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::Internal,
+                "wxpay-terminate panicked: please report this as a bug",
+            ))
+        })
+        .map_err(|e| to_py_err(py, e))
+}
+
+// ---- values ---------------------------------------------------------------------------------
+
+/// What `bytes` become in JSON: refused (API fields are text), or an array of byte values
+/// (client options such as keys, which the core takes as text or bytes).
+#[derive(Clone, Copy)]
+enum BytesAs {
+    Refused,
+    Array,
 }
 
 /// Python → JSON, with a typed error naming the field for anything JSON cannot carry.
-fn py_to_json(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult<Value> {
+fn py_to_json(value: &Bound<'_, PyAny>, field: &str, bytes: BytesAs) -> PyResult<Value> {
+    let py = value.py();
     if value.is_none() {
         Ok(Value::Null)
     } else if let Ok(b) = value.cast::<PyBool>() {
@@ -109,11 +147,20 @@ fn py_to_json(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult
                 )
             })
     } else if value.is_instance_of::<PyBytes>() || value.is_instance_of::<PyByteArray>() {
-        Err(input_error(
-            py,
-            field,
-            format!("`{field}` must be str, not bytes: decode it first"),
-        ))
+        match bytes {
+            BytesAs::Array => Ok(Value::Array(
+                value
+                    .extract::<Vec<u8>>()?
+                    .into_iter()
+                    .map(Value::from)
+                    .collect(),
+            )),
+            BytesAs::Refused => Err(input_error(
+                py,
+                field,
+                format!("`{field}` must be str, not bytes: decode it first"),
+            )),
+        }
     } else if let Ok(dict) = value.cast::<PyDict>() {
         let mut map = serde_json::Map::with_capacity(dict.len());
         for (key, item) in dict.iter() {
@@ -124,14 +171,14 @@ fn py_to_json(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult
                 .ok_or_else(|| {
                     input_error(py, field, format!("keys in `{field}` must be strings"))
                 })?;
-            let item = py_to_json(py, &item, field)?;
+            let item = py_to_json(&item, field, bytes)?;
             map.insert(key, item);
         }
         Ok(Value::Object(map))
     } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
         value
             .try_iter()?
-            .map(|item| py_to_json(py, &item?, field))
+            .map(|item| py_to_json(&item?, field, bytes))
             .collect::<PyResult<Vec<_>>>()
             .map(Value::Array)
     } else {
@@ -146,6 +193,17 @@ fn py_to_json(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult
             format!("`{field}` has unsupported type {type_name}"),
         ))
     }
+}
+
+/// A dict of API field names (or option names) → a JSON object, each value's errors naming its key.
+fn dict_to_json(dict: &Bound<'_, PyDict>, bytes: BytesAs) -> PyResult<Value> {
+    let mut object = serde_json::Map::with_capacity(dict.len());
+    for (key, value) in dict.iter() {
+        let key: String = key.extract()?;
+        let value = py_to_json(&value, &key, bytes)?;
+        object.insert(key, value);
+    }
+    Ok(Value::Object(object))
 }
 
 /// JSON → Python: dicts, lists, str, int, float, bool, None.
@@ -176,31 +234,37 @@ fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>
     })
 }
 
-/// `(operation, method, url, [(name, value)], body | None)`: the Python layer makes it a `Request`.
-type RequestTuple<'py> = (
-    Option<&'static str>,
-    &'static str,
-    String,
-    Vec<(String, String)>,
-    Option<Bound<'py, PyBytes>>,
-);
-
-fn request_tuple(py: Python<'_>, request: Request) -> RequestTuple<'_> {
-    let headers = request
-        .headers()
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    let body = request.body().map(|b| PyBytes::new(py, b));
-    (
-        request.operation(),
-        request.method().as_str(),
-        request.url().to_owned(),
-        headers,
-        body,
-    )
+fn headers_dict<'py>(py: Python<'py>, headers: &[Header]) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for header in headers {
+        dict.set_item(&header.name, &header.value)?;
+    }
+    Ok(dict)
 }
 
-fn int_arg(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult<i64> {
+/// The one conversion of a request descriptor: `RequestRecord` → `wxpay_terminate.Request`.
+fn request_to_py(py: Python<'_>, request: Request) -> PyResult<Bound<'_, PyAny>> {
+    let record = RequestRecord::from(request);
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("operation", record.operation)?;
+    kwargs.set_item("method", record.method)?;
+    kwargs.set_item("url", record.url)?;
+    kwargs.set_item("headers", headers_dict(py, &record.headers)?)?;
+    kwargs.set_item("body", record.body.map(|b| PyBytes::new(py, &b)))?;
+    REQUEST_CLASS.call(py, &kwargs)
+}
+
+/// `NotificationReply` → `wxpay_terminate.NotificationReply`.
+fn reply_to_py(py: Python<'_>, reply: NotificationReply) -> PyResult<Bound<'_, PyAny>> {
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("status", reply.status)?;
+    kwargs.set_item("headers", headers_dict(py, &reply.headers)?)?;
+    kwargs.set_item("body", PyBytes::new(py, &reply.body))?;
+    REPLY_CLASS.call(py, &kwargs)
+}
+
+fn int_arg(value: &Bound<'_, PyAny>, field: &str) -> PyResult<i64> {
+    let py = value.py();
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
         return Err(input_error(
             py,
@@ -213,14 +277,56 @@ fn int_arg(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult<i6
         .map_err(|_| input_error(py, field, format!("`{field}` is out of range")))
 }
 
-fn str_arg(py: Python<'_>, value: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
-    match py_to_json(py, value, field)? {
+fn str_arg(value: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
+    match py_to_json(value, field, BytesAs::Refused)? {
         Value::String(s) => Ok(s),
-        _ => Err(input_error(py, field, format!("`{field}` must be a str"))),
+        _ => Err(input_error(
+            value.py(),
+            field,
+            format!("`{field}` must be a str"),
+        )),
     }
 }
 
-/// A request waiting for the host's signature (KMS, HSM).
+fn pairs_arg(value: &Bound<'_, PyAny>, field: &str) -> PyResult<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    if value.is_none() {
+        return Ok(pairs);
+    }
+    for item in value.try_iter()? {
+        let item = item?;
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(|_| {
+            input_error(
+                item.py(),
+                field,
+                format!("`{field}` must be (name, value) pairs"),
+            )
+        })?;
+        let name = str_arg(&name, field)?;
+        let value = str_arg(&value, &name)?;
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
+
+fn status_arg(value: &Bound<'_, PyAny>) -> PyResult<u16> {
+    u16::try_from(int_arg(value, "status")?).map_err(|_| {
+        input_error(
+            value.py(),
+            "status",
+            "`status` must be an HTTP status code".to_owned(),
+        )
+    })
+}
+
+/// When and with which random string a request is signed; the Python layer fills defaults.
+fn stamp(timestamp: &Bound<'_, PyAny>, nonce: &Bound<'_, PyAny>) -> PyResult<(i64, String)> {
+    Ok((int_arg(timestamp, "timestamp")?, str_arg(nonce, "nonce")?))
+}
+
+// ---- classes --------------------------------------------------------------------------------
+
+/// A request waiting for its signature: `NativeClient.sign`, or the host's own (KMS, HSM).
 #[pyclass(module = "wxpay_terminate._native", frozen)]
 struct NativeUnsigned {
     inner: UnsignedRequest,
@@ -242,22 +348,15 @@ impl NativeUnsigned {
         &self,
         py: Python<'py>,
         signature_b64: &Bound<'py, PyAny>,
-    ) -> PyResult<RequestTuple<'py>> {
-        let signature = str_arg(py, signature_b64, "signature")?;
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let signature = str_arg(signature_b64, "signature")?;
         let request = self
             .inner
             .clone()
             .complete(&signature)
             .map_err(|e| to_py_err(py, e))?;
-        Ok(request_tuple(py, request))
+        request_to_py(py, request)
     }
-}
-
-/// Either a signed request tuple or an unsigned request object.
-#[derive(IntoPyObject)]
-enum Prepared<'py> {
-    Signed(RequestTuple<'py>),
-    Unsigned(NativeUnsigned),
 }
 
 #[pyclass(module = "wxpay_terminate._native", frozen)]
@@ -267,48 +366,19 @@ struct NativeClient {
 
 #[pymethods]
 impl NativeClient {
+    /// `config`: the client options by the core's names (`ClientConfig`); keys as str or bytes.
     #[new]
-    #[pyo3(signature = (mchid, serial_no, private_key, wechatpay_public_key_id, wechatpay_public_key, platform_certificates, base_url, global_base_url, user_agent_platform, user_agent_suffix))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        mchid: String,
-        serial_no: String,
-        private_key: Option<Vec<u8>>,
-        wechatpay_public_key_id: Option<String>,
-        wechatpay_public_key: Option<Vec<u8>>,
-        platform_certificates: Vec<Vec<u8>>,
-        base_url: Option<String>,
-        global_base_url: Option<String>,
-        user_agent_platform: Option<String>,
-        user_agent_suffix: Option<String>,
-    ) -> PyResult<Self> {
-        let config = ClientConfig {
-            mchid,
-            serial_no,
-            private_key_pem: private_key.map(Into::into),
-            wechatpay_public_key_id,
-            wechatpay_public_key_pem: wechatpay_public_key,
-            platform_certificates_pem: platform_certificates,
-            base_url,
-            global_base_url,
-            user_agent_platform,
-            user_agent_suffix,
-        };
+    fn new(py: Python<'_>, config: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let options = dict_to_json(config, BytesAs::Array)?;
+        let config = ClientConfig::from_json(options).map_err(|e| to_py_err(py, e))?;
         // Key parsing is RSA work too: let other threads run meanwhile.
-        let client = py
-            .detach(|| Client::new(&config))
-            .map_err(|e| to_py_err(py, e))?;
+        let client = detached(py, || Client::new(&config))?;
         Ok(NativeClient { inner: client })
     }
 
     #[getter]
     fn verification_serials(&self) -> Vec<String> {
-        self.inner
-            .verification_serials()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        self.inner.verification_serials()
     }
 
     #[getter]
@@ -316,87 +386,67 @@ impl NativeClient {
         self.inner.user_agent()
     }
 
-    /// Builds the operation named `operation` from a dict of API field names.
-    fn prepare<'py>(
+    /// The operation named `operation`, from a dict of API field names, unsigned.
+    fn unsigned(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         operation: &str,
-        params: &Bound<'py, PyDict>,
-        timestamp: &Bound<'py, PyAny>,
-        nonce: &Bound<'py, PyAny>,
-        sign: bool,
-    ) -> PyResult<Prepared<'py>> {
-        let mut object = serde_json::Map::with_capacity(params.len());
-        for (key, value) in params.iter() {
-            let key: String = key.extract()?;
-            let value = py_to_json(py, &value, &key)?;
-            object.insert(key, value);
-        }
-        let (timestamp, nonce) = (
-            int_arg(py, timestamp, "timestamp")?,
-            str_arg(py, nonce, "nonce")?,
-        );
-        let client = &self.inner;
-        let params = Value::Object(object);
-        if sign {
-            let request = py
-                .detach(|| client.prepare_operation(operation, params, timestamp, &nonce))
-                .map_err(|e| to_py_err(py, e))?;
-            Ok(Prepared::Signed(request_tuple(py, request)))
-        } else {
-            let unsigned = client
-                .prepare_operation_unsigned(operation, params, timestamp, &nonce)
-                .map_err(|e| to_py_err(py, e))?;
-            Ok(Prepared::Unsigned(NativeUnsigned { inner: unsigned }))
-        }
+        params: &Bound<'_, PyDict>,
+        timestamp: &Bound<'_, PyAny>,
+        nonce: &Bound<'_, PyAny>,
+    ) -> PyResult<NativeUnsigned> {
+        let params = dict_to_json(params, BytesAs::Refused)?;
+        let (timestamp, nonce) = stamp(timestamp, nonce)?;
+        let unsigned = self
+            .inner
+            .unsigned_by_id(operation, params, timestamp, &nonce)
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(NativeUnsigned { inner: unsigned })
     }
 
-    /// The generic template call.
-    #[allow(clippy::too_many_arguments)]
-    fn request<'py>(
+    /// The generic template call, unsigned. `call`: `method`, `template`, `path_params` and
+    /// `query` (pairs), `json` (None for no body), `allow_any_host`.
+    fn unsigned_call(
+        &self,
+        py: Python<'_>,
+        call: &Bound<'_, PyDict>,
+        timestamp: &Bound<'_, PyAny>,
+        nonce: &Bound<'_, PyAny>,
+    ) -> PyResult<NativeUnsigned> {
+        let item = |name: &str| -> PyResult<Bound<'_, PyAny>> {
+            Ok(call
+                .get_item(name)?
+                .unwrap_or_else(|| py.None().into_bound(py)))
+        };
+        let method =
+            Method::parse(&str_arg(&item("method")?, "method")?).map_err(|e| to_py_err(py, e))?;
+        let mut api_call = ApiCall::new(method, str_arg(&item("template")?, "template")?);
+        api_call.path_params = pairs_arg(&item("path_params")?, "path_params")?;
+        api_call.query = pairs_arg(&item("query")?, "query")?;
+        let allow_any_host = item("allow_any_host")?;
+        api_call.allow_any_host = !allow_any_host.is_none() && allow_any_host.is_truthy()?;
+        let json = item("json")?;
+        if !json.is_none() {
+            api_call.json = Some(py_to_json(&json, "json", BytesAs::Refused)?);
+        }
+        let (timestamp, nonce) = stamp(timestamp, nonce)?;
+        let unsigned = self
+            .inner
+            .unsigned_call(&api_call, timestamp, &nonce)
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(NativeUnsigned { inner: unsigned })
+    }
+
+    /// Signs with the configured private key, without the GIL.
+    fn sign<'py>(
         &self,
         py: Python<'py>,
-        method: &Bound<'py, PyAny>,
-        template: &Bound<'py, PyAny>,
-        path_params: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
-        query: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
-        json: &Bound<'py, PyAny>,
-        timestamp: &Bound<'py, PyAny>,
-        nonce: &Bound<'py, PyAny>,
-        sign: bool,
-    ) -> PyResult<Prepared<'py>> {
-        let method =
-            Method::parse(&str_arg(py, method, "method")?).map_err(|e| to_py_err(py, e))?;
-        let mut call = ApiCall::new(method, str_arg(py, template, "template")?);
-        for (name, value) in &path_params {
-            let name = str_arg(py, name, "path_params")?;
-            let value = str_arg(py, value, &name)?;
-            call = call.path_param(name, value);
-        }
-        for (name, value) in &query {
-            call = call.query(str_arg(py, name, "query")?, str_arg(py, value, "query")?);
-        }
-        call.json = if json.is_none() {
-            None
-        } else {
-            Some(py_to_json(py, json, "json")?)
-        };
-        let (timestamp, nonce) = (
-            int_arg(py, timestamp, "timestamp")?,
-            str_arg(py, nonce, "nonce")?,
-        );
+        unsigned: &Bound<'py, NativeUnsigned>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let unsigned = unsigned.get().inner.clone();
         let client = &self.inner;
-        if sign {
-            let request = py
-                .detach(|| client.request(&call, timestamp, &nonce))
-                .map_err(|e| to_py_err(py, e))?;
-            Ok(Prepared::Signed(request_tuple(py, request)))
-        } else {
-            let unsigned = client
-                .request_unsigned(&call, timestamp, &nonce)
-                .map_err(|e| to_py_err(py, e))?;
-            Ok(Prepared::Unsigned(NativeUnsigned { inner: unsigned }))
-        }
+        let request = detached(py, || client.sign(unsigned))?;
+        request_to_py(py, request)
     }
 
     /// Verifies and decodes a response: `(status, request_id, data)`.
@@ -409,34 +459,123 @@ impl NativeClient {
         body: &[u8],
         now: &Bound<'py, PyAny>,
     ) -> PyResult<(u16, Option<String>, Bound<'py, PyAny>)> {
-        let status = u16::try_from(int_arg(py, status, "status")?).map_err(|_| {
-            input_error(
-                py,
-                "status",
-                "`status` must be an HTTP status code".to_owned(),
-            )
-        })?;
-        let now = int_arg(py, now, "now")?;
-        let header_refs: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let status = status_arg(status)?;
+        let now = int_arg(now, "now")?;
         let client = &self.inner;
-        let parsed = py
-            .detach(|| client.parse_operation(operation, status, &header_refs, body, now))
-            .map_err(|e| to_py_err(py, e))?;
+        let parsed = detached(py, || {
+            client.parse_by_id(operation, status, &headers, body, now)
+        })?;
         Ok((
             parsed.status,
             parsed.request_id,
             json_to_py(py, &parsed.data)?,
         ))
     }
+
+    /// Verifies, decrypts and types a notification: its JSON (`docs/notifications.md`) as a dict.
+    fn parse_notification<'py>(
+        &self,
+        py: Python<'py>,
+        headers: Vec<(String, String)>,
+        body: &[u8],
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let now = int_arg(now, "now")?;
+        let client = &self.inner;
+        let notification = detached(py, || client.parse_notification(&headers, body, now))?;
+        json_to_py(py, &notification.to_json())
+    }
+
+    /// The platform-certificate download for `host` (`"api"` or `"global"`), unsigned.
+    fn unsigned_certificates(
+        &self,
+        py: Python<'_>,
+        host: &Bound<'_, PyAny>,
+        timestamp: &Bound<'_, PyAny>,
+        nonce: &Bound<'_, PyAny>,
+    ) -> PyResult<NativeUnsigned> {
+        let host = match str_arg(host, "host")?.as_str() {
+            "api" => Host::Api,
+            "global" => Host::Global,
+            _ => {
+                return Err(input_error(
+                    py,
+                    "host",
+                    "`host` must be \"api\" or \"global\"".to_owned(),
+                ));
+            }
+        };
+        let (timestamp, nonce) = stamp(timestamp, nonce)?;
+        let unsigned = self
+            .inner
+            .unsigned_certificates(host, timestamp, &nonce)
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(NativeUnsigned { inner: unsigned })
+    }
+
+    /// Decrypts and verifies a certificate download: `{"certificates": [...]}`.
+    fn parse_certificates<'py>(
+        &self,
+        py: Python<'py>,
+        status: &Bound<'py, PyAny>,
+        headers: Vec<(String, String)>,
+        body: &[u8],
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (status, now) = (status_arg(status)?, int_arg(now, "now")?);
+        let client = &self.inner;
+        let set = detached(py, || {
+            client.parse_certificates(status, &headers, body, now)
+        })?;
+        let value = serde_json::to_value(&set)
+            .map_err(|e| PyRuntimeError::new_err(format!("certificate set: {e}")))?;
+        json_to_py(py, &value)
+    }
+
+    /// Replaces the platform certificates with a set from `parse_certificates`.
+    fn update_certificates(
+        &self,
+        py: Python<'_>,
+        certificates: &Bound<'_, PyAny>,
+        now: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let value = py_to_json(certificates, "certificates", BytesAs::Refused)?;
+        let set: CertificateSet = serde_json::from_value(value).map_err(|_| {
+            input_error(
+                py,
+                "certificates",
+                "`certificates` must be the set parse_certificates returned".to_owned(),
+            )
+        })?;
+        let now = int_arg(now, "now")?;
+        let client = &self.inner;
+        detached(py, || client.update_certificates(&set, now))
+    }
+
+    /// `(serial, not_after)` of every platform certificate the client holds.
+    #[getter]
+    fn certificates(&self) -> Vec<(String, i64)> {
+        self.inner.certificates()
+    }
+
+    /// Whether the host should download certificates now.
+    fn certificates_refresh_due(&self, now: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.inner.certificates_refresh_due(int_arg(now, "now")?))
+    }
 }
 
-/// The catalog with result schemas, as JSON text (for the package and its stub generator).
+// ---- functions ------------------------------------------------------------------------------
+
+/// The catalog with result and event schemas, as JSON text (for the package and its stub generator).
 #[pyfunction]
 fn catalog_json() -> String {
     wxpay_terminate::catalog_json().to_string()
+}
+
+/// Every client option as `(name, shape)`, read from `ClientConfig` itself; see `options.rs`.
+#[pyfunction]
+fn config_options() -> PyResult<Vec<(String, String)>> {
+    options::client_options().map_err(PyRuntimeError::new_err)
 }
 
 /// Signs raw bytes with a merchant key (RSASSA-PKCS1-v1_5 / SHA-256), base64. Used by the
@@ -444,10 +583,16 @@ fn catalog_json() -> String {
 #[pyfunction]
 fn sign_message(py: Python<'_>, private_key: &[u8], message: &[u8]) -> PyResult<String> {
     use wxpay_terminate::crypto::{MerchantPrivateKey, Signer};
-    let signature = py
-        .detach(|| MerchantPrivateKey::from_pem(private_key).and_then(|key| key.sign(message)))
-        .map_err(|e| to_py_err(py, e))?;
+    let signature = detached(py, || {
+        MerchantPrivateKey::from_pem(private_key).and_then(|key| key.sign(message))
+    })?;
     Ok(base64::engine::general_purpose::STANDARD.encode(signature))
+}
+
+/// The core's nonce: 32 upper-case hex characters from the OS RNG.
+#[pyfunction]
+fn generate_nonce(py: Python<'_>) -> PyResult<String> {
+    wxpay_terminate::generate_nonce().map_err(|e| to_py_err(py, e))
 }
 
 /// Every core error kind name.
@@ -456,13 +601,34 @@ fn error_kinds() -> Vec<&'static str> {
     ErrorKind::ALL.iter().map(|k| k.as_str()).collect()
 }
 
+/// The reply acknowledging a notification.
+#[pyfunction]
+fn notification_ack(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    reply_to_py(py, wxpay_terminate::notification_ack())
+}
+
+/// The reply refusing a notification, so WeChat Pay retries it.
+#[pyfunction]
+fn notification_nack<'py>(
+    py: Python<'py>,
+    message: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let message = str_arg(message, "message")?;
+    let reply = wxpay_terminate::notification_nack(&message).map_err(|e| to_py_err(py, e))?;
+    reply_to_py(py, reply)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<NativeClient>()?;
     m.add_class::<NativeUnsigned>()?;
     m.add_function(wrap_pyfunction!(catalog_json, m)?)?;
+    m.add_function(wrap_pyfunction!(config_options, m)?)?;
     m.add_function(wrap_pyfunction!(error_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_nonce, m)?)?;
+    m.add_function(wrap_pyfunction!(notification_ack, m)?)?;
+    m.add_function(wrap_pyfunction!(notification_nack, m)?)?;
     m.add_function(wrap_pyfunction!(sign_message, m)?)?;
     Ok(())
 }

@@ -29,7 +29,7 @@ def client_kwargs(config: Dict[str, Any]) -> Dict[str, Any]:
     if config.get("wechatpay_public_key"):
         kwargs["wechatpay_public_key"] = key_text(config["wechatpay_public_key"])
     kwargs["platform_certificates"] = [key_text(name) for name in config.get("platform_certificates") or []]
-    for name in ("base_url", "global_base_url"):
+    for name in ("base_url", "global_base_url", "apiv3_key"):
         if config.get(name):
             kwargs[name] = config[name]
     return kwargs

@@ -120,6 +120,14 @@ def test_generic_call_rejects_bad_shapes(doc_client: wt.Client) -> None:
     assert info.value.field == "json"
 
 
+def test_absolute_urls_only_to_wechat_pay_unless_allowed(doc_client: wt.Client) -> None:
+    with pytest.raises(wt.InvalidInputError):
+        doc_client.request("GET", "https://example.com/v3/x")
+    req = doc_client.request("GET", "https://example.com/v3/x", allow_any_host=True)
+    assert req.url == "https://example.com/v3/x"
+    assert doc_client.request("GET", "https://api2.mch.weixin.qq.com/v3/x").url.startswith("https://api2.")
+
+
 def test_unsigned_request_completion_errors(doc_client: wt.Client) -> None:
     unsigned = doc_client.unsigned.terminate_papay_contract(**PAPAY, timestamp=1, nonce="n")
     with pytest.raises(wt.InvalidInputError) as info:
@@ -134,3 +142,23 @@ def test_client_without_private_key_signs_only_through_unsigned() -> None:
     with pytest.raises(wt.InvalidKeyError):
         client.terminate_papay_contract(**PAPAY)
     assert client.unsigned.terminate_papay_contract(**PAPAY).string_to_sign.startswith(b"POST\n/v3/papay/")
+
+
+def test_client_keywords_are_the_core_options() -> None:
+    import inspect
+
+    from wxpay_terminate import _native, _options
+
+    core = dict(_native.config_options())
+    assert {"mchid", "serial_no", "private_key", "apiv3_key", "platform_certificates"} <= set(core)
+    # Every core option but the one the package fills itself is a keyword of Client.
+    assert list(inspect.signature(wt.Client).parameters) == [n for n in core if n not in _options.PACKAGE_OPTIONS]
+
+
+def test_unknown_and_package_owned_options_are_refused() -> None:
+    with pytest.raises(wt.InvalidInputError) as info:
+        wt.Client(**config(apiv3key="x" * 32))
+    assert info.value.field == "apiv3key"
+    with pytest.raises(wt.InvalidInputError) as info:
+        wt.Client(**config(user_agent_platform="java"))
+    assert info.value.field == "user_agent_platform"

@@ -72,3 +72,11 @@ def test_httpx_async_quick_start(sent: List[Any], sandbox: Sandbox) -> None:
     exec(compile(snippet("Quick start (httpx, async)"), "README.md", "exec"), {"__name__": "readme"})
     assert sandbox.state(record) == "TERMINATED"
     assert sent[0] == PRODUCTION + "/v3/eduschoolpay/contracts/2045011120563805041758214605/terminate"
+
+
+def test_flask_notification_quick_start_compiles() -> None:
+    """Not run (no web framework here): it must at least be valid Python using the package's names."""
+    code = snippet("Notifications (Flask)")
+    compile(code, "README.md", "exec")
+    for name in ("parse_notification", "request.get_data()", "notification_ack", "notification_nack", "is_event"):
+        assert name in code

@@ -27,7 +27,7 @@ def test_stubs_type_check_user_code(tmp_path: Path) -> None:
     usage = tmp_path / "usage.py"
     usage.write_text(
         '''
-from typing import Optional
+from typing import Any, Dict, Optional
 from typing_extensions import assert_type
 import wxpay_terminate as wt
 
@@ -41,6 +41,31 @@ empty = client.parse(client.terminate_eduschoolpay_contract(contract_id="1"), 20
 assert_type(empty.data, None)
 unsigned = client.unsigned.terminate_credit_repayment_contract(out_contract_code="1", contract_termination_remark="r")
 assert_type(unsigned.complete("c2ln"), wt.Request[wt.CreditRepaymentTermination])
+notifier = wt.Client(mchid="1", serial_no="AB", wechatpay_public_key_id="PUB_KEY_ID_1", wechatpay_public_key=b"...", apiv3_key=b"k" * 32)
+n = notifier.parse_notification({"Wechatpay-Serial": "x"}, b"{}", now=1)
+assert_type(n["id"], str)
+if wt.is_event(n, "ENTRUST.TERMINATE"):
+    assert_type(n, wt.PapayTerminatedNotification)
+    assert_type(n["resource"]["contract_state"], str)
+    assert_type(n["resource"].get("contract_terminate_info"), Optional[wt.TerminationInfo])
+elif wt.is_event(n, "MCHTRANSFER.AUTHORIZATION.CLOSED"):
+    assert_type(n["resource"]["out_authorization_no"], str)
+elif wt.is_event(n, "ENTRUST.SIGN"):
+    assert_type(n["resource"], Dict[str, Any])
+assert_type(n.get("summary"), Optional[str])
+reply: wt.NotificationReply = wt.notification_ack() if n["id"] else wt.notification_nack("retry")
+assert_type(reply.body, bytes)
+assert_type(reply.headers, Dict[str, str])
+download = client.certificates_request()
+certs = client.parse_certificates(200, {}, b"")
+assert_type(certs["certificates"][0]["not_after"], int)
+client.update_certificates(certs)
+assert_type(client.certificates_refresh_due(), bool)
+try:
+    pass
+except wt.DecryptionError as e:
+    assert_type(e.message, str)
+    assert_type(e.api_message, Optional[str])
 client.terminate_papay_contract(plan_id="1", out_contract_code="c", contract_termination_remark="r")  # E: wrong type
 '''
     )

@@ -14,24 +14,37 @@ the response::
 
 Every operation of the Rust core's catalog is a method of :class:`Client` (and of
 ``client.unsigned`` for keys kept in a KMS); the methods are made from the catalog at import.
+Notifications WeChat Pay POSTs to your ``notify_url``: :meth:`Client.parse_notification`, then
+reply with :func:`notification_ack` (or :func:`notification_nack`).
 """
 from __future__ import annotations
 
-import base64
 import inspect
 import json as _json
-import os
-import secrets
-import sys
-import time
-from dataclasses import dataclass
-from typing import Any, Dict, Generic, Iterable, List, Mapping, Optional, Sequence, Tuple, TypedDict, TypeVar, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, TypedDict, TypeVar, Union
 
-from . import _native
+from . import _native, _options
+from ._model import (
+    CertificateSet,
+    DownloadedCertificate,
+    NotificationReply,
+    Parsed,
+    Request,
+    UnsignedRequest,
+    _body_bytes,
+    _header_pairs,
+    _now,
+    _stamp,
+    generate_nonce,
+    notification_ack,
+    notification_nack,
+)
 from .errors import (
     ApiError,
     ClockSkewError,
     DecodeError,
+    DecryptionError,
+    InternalError,
     InvalidInputError,
     InvalidKeyError,
     ResponseVerificationError,
@@ -46,145 +59,29 @@ __version__: str = _native.__version__
 
 T = TypeVar("T")
 
-#: The catalog of the Rust core: every operation with its fields and result schema.
+#: The catalog of the Rust core: every operation with its fields and result schema, and the
+#: notification events with their resource schemas.
 CATALOG: Dict[str, Any] = _json.loads(_native.catalog_json())
 #: Operation ids, in catalog order.
 OPERATIONS: Tuple[str, ...] = tuple(op["id"] for op in CATALOG["operations"])
+#: The termination event types the core types (any other event type comes back generic).
+EVENT_TYPES: Tuple[str, ...] = tuple(event["event_type"] for event in CATALOG["events"])
 #: Every error kind of the core; each maps to one exception class.
 ERROR_KINDS: Tuple[str, ...] = tuple(_native.error_kinds())
 
-_USER_AGENT_PLATFORM = f"python/{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def generate_nonce() -> str:
-    """32 upper-case hex characters from the OS RNG (the shape of WeChat Pay's examples)."""
-    return secrets.token_hex(16).upper()
-
-
-@dataclass(frozen=True)
-class Request(Generic[T]):
-    """A signed request. Send exactly this: ``body`` is the byte string that was signed."""
-
-    operation: Optional[str]
-    method: str
-    url: str
-    headers: Dict[str, str]
-    body: Optional[bytes]
-
-
-@dataclass(frozen=True)
-class Parsed(Generic[T]):
-    """A verified success. ``data`` is the typed result, or ``None`` for 204 endpoints."""
-
-    status: int
-    request_id: Optional[str]
-    data: T
-
-
-class UnsignedRequest(Generic[T]):
-    """A request for a key you keep elsewhere (KMS, HSM): sign :attr:`string_to_sign` with
-    RSASSA-PKCS1-v1_5 / SHA-256 and pass the signature to :meth:`complete`."""
-
-    __slots__ = ("_native",)
-
-    def __init__(self, native: Any) -> None:
-        self._native = native
-
-    @property
-    def string_to_sign(self) -> bytes:
-        """``METHOD\\nURL\\nTIMESTAMP\\nNONCE\\nBODY\\n`` as UTF-8 bytes."""
-        return self._native.string_to_sign
-
-    @property
-    def operation(self) -> Optional[str]:
-        return self._native.operation
-
-    def complete(self, signature: Union[str, bytes]) -> Request[T]:
-        """Finishes the request from a base64 signature (str) or the raw signature (bytes)."""
-        if isinstance(signature, (bytes, bytearray)):
-            signature = base64.b64encode(signature).decode("ascii")
-        return _request(self._native.complete(signature))
-
-    def __repr__(self) -> str:
-        return f"UnsignedRequest(operation={self.operation!r})"
-
-
-def _request(parts: Tuple[Any, ...]) -> Request[Any]:
-    operation, method, url, headers, body = parts
-    return Request(operation=operation, method=method, url=url, headers=dict(headers), body=body)
-
-
-def _read_pem(value: Any, field: str) -> Optional[bytes]:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape")
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, os.PathLike):
-        with open(value, "rb") as handle:
-            return handle.read()
-    raise InvalidKeyError(f"`{field}` must be PEM text (str or bytes) or a path, not {type(value).__name__}", field=field)
-
-
-def _optional_str(value: Any, field: str) -> Optional[str]:
-    if value is None or isinstance(value, str):
-        return value
-    raise InvalidInputError(f"`{field}` must be a str, not {type(value).__name__}", field=field)
-
-
-def _header_pairs(headers: Any) -> List[Tuple[str, str]]:
-    """requests' and httpx's header objects, plain dicts, or (name, value) pairs."""
-    if headers is None:
-        return []
-    items: Iterable[Any] = headers.items() if isinstance(headers, Mapping) or hasattr(headers, "items") else headers
-    pairs = []
-    for item in items:
-        try:
-            name, value = item
-        except (TypeError, ValueError):
-            raise InvalidInputError("headers must be a mapping or (name, value) pairs", field="headers") from None
-        if isinstance(name, bytes):
-            name = name.decode("latin-1")
-        if isinstance(value, bytes):
-            value = value.decode("latin-1")
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise InvalidInputError("header names and values must be str or bytes", field="headers")
-        pairs.append((name, value))
-    return pairs
-
-
-def _body_bytes(body: Any) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        return bytes(body)
-    if isinstance(body, str):
-        raise InvalidInputError(
-            "pass the raw response bytes (requests: r.content, httpx: r.content), not decoded text: "
-            "the signature covers the exact bytes",
-            field="body",
-        )
-    raise InvalidInputError(f"body must be bytes, not {type(body).__name__}", field="body")
-
-
-def _now(value: Optional[int]) -> int:
-    return int(time.time()) if value is None else value
-
 
 class _Calls:
-    """The operation methods; :class:`Client` signs, ``client.unsigned`` leaves signing to you."""
-
-    _sign = True
+    """The operation methods: :class:`Client` signs what they build, ``client.unsigned`` hands
+    it back as an :class:`UnsignedRequest`."""
 
     def __init__(self, native: Any) -> None:
         self._native = native
 
+    def _finish(self, unsigned: Any) -> Any:
+        raise NotImplementedError
+
     def _prepare(self, operation: str, params: Dict[str, Any], timestamp: Optional[int], nonce: Optional[str]) -> Any:
-        prepared = self._native.prepare(
-            operation, params, _now(timestamp), generate_nonce() if nonce is None else nonce, self._sign
-        )
-        return _request(prepared) if self._sign else UnsignedRequest(prepared)
+        return self._finish(self._native.unsigned(operation, params, *_stamp(timestamp, nonce)))
 
     def prepare(
         self,
@@ -210,76 +107,60 @@ class _Calls:
         path_params: Optional[Mapping[str, str]] = None,
         query: Optional[Union[Mapping[str, str], Sequence[Tuple[str, str]]]] = None,
         json: Any = None,
+        allow_any_host: bool = False,
         timestamp: Optional[int] = None,
         nonce: Optional[str] = None,
     ) -> Any:
         """Any APIv3 endpoint by URI template, like ``chain('v3/…/{var}')``: path parameters are
-        percent-encoded, ``json`` is sent compactly in the key order given."""
+        percent-encoded, ``json`` is sent compactly in the key order given. An absolute URL may
+        only name WeChat Pay's hosts or the configured base URLs unless ``allow_any_host``."""
         if path_params is not None and not isinstance(path_params, Mapping):
             raise InvalidInputError("path_params must be a mapping of names to str", field="path_params")
-        query_pairs = list(query.items()) if isinstance(query, Mapping) else list(query or [])
-        prepared = self._native.request(
-            method,
-            template,
-            list((path_params or {}).items()),
-            query_pairs,
-            json,
-            _now(timestamp),
-            generate_nonce() if nonce is None else nonce,
-            self._sign,
-        )
-        return _request(prepared) if self._sign else UnsignedRequest(prepared)
+        call = {
+            "method": method,
+            "template": template,
+            "path_params": list((path_params or {}).items()),
+            "query": list(query.items()) if isinstance(query, Mapping) else list(query or []),
+            "json": json,
+            "allow_any_host": allow_any_host,
+        }
+        return self._finish(self._native.unsigned_call(call, *_stamp(timestamp, nonce)))
+
+    def certificates_request(
+        self, host: str = "api", *, timestamp: Optional[int] = None, nonce: Optional[str] = None
+    ) -> Any:
+        """The platform-certificate download: ``GET /v3/certificates?algorithm_type=RSA`` on the
+        main host (``host="api"``) or ``GET /v3/global/certificates`` (``host="global"``). Send
+        it, then pass the answer to :meth:`Client.parse_certificates`."""
+        return self._finish(self._native.unsigned_certificates(host, *_stamp(timestamp, nonce)))
 
 
 class _UnsignedCalls(_Calls):
     """``client.unsigned.<operation>(…)`` returns an :class:`UnsignedRequest`."""
 
-    _sign = False
+    def _finish(self, unsigned: Any) -> Any:
+        return UnsignedRequest(unsigned)
 
 
 class Client(_Calls):
     """A merchant (or service provider) configured to call WeChat Pay.
 
-    ``private_key`` is the merchant API key (``apiclient_key.pem``, PKCS#8 or PKCS#1) as str,
-    bytes or a path; leave it out to sign with ``client.unsigned``. Verification keys: the WeChat
-    Pay public key and its id, platform certificates, or both during migration.
+    Keyword arguments are the core's client options. ``private_key`` is the merchant API key
+    (``apiclient_key.pem``, PKCS#8 or PKCS#1); leave it out to sign with ``client.unsigned``.
+    Verification keys: the WeChat Pay public key and its id, platform certificates, or both
+    during migration. ``apiv3_key`` (the 32-byte APIv3 key) is needed only for notifications.
+    Keys are str or bytes as given, or a path whose file is read as bytes exactly: a file
+    ending in a newline gives a 33-byte ``apiv3_key``, which is refused.
     """
 
-    def __init__(
-        self,
-        *,
-        mchid: str,
-        serial_no: str,
-        private_key: Union[str, bytes, "os.PathLike[str]", None] = None,
-        wechatpay_public_key_id: Optional[str] = None,
-        wechatpay_public_key: Union[str, bytes, "os.PathLike[str]", None] = None,
-        platform_certificates: Sequence[Union[str, bytes, "os.PathLike[str]"]] = (),
-        base_url: Optional[str] = None,
-        global_base_url: Optional[str] = None,
-        user_agent_suffix: Optional[str] = None,
-    ) -> None:
-        if isinstance(platform_certificates, (str, bytes)):
-            raise InvalidKeyError("platform_certificates must be a list of PEMs", field="platform_certificates")
-        certificates: List[bytes] = []
-        for cert in platform_certificates:
-            pem = _read_pem(cert, "platform_certificates")
-            if pem is not None:
-                certificates.append(pem)
-        native = _native.NativeClient(
-            _optional_str(mchid, "mchid") or "",
-            _optional_str(serial_no, "serial_no") or "",
-            _read_pem(private_key, "private_key"),
-            _optional_str(wechatpay_public_key_id, "wechatpay_public_key_id"),
-            _read_pem(wechatpay_public_key, "wechatpay_public_key"),
-            certificates,
-            _optional_str(base_url, "base_url"),
-            _optional_str(global_base_url, "global_base_url"),
-            _USER_AGENT_PLATFORM,
-            _optional_str(user_agent_suffix, "user_agent_suffix"),
-        )
+    def __init__(self, **options: Any) -> None:
+        native = _native.NativeClient(_options.client_config(options))
         super().__init__(native)
         #: The same operations, returning :class:`UnsignedRequest` for keys kept in a KMS or HSM.
         self.unsigned = _UnsignedCalls(native)
+
+    def _finish(self, unsigned: Any) -> Any:
+        return self._native.sign(unsigned)
 
     @property
     def verification_serials(self) -> List[str]:
@@ -310,12 +191,63 @@ class Client(_Calls):
         if operation is not None and not isinstance(operation, str):
             raise InvalidInputError("request must be a Request, an operation id or None", field="request")
         status_code, request_id, data = self._native.parse(
-            operation, status, _header_pairs(headers), _body_bytes(body), _now(now)
+            operation, status, _header_pairs(headers), _body_bytes(body, "requests/httpx: r.content"), _now(now)
         )
         return Parsed(status=status_code, request_id=request_id, data=data)
 
+    def parse_notification(self, headers: Any, body: bytes, *, now: Optional[int] = None) -> Any:
+        """Verifies, decrypts (with ``apiv3_key``) and types a notification WeChat Pay POSTed.
+
+        ``headers`` as for :meth:`parse`; ``body`` the raw request bytes (Flask:
+        ``request.get_data()``, Django: ``request.body``). Returns the notification as a dict
+        (``docs/notifications.md``): ``id``, ``create_time``, ``event_type``,
+        ``resource_type``, ``summary``/``original_type`` when sent, and ``resource`` typed by
+        ``event_type`` (see :data:`EVENT_TYPES`; other events keep their plaintext JSON).
+        Reply with :func:`notification_ack`, or :func:`notification_nack` when this raises.
+        """
+        return self._native.parse_notification(
+            _header_pairs(headers), _body_bytes(body, "Flask: request.get_data(), Django: request.body"), _now(now)
+        )
+
+    def parse_certificates(self, status: int, headers: Any, body: bytes, *, now: Optional[int] = None) -> CertificateSet:
+        """Decrypts (with ``apiv3_key``) and verifies a certificate download and returns the
+        certificates valid at ``now``. The client is not changed: pass the set to
+        :meth:`update_certificates`. A first download needs no certificate in advance."""
+        certificates: CertificateSet = self._native.parse_certificates(
+            status, _header_pairs(headers), _body_bytes(body, "requests/httpx: r.content"), _now(now)
+        )
+        return certificates
+
+    def update_certificates(self, certificates: CertificateSet, *, now: Optional[int] = None) -> None:
+        """Replaces the client's platform certificates with a set from :meth:`parse_certificates`
+        (a configured WeChat Pay public key stays), safely while other threads verify."""
+        self._native.update_certificates(certificates, _now(now))
+
+    @property
+    def certificates(self) -> List[Tuple[str, int]]:
+        """``(serial, not_after)`` of every platform certificate the client holds."""
+        return list(self._native.certificates)
+
+    def certificates_refresh_due(self, *, now: Optional[int] = None) -> bool:
+        """Whether to download certificates now (ask from a timer): never downloaded, 12 h since
+        the last download, one expiring within 24 h, or an unknown serial seen (at most once a
+        minute)."""
+        return bool(self._native.certificates_refresh_due(_now(now)))
+
     def __repr__(self) -> str:
         return f"Client(verification_serials={self.verification_serials!r})"
+
+
+def _client_signature() -> inspect.Signature:
+    """``Client(*, mchid, serial_no, private_key=None, …)``: the core's options, keyword-only."""
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for name, shape in _options.OPTIONS.items():
+        default = inspect.Parameter.empty if _options.required(shape) else _options.default(shape)
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
+    return inspect.Signature(parameters)
+
+
+Client.__init__.__signature__ = _client_signature()  # type: ignore[attr-defined]
 
 
 def _operation_method(op: Mapping[str, Any]) -> Any:
@@ -363,23 +295,48 @@ for _op in CATALOG["operations"]:
     setattr(_Calls, _op["id"], _method)
 del _op, _method
 
-# The result types, by the core's names, so annotations like ``wt.PapayContract`` work at
-# runtime too; their full field types live in the generated ``__init__.pyi``.
+# The result and event resource types, by the core's names, so annotations like
+# ``wt.PapayContract`` work at runtime too; their full field types live in the generated
+# ``__init__.pyi``.
 for _name, _schema in CATALOG["definitions"].items():
     globals()[_name] = TypedDict(_name, {key: Any for key in _schema.get("properties", {})}, total=False)  # type: ignore[operator, misc]
 RESULT_TYPES: Tuple[str, ...] = tuple(CATALOG["definitions"])
+
+# One notification type per typed event (``PapayTerminatedNotification``, …) and the generic
+# one; ``Notification`` is their union, narrowed by ``event_type`` in the stub.
+_NOTIFICATION_KEYS = ("id", "create_time", "event_type", "resource_type", "summary", "original_type", "resource")
+NOTIFICATION_TYPES: Tuple[str, ...] = (*(f"{event['type']}Notification" for event in CATALOG["events"]), "GenericNotification")
+for _name in NOTIFICATION_TYPES:
+    globals()[_name] = TypedDict(_name, {key: Any for key in _NOTIFICATION_KEYS}, total=False)  # type: ignore[operator, misc]
+Notification = Union[tuple(globals()[_name] for _name in NOTIFICATION_TYPES)]  # type: ignore[misc]
 del _name, _schema
+
+
+def is_event(notification: Mapping[str, Any], event_type: str) -> bool:
+    """Whether ``notification`` is of ``event_type``. The same as ``notification["event_type"] ==
+    event_type``, but it also narrows :data:`Notification` for mypy (which cannot narrow the
+    union through the generic variant's ``str`` tag)."""
+    return bool(notification.get("event_type") == event_type)
 
 __all__ = [
     *RESULT_TYPES,
+    *NOTIFICATION_TYPES,
     "ApiError",
     "CATALOG",
+    "CertificateSet",
     "Client",
     "ClockSkewError",
     "DecodeError",
+    "DecryptionError",
+    "DownloadedCertificate",
     "ERROR_KINDS",
+    "EVENT_TYPES",
+    "InternalError",
     "InvalidInputError",
     "InvalidKeyError",
+    "NOTIFICATION_TYPES",
+    "Notification",
+    "NotificationReply",
     "OPERATIONS",
     "RESULT_TYPES",
     "Parsed",
@@ -392,4 +349,7 @@ __all__ = [
     "UnsignedResponseError",
     "WxpayError",
     "generate_nonce",
+    "is_event",
+    "notification_ack",
+    "notification_nack",
 ]

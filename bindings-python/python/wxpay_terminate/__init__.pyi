@@ -2,95 +2,120 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any, Dict, Generic, List, Mapping, Optional, Sequence, Tuple, TypedDict, TypeVar, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, TypedDict, TypeVar, Union, overload
 
-from typing_extensions import NotRequired
+from typing_extensions import NotRequired, TypeGuard, TypeIs
+
+from ._model import (
+    CertificateSet as CertificateSet,
+    DownloadedCertificate as DownloadedCertificate,
+    NotificationReply as NotificationReply,
+    Parsed as Parsed,
+    Request as Request,
+    UnsignedRequest as UnsignedRequest,
+    generate_nonce as generate_nonce,
+    notification_ack as notification_ack,
+    notification_nack as notification_nack,
+)
 
 from .errors import (
-    ApiError as ApiError,
-    ClockSkewError as ClockSkewError,
-    DecodeError as DecodeError,
+    WxpayError as WxpayError,
     InvalidInputError as InvalidInputError,
     InvalidKeyError as InvalidKeyError,
     ResponseVerificationError as ResponseVerificationError,
+    UnsignedResponseError as UnsignedResponseError,
     SignatureError as SignatureError,
     SignatureProbeError as SignatureProbeError,
     UnknownSerialError as UnknownSerialError,
-    UnsignedResponseError as UnsignedResponseError,
-    WxpayError as WxpayError,
+    ClockSkewError as ClockSkewError,
+    ApiError as ApiError,
+    DecodeError as DecodeError,
+    DecryptionError as DecryptionError,
+    InternalError as InternalError,
 )
+
 
 __version__: str
 CATALOG: Dict[str, Any]
 OPERATIONS: Tuple[str, ...]
+EVENT_TYPES: Tuple[str, ...]
 ERROR_KINDS: Tuple[str, ...]
 RESULT_TYPES: Tuple[str, ...]
+NOTIFICATION_TYPES: Tuple[str, ...]
 
 T = TypeVar("T")
-_Pem = Union[str, bytes, os.PathLike[str]]
-
-def generate_nonce() -> str: ...
-
-@dataclass(frozen=True)
-class Request(Generic[T]):
-    """A signed request. Send exactly this: ``body`` is the byte string that was signed."""
-    operation: Optional[str]
-    method: str
-    url: str
-    headers: Dict[str, str]
-    body: Optional[bytes]
-
-@dataclass(frozen=True)
-class Parsed(Generic[T]):
-    """A verified success. ``data`` is the typed result, or ``None`` for 204 endpoints."""
-    status: int
-    request_id: Optional[str]
-    data: T
-
-class UnsignedRequest(Generic[T]):
-    """Sign :attr:`string_to_sign` (RSASSA-PKCS1-v1_5 / SHA-256) and pass the signature to :meth:`complete`."""
-    def __init__(self, native: Any) -> None: ...
-    @property
-    def string_to_sign(self) -> bytes: ...
-    @property
-    def operation(self) -> Optional[str]: ...
-    def complete(self, signature: Union[str, bytes]) -> Request[T]: ...
+# Key material: text or bytes as given, or a path read as bytes.
+_KeySource = Union[str, bytes, os.PathLike[str]]
 
 __all__ = [
     "Amount",
     "ApiError",
+    "AuthorizationCloseInfo",
     "CATALOG",
+    "CertificateSet",
     "Client",
     "ClockSkewError",
     "CombinePapayContract",
+    "CombinePapayTerminated",
+    "CombinePapayTerminatedNotification",
+    "ContractInformation",
     "ContractTerminateInfo",
     "CreditRepaymentContract",
+    "CreditRepaymentTerminated",
+    "CreditRepaymentTerminatedNotification",
     "CreditRepaymentTermination",
     "DecodeError",
+    "DecryptionError",
     "DeductSchedule",
+    "DownloadedCertificate",
     "ERROR_KINDS",
+    "EVENT_TYPES",
+    "EduPapayReleased",
+    "EduPapayReleasedNotification",
     "EmployeeRevocation",
+    "FacepayUserStateChanged",
+    "FacepayUserStateChangedNotification",
+    "GenericNotification",
+    "GlobalPapayTerminated",
+    "GlobalPapayTerminatedNotification",
     "InsuranceContract",
+    "InsuranceTerminated",
+    "InsuranceTerminatedNotification",
+    "InternalError",
     "InvalidInputError",
     "InvalidKeyError",
+    "NOTIFICATION_TYPES",
+    "Notification",
+    "NotificationReply",
     "OPERATIONS",
     "PapayContract",
     "PapayPartnerContract",
+    "PapayTerminated",
+    "PapayTerminatedNotification",
     "Parsed",
     "PasswordExemptContract",
+    "PayscoreServiceClosed",
+    "PayscoreServiceClosedNotification",
     "RESULT_TYPES",
     "Request",
     "ResponseVerificationError",
     "SignatureError",
     "SignatureProbeError",
+    "TerminationInfo",
     "TransferAuthorization",
     "TransferAuthorizationCloseInfo",
+    "TransferAuthorizationClosed",
+    "TransferAuthorizationClosedNotification",
     "UnknownSerialError",
     "UnsignedRequest",
     "UnsignedResponseError",
+    "WebizpayRevoked",
+    "WebizpayRevokedNotification",
     "WxpayError",
     "generate_nonce",
+    "is_event",
+    "notification_ack",
+    "notification_nack",
 ]
 
 class PasswordExemptContract(TypedDict):
@@ -315,6 +340,515 @@ class EmployeeRevocation(TypedDict):
     # 解除授权原因.
     reason: str
 
+class PapayTerminated(TypedDict):
+    """`ENTRUST.TERMINATE`: a papay contract (direct or partner) was terminated."""
+    # 委托代扣协议ID.
+    contract_id: str
+    # 委托代扣模板ID.
+    plan_id: int
+    # 商户签约协议号.
+    out_contract_code: str
+    # 签约用户展示名.
+    contract_display_account: NotRequired[str]
+    # 协议状态: `SIGNED` or `TERMINATED`.
+    contract_state: str
+    # 签约时间.
+    contract_signed_time: NotRequired[str]
+    # 协议到期时间.
+    contract_expired_time: NotRequired[str]
+    # 解约信息.
+    contract_terminate_info: NotRequired[TerminationInfo]
+    # 预约扣费信息.
+    deduct_schedule: NotRequired[DeductSchedule]
+    # 商户侧用户标识.
+    out_user_code: NotRequired[str]
+    # 商户号 (direct merchants).
+    mchid: NotRequired[str]
+    # AppID (direct merchants).
+    appid: NotRequired[str]
+    # 用户标识 (direct merchants).
+    openid: NotRequired[str]
+    # 服务商商户号.
+    sp_mchid: NotRequired[str]
+    # 服务商AppID.
+    sp_appid: NotRequired[str]
+    # 子商户号.
+    sub_mchid: NotRequired[str]
+    # 子商户AppID.
+    sub_appid: NotRequired[str]
+    # 服务商用户标识.
+    sp_openid: NotRequired[str]
+    # 子商户用户标识.
+    sub_openid: NotRequired[str]
+
+class TerminationInfo(TypedDict):
+    """协议解约信息 of a notification (the termination time may be absent)."""
+    # 解约方式: `USER_TERMINATE`, `MCH_API_TERMINATE`, `CUSTOMER_SERVICE_TERMINATE`, …
+    contract_termination_mode: str
+    # 解约时间.
+    contract_terminated_time: NotRequired[str]
+    # 解约备注.
+    contract_termination_remark: NotRequired[str]
+
+class InsuranceTerminated(TypedDict):
+    """`INSURANCE_ENTRUST.TERMINATE`: an insurance renewal contract was terminated."""
+    # 商户号.
+    mchid: str
+    # 委托代扣协议ID.
+    contract_id: str
+    # AppID.
+    appid: str
+    # 委托代扣模板ID.
+    plan_id: int
+    # 商户签约协议号.
+    out_contract_code: str
+    # 被保人展示名.
+    insured_display_name: NotRequired[str]
+    # 协议状态.
+    contract_state: str
+    # 签约时间.
+    contract_signed_time: NotRequired[str]
+    # 协议到期时间.
+    contract_expired_time: NotRequired[str]
+    # 用户标识.
+    openid: str
+    # 解约信息.
+    contract_terminate_info: NotRequired[TerminationInfo]
+    # 商户侧用户标识.
+    out_user_code: NotRequired[str]
+
+class CombinePapayTerminated(TypedDict):
+    """`ECOMMERCE_ENTRUST.TERMINATE`: a combine-papay contract was terminated (no contract id)."""
+    # 商户号.
+    mchid: str
+    # 商户签约协议号.
+    out_contract_code: str
+    # 委托代扣模板ID.
+    plan_id: int
+    # AppID.
+    appid: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+    # 操作时间.
+    operate_time: NotRequired[str]
+    # 解约方式.
+    contract_termination_mode: str
+    # 附加数据.
+    attach: NotRequired[str]
+
+class CreditRepaymentTerminated(TypedDict):
+    """`CREDIT_REPAYMENT.TERMINATE_CONTRACT`: a credit-card auto-repayment contract was terminated."""
+    # 服务商商户号.
+    sp_mchid: NotRequired[str]
+    # 签约协议号.
+    contract_id: str
+    # 模板ID (a string, as in the terminate result).
+    plan_id: str
+    # 商户签约协议号.
+    out_contract_code: str
+    # 展示名.
+    display_name: NotRequired[str]
+    # 协议状态, e.g. `CONTRACT_STATE_TERMINATED`.
+    contract_state: str
+    # 签约时间.
+    contract_signed_time: NotRequired[str]
+    # 解约时间.
+    contract_terminated_time: NotRequired[str]
+    # 解约方式, e.g. `TERMINATION_MODE_BY_USER`.
+    contract_terminated_mode: NotRequired[str]
+    # 解约备注.
+    contract_termination_remark: NotRequired[str]
+    # 还款日.
+    repayment_day: NotRequired[int]
+    # 还款额度上限 (分).
+    repayment_amount_limit: NotRequired[int]
+    # AppID.
+    appid: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+
+class GlobalPapayTerminated(TypedDict):
+    """`PAPAY.TERMINATE`: a cross-border papay contract was terminated (every field optional)."""
+    # 商户号.
+    mchid: NotRequired[str]
+    # 商户签约协议号.
+    out_contract_code: NotRequired[str]
+    # AppID.
+    appid: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+    # 委托代扣协议ID.
+    contract_id: NotRequired[str]
+    # 模板ID.
+    plan_id: NotRequired[int]
+    # 操作时间.
+    operate_time: NotRequired[str]
+    # 协议到期时间.
+    contract_expired_time: NotRequired[str]
+    # 解约方式: `USER`, `MERCHANT`, `PLATFORM`.
+    contract_termination_mode: NotRequired[str]
+    # 机构商户号.
+    sp_mchid: NotRequired[str]
+    # 机构AppID.
+    sp_appid: NotRequired[str]
+    # 机构用户标识.
+    sp_openid: NotRequired[str]
+    # 子商户号.
+    sub_mchid: NotRequired[str]
+    # 子商户AppID.
+    sub_appid: NotRequired[str]
+    # 子商户用户标识.
+    sub_openid: NotRequired[str]
+
+class EduPapayReleased(TypedDict):
+    """`ENTRUST.RELEASE`: an education-renewal (edu-papay) contract changed; `DELETE` = terminated."""
+    # 服务商商户号.
+    sp_mchid: NotRequired[str]
+    # AppID.
+    appid: NotRequired[str]
+    # 子商户号.
+    sub_mchid: NotRequired[str]
+    # 子商户AppID.
+    sub_appid: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+    # 子商户用户标识.
+    sub_openid: NotRequired[str]
+    # 模板ID (a string here).
+    plan_id: NotRequired[str]
+    # 协议信息.
+    contract_information: ContractInformation
+
+class ContractInformation(TypedDict):
+    """The contract part of `ENTRUST.RELEASE`."""
+    # 签约协议号.
+    contract_id: str
+    # `ADD` (signed) or `DELETE` (terminated).
+    contract_status: str
+    # 时间.
+    create_time: NotRequired[str]
+
+class PayscoreServiceClosed(TypedDict):
+    """`PAYSCORE.USER_CLOSE_SERVICE`: the user closed a pay-score service (also eduschoolpay)."""
+    # AppID.
+    appid: NotRequired[str]
+    # 商户号.
+    mchid: NotRequired[str]
+    # 子商户AppID.
+    sub_appid: NotRequired[str]
+    # 子商户号.
+    sub_mchid: NotRequired[str]
+    # 渠道商商户号.
+    channel_id: NotRequired[str]
+    # 服务ID.
+    service_id: str
+    # 用户标识.
+    openid: NotRequired[str]
+    # 子商户用户标识.
+    sub_openid: NotRequired[str]
+    # `USER_CLOSE_SERVICE` or `USER_OPEN_SERVICE`.
+    user_service_status: NotRequired[str]
+    # 服务开启/解除授权时间.
+    openorclose_time: NotRequired[str]
+    # 授权协议号.
+    authorization_code: NotRequired[str]
+    # 商户请求单号.
+    out_request_no: NotRequired[str]
+    # 签约协议号 (eduschoolpay).
+    contract_id: NotRequired[str]
+    # 模板ID (eduschoolpay).
+    plan_id: NotRequired[str]
+    # `ADD` or `DELETE` (eduschoolpay).
+    contract_status: NotRequired[str]
+    # 商户签约协议号 (eduschoolpay).
+    out_contract_code: NotRequired[str]
+
+class FacepayUserStateChanged(TypedDict):
+    """`FACEPAY.USER_STATE_CHANGE`: a face-pay user's contract changed."""
+    # 微信用户ID.
+    user_id: NotRequired[str]
+    # 商户侧用户ID.
+    out_user_id: NotRequired[str]
+    # 机构ID.
+    organization_id: NotRequired[str]
+    # 商户号.
+    mchid: NotRequired[str]
+    # 通知创建时间.
+    notify_create_time: NotRequired[str]
+    # AppID.
+    appid: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+    # 签约协议号.
+    contract_id: str
+
+class TransferAuthorizationClosed(TypedDict):
+    """`MCHTRANSFER.AUTHORIZATION.CLOSED`: a transfer authorization was closed."""
+    # 商户授权单号.
+    out_authorization_no: str
+    # AppID.
+    appid: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+    # 用户展示名.
+    user_display_name: NotRequired[str]
+    # 微信授权单号.
+    authorization_id: NotRequired[str]
+    # `TAKING_EFFECT` or `CLOSED`.
+    state: str
+    # 授权时间.
+    authorize_time: NotRequired[str]
+    # 关闭信息.
+    close_info: NotRequired[AuthorizationCloseInfo]
+
+class AuthorizationCloseInfo(TypedDict):
+    """关闭信息 of a transfer authorization."""
+    # 关闭时间.
+    close_time: str
+    # `CLOSE_VIA_MCH_API` or `USER_CLOSE`.
+    close_reason: str
+
+class WebizpayRevoked(TypedDict):
+    """`WEBIZPAY.REVOKED`: a WeBizPay employee's authorization was revoked."""
+    # 服务商商户号.
+    sp_mchid: NotRequired[str]
+    # 子商户号.
+    sub_mchid: str
+    # 员工用户ID.
+    user_id: str
+    # `AUTHORIZED` or `REVOKED`.
+    authorization_state: str
+    # 撤销时间.
+    authorization_revoked_time: NotRequired[str]
+    # 原因: `企业发起` or `员工注销`.
+    reason: NotRequired[str]
+
+class PapayTerminatedNotification(TypedDict):
+    """``ENTRUST.TERMINATE``: its resource is :class:`PapayTerminated`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["ENTRUST.TERMINATE"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: PapayTerminated
+
+class InsuranceTerminatedNotification(TypedDict):
+    """``INSURANCE_ENTRUST.TERMINATE``: its resource is :class:`InsuranceTerminated`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["INSURANCE_ENTRUST.TERMINATE"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: InsuranceTerminated
+
+class CombinePapayTerminatedNotification(TypedDict):
+    """``ECOMMERCE_ENTRUST.TERMINATE``: its resource is :class:`CombinePapayTerminated`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["ECOMMERCE_ENTRUST.TERMINATE"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: CombinePapayTerminated
+
+class CreditRepaymentTerminatedNotification(TypedDict):
+    """``CREDIT_REPAYMENT.TERMINATE_CONTRACT``: its resource is :class:`CreditRepaymentTerminated`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["CREDIT_REPAYMENT.TERMINATE_CONTRACT"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: CreditRepaymentTerminated
+
+class GlobalPapayTerminatedNotification(TypedDict):
+    """``PAPAY.TERMINATE``: its resource is :class:`GlobalPapayTerminated`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["PAPAY.TERMINATE"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: GlobalPapayTerminated
+
+class EduPapayReleasedNotification(TypedDict):
+    """``ENTRUST.RELEASE``: its resource is :class:`EduPapayReleased`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["ENTRUST.RELEASE"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: EduPapayReleased
+
+class PayscoreServiceClosedNotification(TypedDict):
+    """``PAYSCORE.USER_CLOSE_SERVICE``: its resource is :class:`PayscoreServiceClosed`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["PAYSCORE.USER_CLOSE_SERVICE"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: PayscoreServiceClosed
+
+class FacepayUserStateChangedNotification(TypedDict):
+    """``FACEPAY.USER_STATE_CHANGE``: its resource is :class:`FacepayUserStateChanged`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["FACEPAY.USER_STATE_CHANGE"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: FacepayUserStateChanged
+
+class TransferAuthorizationClosedNotification(TypedDict):
+    """``MCHTRANSFER.AUTHORIZATION.CLOSED``: its resource is :class:`TransferAuthorizationClosed`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["MCHTRANSFER.AUTHORIZATION.CLOSED"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: TransferAuthorizationClosed
+
+class WebizpayRevokedNotification(TypedDict):
+    """``WEBIZPAY.REVOKED``: its resource is :class:`WebizpayRevoked`."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: Literal["WEBIZPAY.REVOKED"]
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: WebizpayRevoked
+
+class GenericNotification(TypedDict):
+    """Any other event type: the decrypted resource as sent (plain JSON)."""
+    # The notification id: de-duplicate on it, WeChat Pay re-delivers.
+    id: str
+    # As sent (usually RFC 3339 with +08:00; not always).
+    create_time: str
+    # e.g. `ENTRUST.TERMINATE`.
+    event_type: str
+    # `encrypt-resource`.
+    resource_type: str
+    # WeChat Pay's short description, when sent.
+    summary: NotRequired[str]
+    # `resource.original_type`, when sent.
+    original_type: NotRequired[str]
+    # The decrypted resource.
+    resource: Dict[str, Any]
+
+Notification = Union[
+    PapayTerminatedNotification,
+    InsuranceTerminatedNotification,
+    CombinePapayTerminatedNotification,
+    CreditRepaymentTerminatedNotification,
+    GlobalPapayTerminatedNotification,
+    EduPapayReleasedNotification,
+    PayscoreServiceClosedNotification,
+    FacepayUserStateChangedNotification,
+    TransferAuthorizationClosedNotification,
+    WebizpayRevokedNotification,
+    GenericNotification,
+]
+
+@overload
+def is_event(notification: Notification, event_type: Literal["ENTRUST.TERMINATE"]) -> TypeIs[PapayTerminatedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: Literal["INSURANCE_ENTRUST.TERMINATE"]) -> TypeIs[InsuranceTerminatedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: Literal["ECOMMERCE_ENTRUST.TERMINATE"]) -> TypeIs[CombinePapayTerminatedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: Literal["CREDIT_REPAYMENT.TERMINATE_CONTRACT"]) -> TypeIs[CreditRepaymentTerminatedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: Literal["PAPAY.TERMINATE"]) -> TypeIs[GlobalPapayTerminatedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: Literal["ENTRUST.RELEASE"]) -> TypeIs[EduPapayReleasedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: Literal["PAYSCORE.USER_CLOSE_SERVICE"]) -> TypeIs[PayscoreServiceClosedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: Literal["FACEPAY.USER_STATE_CHANGE"]) -> TypeIs[FacepayUserStateChangedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: Literal["MCHTRANSFER.AUTHORIZATION.CLOSED"]) -> TypeIs[TransferAuthorizationClosedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: Literal["WEBIZPAY.REVOKED"]) -> TypeIs[WebizpayRevokedNotification]: ...
+@overload
+def is_event(notification: Notification, event_type: str) -> TypeGuard[GenericNotification]:
+    """Whether ``notification`` is of ``event_type``; narrows :data:`Notification` for type checkers."""
+    ...
+
 class _UnsignedCalls:
     """``client.unsigned.<operation>(…)``: requests for a key kept in a KMS or HSM."""
     def __init__(self, native: Any) -> None: ...
@@ -326,6 +860,7 @@ class _UnsignedCalls:
         path_params: Optional[Mapping[str, str]] = None,
         query: Optional[Union[Mapping[str, str], Sequence[Tuple[str, str]]]] = None,
         json: Any = None,
+        allow_any_host: bool = False,
         timestamp: Optional[int] = None,
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[Any]: ...
@@ -338,6 +873,11 @@ class _UnsignedCalls:
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[Any]:
         """The operation named by its catalog id, with a mapping of its API field names."""
+        ...
+    def certificates_request(
+        self, host: Literal["api", "global"] = "api", *, timestamp: Optional[int] = None, nonce: Optional[str] = None
+    ) -> UnsignedRequest[CertificateSet]:
+        """The platform-certificate download; parse the answer with ``Client.parse_certificates``."""
         ...
     def terminate_eduschoolpay_contract(
         self,
@@ -655,17 +1195,19 @@ class _UnsignedCalls:
         ...
 
 class Client:
-    """A merchant configured to call WeChat Pay; one method per catalog operation."""
+    """A merchant configured to call WeChat Pay; one method per catalog operation. The keyword
+    arguments are the core's client options."""
     unsigned: _UnsignedCalls
     def __init__(
         self,
         *,
         mchid: str,
         serial_no: str,
-        private_key: Optional[_Pem] = None,
+        private_key: Optional[_KeySource] = None,
         wechatpay_public_key_id: Optional[str] = None,
-        wechatpay_public_key: Optional[_Pem] = None,
-        platform_certificates: Sequence[_Pem] = (),
+        wechatpay_public_key: Optional[_KeySource] = None,
+        platform_certificates: Sequence[_KeySource] = (),
+        apiv3_key: Optional[_KeySource] = None,
         base_url: Optional[str] = None,
         global_base_url: Optional[str] = None,
         user_agent_suffix: Optional[str] = None,
@@ -683,6 +1225,9 @@ class Client:
         *,
         now: Optional[int] = None,
     ) -> Parsed[T]: ...
+    def parse_notification(self, headers: Any, body: bytes, *, now: Optional[int] = None) -> Notification:
+        """Verifies, decrypts (``apiv3_key``) and types a notification from the raw request bytes."""
+        ...
     def request(
         self,
         method: str,
@@ -691,6 +1236,7 @@ class Client:
         path_params: Optional[Mapping[str, str]] = None,
         query: Optional[Union[Mapping[str, str], Sequence[Tuple[str, str]]]] = None,
         json: Any = None,
+        allow_any_host: bool = False,
         timestamp: Optional[int] = None,
         nonce: Optional[str] = None,
     ) -> Request[Any]: ...
@@ -704,6 +1250,18 @@ class Client:
     ) -> Request[Any]:
         """The operation named by its catalog id, with a mapping of its API field names."""
         ...
+    def certificates_request(
+        self, host: Literal["api", "global"] = "api", *, timestamp: Optional[int] = None, nonce: Optional[str] = None
+    ) -> Request[CertificateSet]:
+        """The platform-certificate download; parse the answer with ``Client.parse_certificates``."""
+        ...
+    def parse_certificates(self, status: int, headers: Any, body: bytes, *, now: Optional[int] = None) -> CertificateSet:
+        """Decrypts (``apiv3_key``) and verifies a certificate download; the client is unchanged."""
+        ...
+    def update_certificates(self, certificates: CertificateSet, *, now: Optional[int] = None) -> None: ...
+    @property
+    def certificates(self) -> List[Tuple[str, int]]: ...
+    def certificates_refresh_due(self, *, now: Optional[int] = None) -> bool: ...
     def terminate_eduschoolpay_contract(
         self,
         *,
