@@ -40,7 +40,8 @@ def main() -> int:
     if failed:
         print(f"demo failed for: {', '.join(failed)}", file=sys.stderr)
         return 1
-    print("Every language terminated the four seed contracts and rejected the tampered response.")
+    print("Every language terminated the four seed contracts, rejected the tampered response and acknowledged\n"
+          "the notification of a contract the user ended inside WeChat.")
     return 0
 
 

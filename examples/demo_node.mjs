@@ -47,3 +47,43 @@ try {
   if (!(e instanceof wt.SignatureError)) throw e;
   console.log(`  tampered response → rejected: ${e.name}: ${e.message}`);
 }
+
+// A contract the user ends inside WeChat: the sandbox POSTs a signed, encrypted ENTRUST.TERMINATE to
+// our notify_url; a node:http server reads the raw bytes, acknowledges, then processes the event.
+import { createServer } from 'node:http';
+
+const merchants = JSON.parse(file('tests/sandbox/merchants.json')).merchants;
+const receiver = await wt.Client.create({
+  mchid: m.mchid,
+  serialNo: m.serial_no,
+  wechatpayPublicKeyId: m.wechatpay_public_key_id,
+  wechatpayPublicKey: file(m.wechatpay_public_key),
+  apiv3Key: merchants.find((x) => x.mchid === m.mchid).apiv3_key,
+});
+let deliver;
+const arrived = new Promise((resolve) => { deliver = resolve; });
+const server = createServer(async (request, response) => {
+  const chunks = [];
+  for await (const chunk of request) chunks.push(chunk);
+  const headers = Object.entries(request.headers).map(([n, v]) => [n, String(v)]);
+  let event = null;
+  let reply;
+  try {
+    event = await receiver.parseNotification(headers, new Uint8Array(Buffer.concat(chunks)));
+    reply = wt.notificationAck();
+  } catch (e) {
+    reply = wt.notificationNack(e.name);
+  }
+  response.writeHead(reply.status, reply.headers);
+  response.end(Buffer.from(reply.body));
+  if (event) deliver(event); // processed after the reply went out
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const control = (path, doc) => fetch(sandbox + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(doc) });
+await control(`/sandbox/merchants/${m.mchid}/notify-url`, { notify_url: `http://127.0.0.1:${server.address().port}/notify` });
+await control('/sandbox/contracts/terminate', { contract: 'papay_partner:12535:wxwtdk20200910200001', mode: 'USER_TERMINATE' });
+const event = await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error('no notification within 15 s')), 15000))]);
+console.log(`  notification ${event.event_type} id=${event.id} → verified, decrypted, acknowledged (200)`);
+console.log(`    the user ended ${event.resource.out_contract_code} (${event.resource.contract_terminate_info.contract_termination_mode})`);
+await control(`/sandbox/merchants/${m.mchid}/notify-url`, { notify_url: null });
+server.close();
