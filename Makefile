@@ -6,7 +6,7 @@ CARGO ?= cargo
 
 VENV := .venv
 PY := $(VENV)/bin/python
-PY_DEPS := "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10" "cryptography>=42" "requests>=2.31" "httpx>=0.27" "typing_extensions>=4.12"
+PY_DEPS := "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10" "cryptography>=42" "requests>=2.31" "httpx>=0.27" "typing_extensions>=4.12" "flask>=3" "fastapi>=0.110" "uvicorn>=0.29" "ziglang>=0.13" "auditwheel>=6"
 
 UNIFFI_LIB := target/release/libwxpay_terminate_uniffi.so
 KOTLIN_GEN := bindings-uniffi/kotlin/target/generated-sources/uniffi
@@ -79,10 +79,18 @@ $(VENV)/.installed: Makefile
 	$(PY) -m pip install --quiet $(PY_DEPS)
 	touch $@
 
-# The wheel as users get it (release, abi3), installed into the virtualenv.
+# The wheel as users get it (release, abi3, manylinux2014: zig links it against glibc 2.17; maturin
+# finds zig, from the ziglang package, on PATH) and the sdist; the wheel is installed into the
+# virtualenv. Also a musllinux_1_2 wheel (target/wheels/musllinux) where rustup has the musl target.
 python-wheel: $(VENV)/.installed
-	rm -f target/wheels/wxpay_terminate-*.whl
-	$(VENV)/bin/maturin build --quiet --release -m bindings-python/Cargo.toml -o target/wheels
+	rm -rf target/wheels/wxpay_terminate-* target/wheels/musllinux
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/maturin build --quiet --release --zig --compatibility manylinux2014 -m bindings-python/Cargo.toml -o target/wheels
+	$(VENV)/bin/maturin sdist -m bindings-python/Cargo.toml -o target/wheels >/dev/null
+	@if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then \
+	  echo "maturin build --zig --compatibility musllinux_1_2 --target x86_64-unknown-linux-musl"; \
+	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/maturin build --quiet --release --zig --compatibility musllinux_1_2 \
+	    --target x86_64-unknown-linux-musl -m bindings-python/Cargo.toml -o target/wheels/musllinux; \
+	else echo "musllinux wheel skipped: rustup has no x86_64-unknown-linux-musl target"; fi
 	$(PY) -m pip install --quiet --force-reinstall --no-deps target/wheels/wxpay_terminate-*.whl
 
 # Regenerate the .pyi stubs after a catalog change, then rebuild so the wheel ships them.
@@ -119,15 +127,20 @@ wasm-pkg: wasm-toolchain
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-# Node suites run against the packed tarball, installed by name in a scratch project.
+# The packed tarball, installed by name in a scratch project with pinned tools: publint and
+# attw on it, tsc under NodeNext, Node16 and Bundler resolution, its sizes (target/npm/sizes.json),
+# then the suites: Node (ESM, CommonJS, Chromium) and Deno, Bun and workerd (binaries from npm).
 test-js: wasm-pkg chromium $(VENV)/.installed
 	$(CARGO) clippy -p wxpay-terminate-wasm --all-targets -- -D warnings
-	rm -rf $(NPM_DIR) && mkdir -p $(NPM_DIR)/scratch/tests
+	rm -rf $(NPM_DIR) && mkdir -p $(NPM_DIR)/scratch
 	cd bindings-wasm && npm pack --silent --pack-destination ../$(NPM_DIR) >/dev/null
-	cp bindings-wasm/tests/* $(NPM_DIR)/scratch/tests/
+	cp -r bindings-wasm/tests $(NPM_DIR)/scratch/tests
 	cd $(NPM_DIR)/scratch && echo '{"private": true, "type": "module"}' > package.json && \
-	  npm install --no-audit --no-fund --silent ../wxpay-terminate-*.tgz playwright-core@1.64.1 typescript@5.9.3
-	cd $(NPM_DIR)/scratch && npx tsc -p tests/tsconfig.json
+	  npm install --no-audit --no-fund --silent ../wxpay-terminate-*.tgz playwright-core@1.64.1 typescript@5.9.3 \
+	    express@5.3.0 esbuild@0.28.2 deno@2.9.6 bun@1.4.4 workerd@1.20261117.1 publint@0.3.25 @arethetypeswrong/cli@0.18.5
+	cd $(NPM_DIR)/scratch && npx attw ../wxpay-terminate-*.tgz && npx publint node_modules/wxpay-terminate --pack false --strict
+	cd $(NPM_DIR)/scratch && for c in tsconfig tsconfig.node16 tsconfig.bundler; do npx tsc -p tests/$$c.json || exit 1; done
+	node bindings-wasm/scripts/sizes.mjs $(NPM_DIR)/wxpay-terminate-*.tgz bindings-wasm/pkg/wxpay_terminate_wasm_bg.wasm > $(NPM_DIR)/sizes.json
 	cd $(NPM_DIR)/scratch && WXPAY_REPO_ROOT=$(CURDIR) SANDBOX_PYTHON=$(abspath $(PY)) node --test tests/
 
 # The native library (release, as shipped) and the uniffi-bindgen pinned to the same uniffi
@@ -139,6 +152,7 @@ uniffi-lib:
 kotlin-bindings: uniffi-lib
 	rm -rf $(KOTLIN_GEN)
 	target/debug/uniffi-bindgen generate --library $(UNIFFI_LIB) --language kotlin --no-format --out-dir $(KOTLIN_GEN)
+	bindings-uniffi/kotlin/patch-messages.sh $(KOTLIN_GEN)
 
 # Swift: generated and committed; no Swift toolchain here, so the check is that generation
 # succeeds and the committed sources are current.

@@ -1,65 +1,110 @@
 //! The uniffi bridge behind the Kotlin and Swift packages. Not API: the generated bindings are.
 //!
-//! Operations and results are the core's own types (`AnyOperation`, `AnyOutput` and the
-//! records they hold), so nothing here knows an endpoint. Time and nonce default to the host
-//! clock and the OS RNG.
+//! Configuration, operations, results, request descriptors, headers, notifications and the
+//! error record are the core's own uniffi types (`ClientConfig`, `AnyOperation`, `AnyOutput`,
+//! `RequestRecord`, `Header`, `Notification`, `ErrorRecord`, …), so nothing here knows an
+//! endpoint, an option or an error field: a new one in the core is zero edits here. Time and
+//! nonce default to the host clock and the OS RNG.
+
+// Every exported function returns `Result<_, WxpayError>`, and each error holds the whole
+// `ErrorRecord` by value: uniffi serialises it into a buffer right at the FFI boundary and cannot
+// carry a `Box`, so the size of the `Result` on the Rust stack buys nothing to optimise.
+#![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use wxpay_terminate::{AnyOperation, AnyOutput, ApiCall, ErrorKind, Method};
+use wxpay_terminate::{
+    AnyOperation, AnyOutput, ApiCall, CertificateSet, ClientConfig, ErrorKind, ErrorRecord, Header,
+    Host, Method, Notification, NotificationReply, RequestRecord,
+};
 
 uniffi::setup_scaffolding!();
 
-/// Every error of the library. Kotlin: `WxpayException.*`; Swift: `WxpayError`.
+/// Every error of the library: one variant per core error kind, each holding the one
+/// [`ErrorRecord`], plus `Other` for a kind this list lacks. Kotlin: `WxpayException.InvalidInput`,
+/// … with `e.record.field`, `e.record.status`, … and `e.message` exactly `record.message`
+/// (kotlin/patch-messages.sh rewrites uniffi's `"record=…"`); Swift: `WxpayError.InvalidInput(record:)`,
+/// … whose `errorDescription` is `record().message` (swift/generate.sh patches it likewise).
 #[derive(Debug, uniffi::Error)]
 pub enum WxpayError {
-    /// A parameter, nonce, timestamp or setting is missing or malformed; `field` names it.
-    InvalidInput {
-        reason: String,
-        field: Option<String>,
-    },
-    /// A key or certificate cannot be used, or no private key is configured.
-    InvalidKey { reason: String },
+    /// A parameter, nonce, timestamp or setting is missing or malformed; `record.field` names it.
+    InvalidInput { record: ErrorRecord },
+    /// A key or certificate cannot be used, or no private key / APIv3 key is configured.
+    InvalidKey { record: ErrorRecord },
     /// A 2xx response without the Wechatpay-* signature headers: treat it as forged.
-    UnsignedResponse { reason: String },
-    /// The response signature does not verify over the raw body.
-    InvalidSignature { reason: String },
+    UnsignedResponse { record: ErrorRecord },
+    /// The response or notification signature does not verify over the raw body.
+    InvalidSignature { record: ErrorRecord },
     /// A `WECHATPAY/SIGNTEST/` probe: rejecting it is the right answer.
-    SignatureProbe { reason: String },
+    SignatureProbe { record: ErrorRecord },
     /// `Wechatpay-Serial` names no key of this client.
-    UnknownSerial { reason: String },
+    UnknownSerial { record: ErrorRecord },
     /// `Wechatpay-Timestamp` is more than 300 s from the host clock.
-    ClockSkew { reason: String },
-    /// WeChat Pay answered with a non-2xx status.
-    Api {
-        reason: String,
-        status: u16,
-        code: Option<String>,
-        api_message: Option<String>,
-        /// The error body's `detail` as JSON text.
-        detail_json: Option<String>,
-        request_id: Option<String>,
-        retryable: bool,
-    },
-    /// A verified success body does not match the documented result.
-    Decode { reason: String },
+    ClockSkew { record: ErrorRecord },
+    /// WeChat Pay answered with a non-2xx status: `record.status`, `code`, `apiMessage`,
+    /// `detail` (JSON text), `requestId`, `retryable`.
+    Api { record: ErrorRecord },
+    /// A verified success body or notification does not match its documented shape.
+    Decode { record: ErrorRecord },
+    /// A notification does not decrypt with the APIv3 key (wrong key, tampered ciphertext).
+    Decryption { record: ErrorRecord },
+    /// The library or the host failed, not the input (e.g. the OS RNG): worth reporting.
+    Internal { record: ErrorRecord },
+    /// A kind this package does not list yet (a newer core): `record.kind` names it.
+    Other { record: ErrorRecord },
 }
 
+impl WxpayError {
+    fn record_ref(&self) -> &ErrorRecord {
+        match self {
+            WxpayError::InvalidInput { record }
+            | WxpayError::InvalidKey { record }
+            | WxpayError::UnsignedResponse { record }
+            | WxpayError::InvalidSignature { record }
+            | WxpayError::SignatureProbe { record }
+            | WxpayError::UnknownSerial { record }
+            | WxpayError::ClockSkew { record }
+            | WxpayError::Api { record }
+            | WxpayError::Decode { record }
+            | WxpayError::Decryption { record }
+            | WxpayError::Internal { record }
+            | WxpayError::Other { record } => record,
+        }
+    }
+
+    /// The variant for a record, chosen by its kind only; an unlisted kind is `Other`.
+    fn from_record(record: ErrorRecord) -> Self {
+        match ErrorKind::from_name(&record.kind) {
+            Some(ErrorKind::InvalidInput) => WxpayError::InvalidInput { record },
+            Some(ErrorKind::InvalidKey) => WxpayError::InvalidKey { record },
+            Some(ErrorKind::UnsignedResponse) => WxpayError::UnsignedResponse { record },
+            Some(ErrorKind::InvalidSignature) => WxpayError::InvalidSignature { record },
+            Some(ErrorKind::SignatureProbe) => WxpayError::SignatureProbe { record },
+            Some(ErrorKind::UnknownSerial) => WxpayError::UnknownSerial { record },
+            Some(ErrorKind::ClockSkew) => WxpayError::ClockSkew { record },
+            Some(ErrorKind::Api) => WxpayError::Api { record },
+            Some(ErrorKind::Decode) => WxpayError::Decode { record },
+            Some(ErrorKind::Decryption) => WxpayError::Decryption { record },
+            Some(ErrorKind::Internal) => WxpayError::Internal { record },
+            _ => WxpayError::Other { record },
+        }
+    }
+}
+
+#[uniffi::export]
+impl WxpayError {
+    /// The error record, whatever the variant (Kotlin: also the `record` property of each class).
+    pub fn record(&self) -> ErrorRecord {
+        self.record_ref().clone()
+    }
+}
+
+/// Exactly the record's message.
 impl std::fmt::Display for WxpayError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WxpayError::InvalidInput { reason, .. }
-            | WxpayError::InvalidKey { reason }
-            | WxpayError::UnsignedResponse { reason }
-            | WxpayError::InvalidSignature { reason }
-            | WxpayError::SignatureProbe { reason }
-            | WxpayError::UnknownSerial { reason }
-            | WxpayError::ClockSkew { reason }
-            | WxpayError::Api { reason, .. }
-            | WxpayError::Decode { reason } => f.write_str(reason),
-        }
+        f.write_str(&self.record_ref().message)
     }
 }
 
@@ -67,104 +112,18 @@ impl std::error::Error for WxpayError {}
 
 impl From<wxpay_terminate::Error> for WxpayError {
     fn from(e: wxpay_terminate::Error) -> Self {
-        let reason = e.to_string();
-        match e.kind() {
-            ErrorKind::InvalidInput => WxpayError::InvalidInput {
-                reason,
-                field: e.field().map(str::to_owned),
-            },
-            ErrorKind::InvalidKey => WxpayError::InvalidKey { reason },
-            ErrorKind::UnsignedResponse => WxpayError::UnsignedResponse { reason },
-            ErrorKind::InvalidSignature => WxpayError::InvalidSignature { reason },
-            ErrorKind::SignatureProbe => WxpayError::SignatureProbe { reason },
-            ErrorKind::UnknownSerial => WxpayError::UnknownSerial { reason },
-            ErrorKind::ClockSkew => WxpayError::ClockSkew { reason },
-            ErrorKind::Decode => WxpayError::Decode { reason },
-            // `Api` and any kind a newer core adds: report what WeChat Pay said, if anything.
-            _ => match e.api_error() {
-                Some(api) => WxpayError::Api {
-                    reason,
-                    status: api.status,
-                    code: api.code.clone(),
-                    api_message: api.message.clone(),
-                    detail_json: api.detail.as_ref().map(|d| d.to_string()),
-                    request_id: api.request_id.clone(),
-                    retryable: api.retryable(),
-                },
-                None => WxpayError::Decode { reason },
-            },
-        }
+        WxpayError::from_record(ErrorRecord::from(e))
     }
 }
 
-fn input_error(field: &str, reason: String) -> WxpayError {
-    WxpayError::InvalidInput {
-        reason,
-        field: Some(field.to_owned()),
-    }
-}
-
-/// One HTTP header.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Header {
-    pub name: String,
-    pub value: String,
-}
-
-/// A signed request: send exactly this method, URL, headers and body bytes.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HttpRequest {
-    /// The catalog id, or null for a generic call.
-    pub operation: Option<String>,
-    pub method: String,
-    pub url: String,
-    /// In order: Accept, Authorization, Content-Type (with a body), User-Agent, Wechatpay-Serial.
-    pub headers: Vec<Header>,
-    /// The exact bytes that were signed; null when the endpoint takes no body.
-    pub body: Option<Vec<u8>>,
-}
-
-impl From<wxpay_terminate::Request> for HttpRequest {
-    fn from(r: wxpay_terminate::Request) -> Self {
-        HttpRequest {
-            operation: r.operation().map(str::to_owned),
-            method: r.method().as_str().to_owned(),
-            url: r.url().to_owned(),
-            headers: r
-                .headers()
-                .map(|(n, v)| Header {
-                    name: n.to_owned(),
-                    value: v.to_owned(),
-                })
-                .collect(),
-            body: r.body().map(<[u8]>::to_vec),
-        }
-    }
-}
-
-/// Configuration of a [`Client`]; keys are PEM text.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct ClientConfig {
-    pub mchid: String,
-    /// Merchant API certificate serial.
-    pub serial_no: String,
-    /// Merchant API private key PEM (PKCS#8 or PKCS#1); null when signing with a platform key store.
-    #[uniffi(default = None)]
-    pub private_key_pem: Option<String>,
-    #[uniffi(default = None)]
-    pub wechatpay_public_key_id: Option<String>,
-    #[uniffi(default = None)]
-    pub wechatpay_public_key_pem: Option<String>,
-    #[uniffi(default = [])]
-    pub platform_certificates_pem: Vec<String>,
-    /// Replaces https://api.mch.weixin.qq.com (backup host, sandbox).
-    #[uniffi(default = None)]
-    pub base_url: Option<String>,
-    /// Replaces https://apihk.mch.weixin.qq.com.
-    #[uniffi(default = None)]
-    pub global_base_url: Option<String>,
-    #[uniffi(default = None)]
-    pub user_agent_suffix: Option<String>,
+/// An `invalid_input` raised here (JSON text the core never sees as text).
+fn input_error(field: &str, message: String) -> WxpayError {
+    let mut record = ErrorRecord::from(wxpay_terminate::Error::new(
+        ErrorKind::InvalidInput,
+        message,
+    ));
+    record.field = Some(field.to_owned());
+    WxpayError::from_record(record)
 }
 
 /// A verified success with its typed result.
@@ -198,7 +157,17 @@ pub struct ApiCallSpec {
     pub json: Option<String>,
 }
 
-/// A request for a key kept in Android Keystore, the iOS Keychain or a KMS.
+/// A platform certificate the client verifies with.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HeldCertificate {
+    /// The serial, as `Wechatpay-Serial` carries it.
+    pub serial_no: String,
+    /// X.509 notAfter, Unix seconds.
+    pub not_after: i64,
+}
+
+/// A request before its signature: pass it to `Client.sign`, or sign `stringToSign()` with a
+/// key kept in Android Keystore, the iOS Keychain or a KMS and call `complete`.
 #[derive(uniffi::Object)]
 pub struct UnsignedRequest {
     inner: wxpay_terminate::UnsignedRequest,
@@ -211,8 +180,13 @@ impl UnsignedRequest {
         self.inner.string_to_sign().to_vec()
     }
 
+    /// The catalog id, or null for a generic call.
+    pub fn operation(&self) -> Option<String> {
+        self.inner.operation().map(str::to_owned)
+    }
+
     /// Completes the request from the base64 signature.
-    pub fn complete(&self, signature_base64: String) -> Result<HttpRequest, WxpayError> {
+    pub fn complete(&self, signature_base64: String) -> Result<RequestRecord, WxpayError> {
         Ok(self.inner.clone().complete(&signature_base64)?.into())
     }
 }
@@ -226,16 +200,41 @@ fn now_or(timestamp: Option<i64>) -> i64 {
     })
 }
 
-fn nonce_or(nonce: Option<String>) -> Result<String, WxpayError> {
-    match nonce {
-        Some(nonce) => Ok(nonce),
-        None => Ok(wxpay_terminate::generate_nonce()?),
+/// When and with which nonce a request is signed; null parts come from the host.
+struct Stamp {
+    timestamp: i64,
+    nonce: String,
+}
+
+impl Stamp {
+    fn or_host(timestamp: Option<i64>, nonce: Option<String>) -> Result<Stamp, WxpayError> {
+        let nonce = match nonce {
+            Some(nonce) => nonce,
+            None => wxpay_terminate::generate_nonce()?,
+        };
+        Ok(Stamp {
+            timestamp: now_or(timestamp),
+            nonce,
+        })
     }
 }
 
 fn parse_json_text(field: &str, text: &str) -> Result<serde_json::Value, WxpayError> {
     serde_json::from_str(text)
         .map_err(|e| input_error(field, format!("`{field}` is not valid JSON ({e})")))
+}
+
+/// `User-Agent` names the package: Kotlin on Android, Swift on Apple platforms, Kotlin on the
+/// JVM elsewhere. The generated code cannot pass it, so it is chosen from the target this
+/// library was compiled for; a JVM app on macOS sets `userAgentPlatform` itself.
+const fn default_platform() -> &'static str {
+    if cfg!(target_os = "android") {
+        "kotlin/android"
+    } else if cfg!(any(target_os = "ios", target_os = "macos")) {
+        "swift"
+    } else {
+        "kotlin/jvm"
+    }
 }
 
 /// A configured merchant; thread-safe, keys parsed once.
@@ -246,70 +245,57 @@ pub struct Client {
 
 #[uniffi::export]
 impl Client {
+    /// Parses and checks the configuration (the core's `ClientConfig`, unchanged).
     #[uniffi::constructor]
-    pub fn new(config: ClientConfig) -> Result<Arc<Self>, WxpayError> {
-        let core = ClientConfig::into_core(config);
+    pub fn new(mut config: ClientConfig) -> Result<Arc<Self>, WxpayError> {
+        if config.user_agent_platform.is_none() {
+            config.user_agent_platform = Some(default_platform().to_owned());
+        }
         Ok(Arc::new(Client {
-            inner: wxpay_terminate::Client::new(&core)?,
+            inner: wxpay_terminate::Client::new(&config)?,
         }))
     }
 
     /// The `Wechatpay-Serial` values this client verifies.
     pub fn verification_serials(&self) -> Vec<String> {
-        self.inner
-            .verification_serials()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        self.inner.verification_serials()
     }
 
+    /// The `User-Agent` every request carries.
+    pub fn user_agent(&self) -> String {
+        self.inner.user_agent().to_owned()
+    }
+
+    // ---- building: one unsigned builder per input shape, one `sign` --------------------
+
     /// Builds and signs a typed operation. Null timestamp/nonce: host clock and a random nonce.
+    /// (Each operation also has its own method, e.g. `terminatePapayContract(params)`.)
     #[uniffi::method(default(timestamp = None, nonce = None))]
     pub fn prepare(
         &self,
         operation: AnyOperation,
         timestamp: Option<i64>,
         nonce: Option<String>,
-    ) -> Result<HttpRequest, WxpayError> {
-        Ok(self
-            .inner
-            .prepare_any(&operation, now_or(timestamp), &nonce_or(nonce)?)?
-            .into())
+    ) -> Result<RequestRecord, WxpayError> {
+        let unsigned = self.unsigned_request(operation, timestamp, nonce)?;
+        Ok(self.inner.sign(unsigned)?.into())
     }
 
-    /// Builds a typed operation for a key kept elsewhere.
+    /// A typed operation before its signature.
     #[uniffi::method(default(timestamp = None, nonce = None))]
-    pub fn prepare_unsigned(
+    pub fn unsigned(
         &self,
         operation: AnyOperation,
         timestamp: Option<i64>,
         nonce: Option<String>,
     ) -> Result<Arc<UnsignedRequest>, WxpayError> {
-        let inner =
-            self.inner
-                .prepare_any_unsigned(&operation, now_or(timestamp), &nonce_or(nonce)?)?;
+        let inner = self.unsigned_request(operation, timestamp, nonce)?;
         Ok(Arc::new(UnsignedRequest { inner }))
     }
 
-    /// Builds and signs an operation named by its catalog id, params as a JSON object text.
+    /// An operation named by its catalog id, params as a JSON object text, before its signature.
     #[uniffi::method(default(timestamp = None, nonce = None))]
-    pub fn prepare_json(
-        &self,
-        operation_id: String,
-        params_json: String,
-        timestamp: Option<i64>,
-        nonce: Option<String>,
-    ) -> Result<HttpRequest, WxpayError> {
-        let params = parse_json_text("params", &params_json)?;
-        Ok(self
-            .inner
-            .prepare_operation(&operation_id, params, now_or(timestamp), &nonce_or(nonce)?)?
-            .into())
-    }
-
-    /// [`Client::prepare_json`] for a key kept elsewhere.
-    #[uniffi::method(default(timestamp = None, nonce = None))]
-    pub fn prepare_json_unsigned(
+    pub fn unsigned_by_id(
         &self,
         operation_id: String,
         params_json: String,
@@ -317,48 +303,41 @@ impl Client {
         nonce: Option<String>,
     ) -> Result<Arc<UnsignedRequest>, WxpayError> {
         let params = parse_json_text("params", &params_json)?;
-        let inner = self.inner.prepare_operation_unsigned(
-            &operation_id,
-            params,
-            now_or(timestamp),
-            &nonce_or(nonce)?,
-        )?;
+        let stamp = Stamp::or_host(timestamp, nonce)?;
+        let inner =
+            self.inner
+                .unsigned_by_id(&operation_id, params, stamp.timestamp, &stamp.nonce)?;
         Ok(Arc::new(UnsignedRequest { inner }))
     }
 
-    /// Builds and signs a generic call.
+    /// A generic call by URI template, before its signature.
     #[uniffi::method(default(timestamp = None, nonce = None))]
-    pub fn request(
-        &self,
-        call: ApiCallSpec,
-        timestamp: Option<i64>,
-        nonce: Option<String>,
-    ) -> Result<HttpRequest, WxpayError> {
-        Ok(self
-            .inner
-            .request(&api_call(call)?, now_or(timestamp), &nonce_or(nonce)?)?
-            .into())
-    }
-
-    /// Builds a generic call for a key kept elsewhere.
-    #[uniffi::method(default(timestamp = None, nonce = None))]
-    pub fn request_unsigned(
+    pub fn unsigned_call(
         &self,
         call: ApiCallSpec,
         timestamp: Option<i64>,
         nonce: Option<String>,
     ) -> Result<Arc<UnsignedRequest>, WxpayError> {
-        let inner =
-            self.inner
-                .request_unsigned(&api_call(call)?, now_or(timestamp), &nonce_or(nonce)?)?;
+        let call = api_call(call)?;
+        let stamp = Stamp::or_host(timestamp, nonce)?;
+        let inner = self
+            .inner
+            .unsigned_call(&call, stamp.timestamp, &stamp.nonce)?;
         Ok(Arc::new(UnsignedRequest { inner }))
     }
+
+    /// Signs with the configured private key.
+    pub fn sign(&self, unsigned: Arc<UnsignedRequest>) -> Result<RequestRecord, WxpayError> {
+        Ok(self.inner.sign(unsigned.inner.clone())?.into())
+    }
+
+    // ---- responses ---------------------------------------------------------------------
 
     /// Verifies the response to `request` and returns its typed result.
     #[uniffi::method(default(now = None))]
     pub fn parse(
         &self,
-        request: HttpRequest,
+        request: RequestRecord,
         status: u16,
         headers: Vec<Header>,
         body: Vec<u8>,
@@ -367,13 +346,9 @@ impl Client {
         let operation = request.operation.ok_or_else(|| {
             input_error(
                 "request",
-                "a generic call has no typed result: use parseJson".to_owned(),
+                "a generic call has no typed result: use parseById".to_owned(),
             )
         })?;
-        let headers: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|h| (h.name.as_str(), h.value.as_str()))
-            .collect();
         let parsed = self
             .inner
             .parse_any(&operation, status, &headers, &body, now_or(now))?;
@@ -384,9 +359,10 @@ impl Client {
         })
     }
 
-    /// Verifies a response and returns the result as JSON text; `operation_id` null for a generic call.
+    /// Verifies a response and returns the result as JSON text; `operation_id` null for a
+    /// generic call.
     #[uniffi::method(default(now = None))]
-    pub fn parse_json(
+    pub fn parse_by_id(
         &self,
         operation_id: Option<String>,
         status: u16,
@@ -394,11 +370,7 @@ impl Client {
         body: Vec<u8>,
         now: Option<i64>,
     ) -> Result<ParsedJson, WxpayError> {
-        let headers: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|h| (h.name.as_str(), h.value.as_str()))
-            .collect();
-        let parsed = self.inner.parse_operation(
+        let parsed = self.inner.parse_by_id(
             operation_id.as_deref(),
             status,
             &headers,
@@ -412,26 +384,98 @@ impl Client {
             json,
         })
     }
+
+    // ---- notifications -----------------------------------------------------------------
+
+    /// Verifies, decrypts (APIv3 key) and types a notification from the raw request headers
+    /// and body bytes. Answer with `notificationAck()` or `notificationNack(message)`.
+    #[uniffi::method(default(now = None))]
+    pub fn parse_notification(
+        &self,
+        headers: Vec<Header>,
+        body: Vec<u8>,
+        now: Option<i64>,
+    ) -> Result<Notification, WxpayError> {
+        Ok(self
+            .inner
+            .parse_notification(&headers, &body, now_or(now))?)
+    }
+
+    // ---- platform certificates ---------------------------------------------------------
+
+    /// The certificate download (`GET /v3/certificates?algorithm_type=RSA`, or
+    /// `/v3/global/certificates` for `Host.GLOBAL`) before its signature; `sign` it and send it.
+    #[uniffi::method(default(timestamp = None, nonce = None))]
+    pub fn unsigned_certificates(
+        &self,
+        host: Host,
+        timestamp: Option<i64>,
+        nonce: Option<String>,
+    ) -> Result<Arc<UnsignedRequest>, WxpayError> {
+        let stamp = Stamp::or_host(timestamp, nonce)?;
+        let inner = self
+            .inner
+            .unsigned_certificates(host, stamp.timestamp, &stamp.nonce)?;
+        Ok(Arc::new(UnsignedRequest { inner }))
+    }
+
+    /// Decrypts (APIv3 key) and verifies a certificate download; the certificates valid at
+    /// `now`. The client is unchanged: pass the set to `updateCertificates`.
+    #[uniffi::method(default(now = None))]
+    pub fn parse_certificates(
+        &self,
+        status: u16,
+        headers: Vec<Header>,
+        body: Vec<u8>,
+        now: Option<i64>,
+    ) -> Result<CertificateSet, WxpayError> {
+        Ok(self
+            .inner
+            .parse_certificates(status, &headers, &body, now_or(now))?)
+    }
+
+    /// Replaces the client's platform certificates (the public key, if any, stays), safely
+    /// while other threads verify.
+    #[uniffi::method(default(now = None))]
+    pub fn update_certificates(
+        &self,
+        set: CertificateSet,
+        now: Option<i64>,
+    ) -> Result<(), WxpayError> {
+        Ok(self.inner.update_certificates(&set, now_or(now))?)
+    }
+
+    /// The platform certificates the client holds.
+    pub fn certificates(&self) -> Vec<HeldCertificate> {
+        self.inner
+            .certificates()
+            .into_iter()
+            .map(|(serial_no, not_after)| HeldCertificate {
+                serial_no,
+                not_after,
+            })
+            .collect()
+    }
+
+    /// Whether to download certificates now (12 h since the last download, one expiring within
+    /// 24 h, or an unknown serial seen; the last two at most once a minute).
+    #[uniffi::method(default(now = None))]
+    pub fn certificates_refresh_due(&self, now: Option<i64>) -> bool {
+        self.inner.certificates_refresh_due(now_or(now))
+    }
 }
 
-impl ClientConfig {
-    fn into_core(self) -> wxpay_terminate::ClientConfig {
-        wxpay_terminate::ClientConfig {
-            mchid: self.mchid,
-            serial_no: self.serial_no,
-            private_key_pem: self.private_key_pem.map(|k| k.into_bytes().into()),
-            wechatpay_public_key_id: self.wechatpay_public_key_id,
-            wechatpay_public_key_pem: self.wechatpay_public_key_pem.map(String::into_bytes),
-            platform_certificates_pem: self
-                .platform_certificates_pem
-                .into_iter()
-                .map(String::into_bytes)
-                .collect(),
-            base_url: self.base_url,
-            global_base_url: self.global_base_url,
-            user_agent_platform: Some("uniffi".to_owned()),
-            user_agent_suffix: self.user_agent_suffix,
-        }
+impl Client {
+    fn unsigned_request(
+        &self,
+        operation: AnyOperation,
+        timestamp: Option<i64>,
+        nonce: Option<String>,
+    ) -> Result<wxpay_terminate::UnsignedRequest, WxpayError> {
+        let stamp = Stamp::or_host(timestamp, nonce)?;
+        Ok(self
+            .inner
+            .unsigned_any(&operation, stamp.timestamp, &stamp.nonce)?)
     }
 }
 
@@ -464,7 +508,7 @@ macro_rules! operation_methods {
                     params: wxpay_terminate::$op,
                     timestamp: Option<i64>,
                     nonce: Option<String>,
-                ) -> Result<HttpRequest, WxpayError> {
+                ) -> Result<RequestRecord, WxpayError> {
                     self.prepare(params.into(), timestamp, nonce)
                 }
             )*
@@ -473,6 +517,24 @@ macro_rules! operation_methods {
 }
 
 wxpay_terminate::for_each_operation!(operation_methods);
+
+/// The notification as the JSON text of docs/notifications.md (what Python and JS receive).
+#[uniffi::export]
+pub fn notification_json(notification: Notification) -> String {
+    notification.to_json().to_string()
+}
+
+/// The reply that acknowledges a notification: 200, `{"code":"SUCCESS","message":"成功"}`.
+#[uniffi::export]
+pub fn notification_ack() -> NotificationReply {
+    wxpay_terminate::notification_ack()
+}
+
+/// The reply that makes WeChat Pay retry: 500, `{"code":"FAIL","message":…}`; 1–64 characters.
+#[uniffi::export]
+pub fn notification_nack(message: String) -> Result<NotificationReply, WxpayError> {
+    Ok(wxpay_terminate::notification_nack(&message)?)
+}
 
 /// Signs arbitrary bytes with a merchant key (SHA256withRSA), base64 — e.g. a JSAPI `paySign`.
 #[uniffi::export]
@@ -501,4 +563,25 @@ pub fn error_kinds() -> Vec<String> {
 #[uniffi::export]
 pub fn generate_nonce() -> Result<String, WxpayError> {
     Ok(wxpay_terminate::generate_nonce()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_maps_to_its_own_variant_and_unknown_kinds_to_other() {
+        for kind in ErrorKind::ALL {
+            let record = ErrorRecord::from(wxpay_terminate::Error::new(kind, "m"));
+            let error = WxpayError::from_record(record);
+            assert!(!matches!(error, WxpayError::Other { .. }), "{kind}");
+            assert_eq!(error.to_string(), "m");
+        }
+        let mut record = ErrorRecord::from(wxpay_terminate::Error::new(ErrorKind::Api, "x"));
+        record.kind = "rate_limited".to_owned();
+        assert!(matches!(
+            WxpayError::from_record(record),
+            WxpayError::Other { .. }
+        ));
+    }
 }

@@ -12,6 +12,24 @@ trap 'rm -rf "$scratch"' EXIT
 "$root/target/debug/uniffi-bindgen" generate --library "$root/target/release/libwxpay_terminate_uniffi.so" \
   --language swift --no-format --out-dir "$scratch" >/dev/null
 
+# WxpayError's `errorDescription` is exactly the error record's message. uniffi 0.32 writes
+# `String(reflecting: self)` (a dump of the case and its record); every case holds one
+# `record: ErrorRecord`, reachable through the exported `record()`. Like
+# kotlin/patch-messages.sh, this fails unless the pattern occurs exactly once, inside WxpayError.
+swift="$scratch/WxpayTerminate.swift"
+pattern='String(reflecting: self)'
+in_enum="$(awk -v pat="$pattern" '
+  /^enum WxpayError:/ { inside = 1; next }
+  inside && /^extension WxpayError: Sendable/ { exit }
+  inside && index($0, pat) { n++ }
+  END { print n + 0 }
+' "$swift")"
+if [ "$in_enum" -ne 1 ] || [ "$(grep -cF "$pattern" "$swift")" -ne 1 ]; then
+  echo "generate.sh: expected \`$pattern\` exactly once, in WxpayError's errorDescription (has the uniffi template changed?)" >&2
+  exit 1
+fi
+sed -i "s/String(reflecting: self)/record().message/" "$swift"
+
 # Both Swift files form one module (uniffi's external types are referenced without imports);
 # each crate's C header gets its own clang module.
 mkdir -p "$out/Sources/WxpayTerminate"

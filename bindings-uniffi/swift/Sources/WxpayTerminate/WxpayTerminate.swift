@@ -590,83 +590,120 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
  */
 public protocol ClientProtocol: AnyObject, Sendable {
     
-    func closeTransferAuthorization(params: CloseTransferAuthorization, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    /**
+     * The platform certificates the client holds.
+     */
+    func certificates()  -> [HeldCertificate]
     
-    func closeTransferPartnerAuthorization(params: CloseTransferPartnerAuthorization, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    /**
+     * Whether to download certificates now (12 h since the last download, one expiring within
+     * 24 h, or an unknown serial seen; the last two at most once a minute).
+     */
+    func certificatesRefreshDue(now: Int64?)  -> Bool
+    
+    func closeTransferAuthorization(params: CloseTransferAuthorization, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func closeTransferPartnerAuthorization(params: CloseTransferPartnerAuthorization, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
     
     /**
      * Verifies the response to `request` and returns its typed result.
      */
-    func parse(request: HttpRequest, status: UInt16, headers: [Header], body: Data, now: Int64?) throws  -> Parsed
+    func parse(request: RequestRecord, status: UInt16, headers: [Header], body: Data, now: Int64?) throws  -> Parsed
     
     /**
-     * Verifies a response and returns the result as JSON text; `operation_id` null for a generic call.
+     * Verifies a response and returns the result as JSON text; `operation_id` null for a
+     * generic call.
      */
-    func parseJson(operationId: String?, status: UInt16, headers: [Header], body: Data, now: Int64?) throws  -> ParsedJson
+    func parseById(operationId: String?, status: UInt16, headers: [Header], body: Data, now: Int64?) throws  -> ParsedJson
+    
+    /**
+     * Decrypts (APIv3 key) and verifies a certificate download; the certificates valid at
+     * `now`. The client is unchanged: pass the set to `updateCertificates`.
+     */
+    func parseCertificates(status: UInt16, headers: [Header], body: Data, now: Int64?) throws  -> CertificateSet
+    
+    /**
+     * Verifies, decrypts (APIv3 key) and types a notification from the raw request headers
+     * and body bytes. Answer with `notificationAck()` or `notificationNack(message)`.
+     */
+    func parseNotification(headers: [Header], body: Data, now: Int64?) throws  -> Notification
     
     /**
      * Builds and signs a typed operation. Null timestamp/nonce: host clock and a random nonce.
+     * (Each operation also has its own method, e.g. `terminatePapayContract(params)`.)
      */
-    func prepare(operation: AnyOperation, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    func prepare(operation: AnyOperation, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func revokeWebizpayEmployee(params: RevokeWebizpayEmployee, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
     
     /**
-     * Builds and signs an operation named by its catalog id, params as a JSON object text.
+     * Signs with the configured private key.
      */
-    func prepareJson(operationId: String, paramsJson: String, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    func sign(unsigned: UnsignedRequest) throws  -> RequestRecord
+    
+    func terminateCombinePapayContract(params: TerminateCombinePapayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminateCreditRepaymentContract(params: TerminateCreditRepaymentContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminateEduPapayContract(params: TerminateEduPapayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminateEduschoolpayContract(params: TerminateEduschoolpayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminateFacepayUserContract(params: TerminateFacepayUserContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminateGlobalPapayContract(params: TerminateGlobalPapayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePapayContract(params: TerminatePapayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePapayInsuranceContract(params: TerminatePapayInsuranceContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePapayPartnerContract(params: TerminatePapayPartnerContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePasswordExemptContract(params: TerminatePasswordExemptContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePayscoreAcquiringbankPermission(params: TerminatePayscoreAcquiringbankPermission, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePayscorePartnerPermission(params: TerminatePayscorePartnerPermission, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePayscorePartnerPermissionByAuthorizationCode(params: TerminatePayscorePartnerPermissionByAuthorizationCode, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePayscorePermissionByAuthorizationCode(params: TerminatePayscorePermissionByAuthorizationCode, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePayscorePermissionByOpenid(params: TerminatePayscorePermissionByOpenid, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func terminatePayscoreUserPermission(params: TerminatePayscoreUserPermission, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
     
     /**
-     * [`Client::prepare_json`] for a key kept elsewhere.
+     * A typed operation before its signature.
      */
-    func prepareJsonUnsigned(operationId: String, paramsJson: String, timestamp: Int64?, nonce: String?) throws  -> UnsignedRequest
+    func unsigned(operation: AnyOperation, timestamp: Int64?, nonce: String?) throws  -> UnsignedRequest
     
     /**
-     * Builds a typed operation for a key kept elsewhere.
+     * An operation named by its catalog id, params as a JSON object text, before its signature.
      */
-    func prepareUnsigned(operation: AnyOperation, timestamp: Int64?, nonce: String?) throws  -> UnsignedRequest
+    func unsignedById(operationId: String, paramsJson: String, timestamp: Int64?, nonce: String?) throws  -> UnsignedRequest
     
     /**
-     * Builds and signs a generic call.
+     * A generic call by URI template, before its signature.
      */
-    func request(call: ApiCallSpec, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    func unsignedCall(call: ApiCallSpec, timestamp: Int64?, nonce: String?) throws  -> UnsignedRequest
     
     /**
-     * Builds a generic call for a key kept elsewhere.
+     * The certificate download (`GET /v3/certificates?algorithm_type=RSA`, or
+     * `/v3/global/certificates` for `Host.GLOBAL`) before its signature; `sign` it and send it.
      */
-    func requestUnsigned(call: ApiCallSpec, timestamp: Int64?, nonce: String?) throws  -> UnsignedRequest
+    func unsignedCertificates(host: Host, timestamp: Int64?, nonce: String?) throws  -> UnsignedRequest
     
-    func revokeWebizpayEmployee(params: RevokeWebizpayEmployee, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    /**
+     * Replaces the client's platform certificates (the public key, if any, stays), safely
+     * while other threads verify.
+     */
+    func updateCertificates(set: CertificateSet, now: Int64?) throws 
     
-    func terminateCombinePapayContract(params: TerminateCombinePapayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminateCreditRepaymentContract(params: TerminateCreditRepaymentContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminateEduPapayContract(params: TerminateEduPapayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminateEduschoolpayContract(params: TerminateEduschoolpayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminateFacepayUserContract(params: TerminateFacepayUserContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminateGlobalPapayContract(params: TerminateGlobalPapayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePapayContract(params: TerminatePapayContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePapayInsuranceContract(params: TerminatePapayInsuranceContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePapayPartnerContract(params: TerminatePapayPartnerContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePasswordExemptContract(params: TerminatePasswordExemptContract, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePayscoreAcquiringbankPermission(params: TerminatePayscoreAcquiringbankPermission, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePayscorePartnerPermission(params: TerminatePayscorePartnerPermission, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePayscorePartnerPermissionByAuthorizationCode(params: TerminatePayscorePartnerPermissionByAuthorizationCode, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePayscorePermissionByAuthorizationCode(params: TerminatePayscorePermissionByAuthorizationCode, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePayscorePermissionByOpenid(params: TerminatePayscorePermissionByOpenid, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
-    
-    func terminatePayscoreUserPermission(params: TerminatePayscoreUserPermission, timestamp: Int64?, nonce: String?) throws  -> HttpRequest
+    /**
+     * The `User-Agent` every request carries.
+     */
+    func userAgent()  -> String
     
     /**
      * The `Wechatpay-Serial` values this client verifies.
@@ -716,6 +753,9 @@ open class Client: ClientProtocol, @unchecked Sendable {
     public func uniffiCloneHandle() -> UInt64 {
         return try! rustCall { uniffi_wxpay_terminate_uniffi_fn_clone_client(self.handle, $0) }
     }
+    /**
+     * Parses and checks the configuration (the core's `ClientConfig`, unchanged).
+     */
 public convenience init(config: ClientConfig)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeWxpayError_lift) {
@@ -739,8 +779,34 @@ public convenience init(config: ClientConfig)throws  {
     
 
     
-open func closeTransferAuthorization(params: CloseTransferAuthorization, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+    /**
+     * The platform certificates the client holds.
+     */
+open func certificates() -> [HeldCertificate]  {
+    return try!  FfiConverterSequenceTypeHeldCertificate.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_certificates(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether to download certificates now (12 h since the last download, one expiring within
+     * 24 h, or an unknown serial seen; the last two at most once a minute).
+     */
+open func certificatesRefreshDue(now: Int64? = nil) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_certificates_refresh_due(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionInt64.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+open func closeTransferAuthorization(params: CloseTransferAuthorization, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_close_transfer_authorization(
             self.uniffiCloneHandle(),
@@ -751,8 +817,8 @@ open func closeTransferAuthorization(params: CloseTransferAuthorization, timesta
 })
 }
     
-open func closeTransferPartnerAuthorization(params: CloseTransferPartnerAuthorization, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func closeTransferPartnerAuthorization(params: CloseTransferPartnerAuthorization, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_close_transfer_partner_authorization(
             self.uniffiCloneHandle(),
@@ -766,12 +832,12 @@ open func closeTransferPartnerAuthorization(params: CloseTransferPartnerAuthoriz
     /**
      * Verifies the response to `request` and returns its typed result.
      */
-open func parse(request: HttpRequest, status: UInt16, headers: [Header], body: Data, now: Int64? = nil)throws  -> Parsed  {
+open func parse(request: RequestRecord, status: UInt16, headers: [Header], body: Data, now: Int64? = nil)throws  -> Parsed  {
     return try  FfiConverterTypeParsed_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_parse(
             self.uniffiCloneHandle(),
-        FfiConverterTypeHttpRequest_lower(request),
+        FfiConverterTypeRequestRecord_lower(request),
         FfiConverterUInt16.lower(status),
         FfiConverterSequenceTypeHeader.lower(headers),
         FfiConverterData.lower(body),
@@ -781,12 +847,13 @@ open func parse(request: HttpRequest, status: UInt16, headers: [Header], body: D
 }
     
     /**
-     * Verifies a response and returns the result as JSON text; `operation_id` null for a generic call.
+     * Verifies a response and returns the result as JSON text; `operation_id` null for a
+     * generic call.
      */
-open func parseJson(operationId: String?, status: UInt16, headers: [Header], body: Data, now: Int64? = nil)throws  -> ParsedJson  {
+open func parseById(operationId: String?, status: UInt16, headers: [Header], body: Data, now: Int64? = nil)throws  -> ParsedJson  {
     return try  FfiConverterTypeParsedJson_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
-    uniffi_wxpay_terminate_uniffi_fn_method_client_parse_json(
+    uniffi_wxpay_terminate_uniffi_fn_method_client_parse_by_id(
             self.uniffiCloneHandle(),
         FfiConverterOptionString.lower(operationId),
         FfiConverterUInt16.lower(status),
@@ -798,10 +865,44 @@ open func parseJson(operationId: String?, status: UInt16, headers: [Header], bod
 }
     
     /**
-     * Builds and signs a typed operation. Null timestamp/nonce: host clock and a random nonce.
+     * Decrypts (APIv3 key) and verifies a certificate download; the certificates valid at
+     * `now`. The client is unchanged: pass the set to `updateCertificates`.
      */
-open func prepare(operation: AnyOperation, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func parseCertificates(status: UInt16, headers: [Header], body: Data, now: Int64? = nil)throws  -> CertificateSet  {
+    return try  FfiConverterTypeCertificateSet_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_parse_certificates(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt16.lower(status),
+        FfiConverterSequenceTypeHeader.lower(headers),
+        FfiConverterData.lower(body),
+        FfiConverterOptionInt64.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies, decrypts (APIv3 key) and types a notification from the raw request headers
+     * and body bytes. Answer with `notificationAck()` or `notificationNack(message)`.
+     */
+open func parseNotification(headers: [Header], body: Data, now: Int64? = nil)throws  -> Notification  {
+    return try  FfiConverterTypeNotification_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_parse_notification(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeHeader.lower(headers),
+        FfiConverterData.lower(body),
+        FfiConverterOptionInt64.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Builds and signs a typed operation. Null timestamp/nonce: host clock and a random nonce.
+     * (Each operation also has its own method, e.g. `terminatePapayContract(params)`.)
+     */
+open func prepare(operation: AnyOperation, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_prepare(
             self.uniffiCloneHandle(),
@@ -812,85 +913,8 @@ open func prepare(operation: AnyOperation, timestamp: Int64? = nil, nonce: Strin
 })
 }
     
-    /**
-     * Builds and signs an operation named by its catalog id, params as a JSON object text.
-     */
-open func prepareJson(operationId: String, paramsJson: String, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
-        uniffiCallStatus in
-    uniffi_wxpay_terminate_uniffi_fn_method_client_prepare_json(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(operationId),
-        FfiConverterString.lower(paramsJson),
-        FfiConverterOptionInt64.lower(timestamp),
-        FfiConverterOptionString.lower(nonce),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * [`Client::prepare_json`] for a key kept elsewhere.
-     */
-open func prepareJsonUnsigned(operationId: String, paramsJson: String, timestamp: Int64? = nil, nonce: String? = nil)throws  -> UnsignedRequest  {
-    return try  FfiConverterTypeUnsignedRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
-        uniffiCallStatus in
-    uniffi_wxpay_terminate_uniffi_fn_method_client_prepare_json_unsigned(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(operationId),
-        FfiConverterString.lower(paramsJson),
-        FfiConverterOptionInt64.lower(timestamp),
-        FfiConverterOptionString.lower(nonce),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Builds a typed operation for a key kept elsewhere.
-     */
-open func prepareUnsigned(operation: AnyOperation, timestamp: Int64? = nil, nonce: String? = nil)throws  -> UnsignedRequest  {
-    return try  FfiConverterTypeUnsignedRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
-        uniffiCallStatus in
-    uniffi_wxpay_terminate_uniffi_fn_method_client_prepare_unsigned(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeAnyOperation_lower(operation),
-        FfiConverterOptionInt64.lower(timestamp),
-        FfiConverterOptionString.lower(nonce),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Builds and signs a generic call.
-     */
-open func request(call: ApiCallSpec, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
-        uniffiCallStatus in
-    uniffi_wxpay_terminate_uniffi_fn_method_client_request(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeApiCallSpec_lower(call),
-        FfiConverterOptionInt64.lower(timestamp),
-        FfiConverterOptionString.lower(nonce),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Builds a generic call for a key kept elsewhere.
-     */
-open func requestUnsigned(call: ApiCallSpec, timestamp: Int64? = nil, nonce: String? = nil)throws  -> UnsignedRequest  {
-    return try  FfiConverterTypeUnsignedRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
-        uniffiCallStatus in
-    uniffi_wxpay_terminate_uniffi_fn_method_client_request_unsigned(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeApiCallSpec_lower(call),
-        FfiConverterOptionInt64.lower(timestamp),
-        FfiConverterOptionString.lower(nonce),uniffiCallStatus
-    )
-})
-}
-    
-open func revokeWebizpayEmployee(params: RevokeWebizpayEmployee, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func revokeWebizpayEmployee(params: RevokeWebizpayEmployee, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_revoke_webizpay_employee(
             self.uniffiCloneHandle(),
@@ -901,8 +925,21 @@ open func revokeWebizpayEmployee(params: RevokeWebizpayEmployee, timestamp: Int6
 })
 }
     
-open func terminateCombinePapayContract(params: TerminateCombinePapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+    /**
+     * Signs with the configured private key.
+     */
+open func sign(unsigned: UnsignedRequest)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_sign(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeUnsignedRequest_lower(unsigned),uniffiCallStatus
+    )
+})
+}
+    
+open func terminateCombinePapayContract(params: TerminateCombinePapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_combine_papay_contract(
             self.uniffiCloneHandle(),
@@ -913,8 +950,8 @@ open func terminateCombinePapayContract(params: TerminateCombinePapayContract, t
 })
 }
     
-open func terminateCreditRepaymentContract(params: TerminateCreditRepaymentContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminateCreditRepaymentContract(params: TerminateCreditRepaymentContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_credit_repayment_contract(
             self.uniffiCloneHandle(),
@@ -925,8 +962,8 @@ open func terminateCreditRepaymentContract(params: TerminateCreditRepaymentContr
 })
 }
     
-open func terminateEduPapayContract(params: TerminateEduPapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminateEduPapayContract(params: TerminateEduPapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_edu_papay_contract(
             self.uniffiCloneHandle(),
@@ -937,8 +974,8 @@ open func terminateEduPapayContract(params: TerminateEduPapayContract, timestamp
 })
 }
     
-open func terminateEduschoolpayContract(params: TerminateEduschoolpayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminateEduschoolpayContract(params: TerminateEduschoolpayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_eduschoolpay_contract(
             self.uniffiCloneHandle(),
@@ -949,8 +986,8 @@ open func terminateEduschoolpayContract(params: TerminateEduschoolpayContract, t
 })
 }
     
-open func terminateFacepayUserContract(params: TerminateFacepayUserContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminateFacepayUserContract(params: TerminateFacepayUserContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_facepay_user_contract(
             self.uniffiCloneHandle(),
@@ -961,8 +998,8 @@ open func terminateFacepayUserContract(params: TerminateFacepayUserContract, tim
 })
 }
     
-open func terminateGlobalPapayContract(params: TerminateGlobalPapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminateGlobalPapayContract(params: TerminateGlobalPapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_global_papay_contract(
             self.uniffiCloneHandle(),
@@ -973,8 +1010,8 @@ open func terminateGlobalPapayContract(params: TerminateGlobalPapayContract, tim
 })
 }
     
-open func terminatePapayContract(params: TerminatePapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePapayContract(params: TerminatePapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_papay_contract(
             self.uniffiCloneHandle(),
@@ -985,8 +1022,8 @@ open func terminatePapayContract(params: TerminatePapayContract, timestamp: Int6
 })
 }
     
-open func terminatePapayInsuranceContract(params: TerminatePapayInsuranceContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePapayInsuranceContract(params: TerminatePapayInsuranceContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_papay_insurance_contract(
             self.uniffiCloneHandle(),
@@ -997,8 +1034,8 @@ open func terminatePapayInsuranceContract(params: TerminatePapayInsuranceContrac
 })
 }
     
-open func terminatePapayPartnerContract(params: TerminatePapayPartnerContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePapayPartnerContract(params: TerminatePapayPartnerContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_papay_partner_contract(
             self.uniffiCloneHandle(),
@@ -1009,8 +1046,8 @@ open func terminatePapayPartnerContract(params: TerminatePapayPartnerContract, t
 })
 }
     
-open func terminatePasswordExemptContract(params: TerminatePasswordExemptContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePasswordExemptContract(params: TerminatePasswordExemptContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_password_exempt_contract(
             self.uniffiCloneHandle(),
@@ -1021,8 +1058,8 @@ open func terminatePasswordExemptContract(params: TerminatePasswordExemptContrac
 })
 }
     
-open func terminatePayscoreAcquiringbankPermission(params: TerminatePayscoreAcquiringbankPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePayscoreAcquiringbankPermission(params: TerminatePayscoreAcquiringbankPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_acquiringbank_permission(
             self.uniffiCloneHandle(),
@@ -1033,8 +1070,8 @@ open func terminatePayscoreAcquiringbankPermission(params: TerminatePayscoreAcqu
 })
 }
     
-open func terminatePayscorePartnerPermission(params: TerminatePayscorePartnerPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePayscorePartnerPermission(params: TerminatePayscorePartnerPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_partner_permission(
             self.uniffiCloneHandle(),
@@ -1045,8 +1082,8 @@ open func terminatePayscorePartnerPermission(params: TerminatePayscorePartnerPer
 })
 }
     
-open func terminatePayscorePartnerPermissionByAuthorizationCode(params: TerminatePayscorePartnerPermissionByAuthorizationCode, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePayscorePartnerPermissionByAuthorizationCode(params: TerminatePayscorePartnerPermissionByAuthorizationCode, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_partner_permission_by_authorization_code(
             self.uniffiCloneHandle(),
@@ -1057,8 +1094,8 @@ open func terminatePayscorePartnerPermissionByAuthorizationCode(params: Terminat
 })
 }
     
-open func terminatePayscorePermissionByAuthorizationCode(params: TerminatePayscorePermissionByAuthorizationCode, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePayscorePermissionByAuthorizationCode(params: TerminatePayscorePermissionByAuthorizationCode, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_permission_by_authorization_code(
             self.uniffiCloneHandle(),
@@ -1069,8 +1106,8 @@ open func terminatePayscorePermissionByAuthorizationCode(params: TerminatePaysco
 })
 }
     
-open func terminatePayscorePermissionByOpenid(params: TerminatePayscorePermissionByOpenid, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePayscorePermissionByOpenid(params: TerminatePayscorePermissionByOpenid, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_permission_by_openid(
             self.uniffiCloneHandle(),
@@ -1081,14 +1118,102 @@ open func terminatePayscorePermissionByOpenid(params: TerminatePayscorePermissio
 })
 }
     
-open func terminatePayscoreUserPermission(params: TerminatePayscoreUserPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func terminatePayscoreUserPermission(params: TerminatePayscoreUserPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_terminate_payscore_user_permission(
             self.uniffiCloneHandle(),
         FfiConverterTypeTerminatePayscoreUserPermission_lower(params),
         FfiConverterOptionInt64.lower(timestamp),
         FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A typed operation before its signature.
+     */
+open func unsigned(operation: AnyOperation, timestamp: Int64? = nil, nonce: String? = nil)throws  -> UnsignedRequest  {
+    return try  FfiConverterTypeUnsignedRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_unsigned(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAnyOperation_lower(operation),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An operation named by its catalog id, params as a JSON object text, before its signature.
+     */
+open func unsignedById(operationId: String, paramsJson: String, timestamp: Int64? = nil, nonce: String? = nil)throws  -> UnsignedRequest  {
+    return try  FfiConverterTypeUnsignedRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_unsigned_by_id(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(operationId),
+        FfiConverterString.lower(paramsJson),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A generic call by URI template, before its signature.
+     */
+open func unsignedCall(call: ApiCallSpec, timestamp: Int64? = nil, nonce: String? = nil)throws  -> UnsignedRequest  {
+    return try  FfiConverterTypeUnsignedRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_unsigned_call(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeApiCallSpec_lower(call),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The certificate download (`GET /v3/certificates?algorithm_type=RSA`, or
+     * `/v3/global/certificates` for `Host.GLOBAL`) before its signature; `sign` it and send it.
+     */
+open func unsignedCertificates(host: Host, timestamp: Int64? = nil, nonce: String? = nil)throws  -> UnsignedRequest  {
+    return try  FfiConverterTypeUnsignedRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_unsigned_certificates(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHost_lower(host),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replaces the client's platform certificates (the public key, if any, stays), safely
+     * while other threads verify.
+     */
+open func updateCertificates(set: CertificateSet, now: Int64? = nil)throws   {try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_update_certificates(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCertificateSet_lower(set),
+        FfiConverterOptionInt64.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The `User-Agent` every request carries.
+     */
+open func userAgent() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_user_agent(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -1156,14 +1281,20 @@ public func FfiConverterTypeClient_lower(_ value: Client) -> UInt64 {
 
 
 /**
- * A request for a key kept in Android Keystore, the iOS Keychain or a KMS.
+ * A request before its signature: pass it to `Client.sign`, or sign `stringToSign()` with a
+ * key kept in Android Keystore, the iOS Keychain or a KMS and call `complete`.
  */
 public protocol UnsignedRequestProtocol: AnyObject, Sendable {
     
     /**
      * Completes the request from the base64 signature.
      */
-    func complete(signatureBase64: String) throws  -> HttpRequest
+    func complete(signatureBase64: String) throws  -> RequestRecord
+    
+    /**
+     * The catalog id, or null for a generic call.
+     */
+    func operation()  -> String?
     
     /**
      * The bytes to sign with RSASSA-PKCS1-v1_5 / SHA-256 (SHA256withRSA).
@@ -1172,7 +1303,8 @@ public protocol UnsignedRequestProtocol: AnyObject, Sendable {
     
 }
 /**
- * A request for a key kept in Android Keystore, the iOS Keychain or a KMS.
+ * A request before its signature: pass it to `Client.sign`, or sign `stringToSign()` with a
+ * key kept in Android Keystore, the iOS Keychain or a KMS and call `complete`.
  */
 open class UnsignedRequest: UnsignedRequestProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1230,12 +1362,24 @@ open class UnsignedRequest: UnsignedRequestProtocol, @unchecked Sendable {
     /**
      * Completes the request from the base64 signature.
      */
-open func complete(signatureBase64: String)throws  -> HttpRequest  {
-    return try  FfiConverterTypeHttpRequest_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+open func complete(signatureBase64: String)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_unsignedrequest_complete(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(signatureBase64),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The catalog id, or null for a generic call.
+     */
+open func operation() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_unsignedrequest_operation(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -1382,207 +1526,29 @@ public func FfiConverterTypeApiCallSpec_lower(_ value: ApiCallSpec) -> RustBuffe
 
 
 /**
- * Configuration of a [`Client`]; keys are PEM text.
+ * A platform certificate the client verifies with.
  */
-public struct ClientConfig: Equatable, Hashable {
-    public var mchid: String
+public struct HeldCertificate: Equatable, Hashable {
     /**
-     * Merchant API certificate serial.
+     * The serial, as `Wechatpay-Serial` carries it.
      */
     public var serialNo: String
     /**
-     * Merchant API private key PEM (PKCS#8 or PKCS#1); null when signing with a platform key store.
+     * X.509 notAfter, Unix seconds.
      */
-    public var privateKeyPem: String?
-    public var wechatpayPublicKeyId: String?
-    public var wechatpayPublicKeyPem: String?
-    public var platformCertificatesPem: [String]
-    /**
-     * Replaces https://api.mch.weixin.qq.com (backup host, sandbox).
-     */
-    public var baseUrl: String?
-    /**
-     * Replaces https://apihk.mch.weixin.qq.com.
-     */
-    public var globalBaseUrl: String?
-    public var userAgentSuffix: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(mchid: String, 
-        /**
-         * Merchant API certificate serial.
-         */serialNo: String, 
-        /**
-         * Merchant API private key PEM (PKCS#8 or PKCS#1); null when signing with a platform key store.
-         */privateKeyPem: String? = nil, wechatpayPublicKeyId: String? = nil, wechatpayPublicKeyPem: String? = nil, platformCertificatesPem: [String] = [], 
-        /**
-         * Replaces https://api.mch.weixin.qq.com (backup host, sandbox).
-         */baseUrl: String? = nil, 
-        /**
-         * Replaces https://apihk.mch.weixin.qq.com.
-         */globalBaseUrl: String? = nil, userAgentSuffix: String? = nil) {
-        self.mchid = mchid
-        self.serialNo = serialNo
-        self.privateKeyPem = privateKeyPem
-        self.wechatpayPublicKeyId = wechatpayPublicKeyId
-        self.wechatpayPublicKeyPem = wechatpayPublicKeyPem
-        self.platformCertificatesPem = platformCertificatesPem
-        self.baseUrl = baseUrl
-        self.globalBaseUrl = globalBaseUrl
-        self.userAgentSuffix = userAgentSuffix
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ClientConfig: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientConfig {
-        return
-            try ClientConfig(
-                mchid: FfiConverterString.read(from: &buf), 
-                serialNo: FfiConverterString.read(from: &buf), 
-                privateKeyPem: FfiConverterOptionString.read(from: &buf), 
-                wechatpayPublicKeyId: FfiConverterOptionString.read(from: &buf), 
-                wechatpayPublicKeyPem: FfiConverterOptionString.read(from: &buf), 
-                platformCertificatesPem: FfiConverterSequenceString.read(from: &buf), 
-                baseUrl: FfiConverterOptionString.read(from: &buf), 
-                globalBaseUrl: FfiConverterOptionString.read(from: &buf), 
-                userAgentSuffix: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ClientConfig, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.mchid, into: &buf)
-        FfiConverterString.write(value.serialNo, into: &buf)
-        FfiConverterOptionString.write(value.privateKeyPem, into: &buf)
-        FfiConverterOptionString.write(value.wechatpayPublicKeyId, into: &buf)
-        FfiConverterOptionString.write(value.wechatpayPublicKeyPem, into: &buf)
-        FfiConverterSequenceString.write(value.platformCertificatesPem, into: &buf)
-        FfiConverterOptionString.write(value.baseUrl, into: &buf)
-        FfiConverterOptionString.write(value.globalBaseUrl, into: &buf)
-        FfiConverterOptionString.write(value.userAgentSuffix, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeClientConfig_lift(_ buf: RustBuffer) throws -> ClientConfig {
-    return try FfiConverterTypeClientConfig.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeClientConfig_lower(_ value: ClientConfig) -> RustBuffer {
-    return FfiConverterTypeClientConfig.lower(value)
-}
-
-
-/**
- * One HTTP header.
- */
-public struct Header: Equatable, Hashable {
-    public var name: String
-    public var value: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(name: String, value: String) {
-        self.name = name
-        self.value = value
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Header: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeHeader: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Header {
-        return
-            try Header(
-                name: FfiConverterString.read(from: &buf), 
-                value: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Header, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.value, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHeader_lift(_ buf: RustBuffer) throws -> Header {
-    return try FfiConverterTypeHeader.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHeader_lower(_ value: Header) -> RustBuffer {
-    return FfiConverterTypeHeader.lower(value)
-}
-
-
-/**
- * A signed request: send exactly this method, URL, headers and body bytes.
- */
-public struct HttpRequest: Equatable, Hashable {
-    /**
-     * The catalog id, or null for a generic call.
-     */
-    public var operation: String?
-    public var method: String
-    public var url: String
-    /**
-     * In order: Accept, Authorization, Content-Type (with a body), User-Agent, Wechatpay-Serial.
-     */
-    public var headers: [Header]
-    /**
-     * The exact bytes that were signed; null when the endpoint takes no body.
-     */
-    public var body: Data?
+    public var notAfter: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * The catalog id, or null for a generic call.
-         */operation: String?, method: String, url: String, 
+         * The serial, as `Wechatpay-Serial` carries it.
+         */serialNo: String, 
         /**
-         * In order: Accept, Authorization, Content-Type (with a body), User-Agent, Wechatpay-Serial.
-         */headers: [Header], 
-        /**
-         * The exact bytes that were signed; null when the endpoint takes no body.
-         */body: Data?) {
-        self.operation = operation
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
+         * X.509 notAfter, Unix seconds.
+         */notAfter: Int64) {
+        self.serialNo = serialNo
+        self.notAfter = notAfter
     }
 
     
@@ -1591,30 +1557,24 @@ public struct HttpRequest: Equatable, Hashable {
 }
 
 #if compiler(>=6)
-extension HttpRequest: Sendable {}
+extension HeldCertificate: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+public struct FfiConverterTypeHeldCertificate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HeldCertificate {
         return
-            try HttpRequest(
-                operation: FfiConverterOptionString.read(from: &buf), 
-                method: FfiConverterString.read(from: &buf), 
-                url: FfiConverterString.read(from: &buf), 
-                headers: FfiConverterSequenceTypeHeader.read(from: &buf), 
-                body: FfiConverterOptionData.read(from: &buf)
+            try HeldCertificate(
+                serialNo: FfiConverterString.read(from: &buf), 
+                notAfter: FfiConverterInt64.read(from: &buf)
         )
     }
 
-    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.operation, into: &buf)
-        FfiConverterString.write(value.method, into: &buf)
-        FfiConverterString.write(value.url, into: &buf)
-        FfiConverterSequenceTypeHeader.write(value.headers, into: &buf)
-        FfiConverterOptionData.write(value.body, into: &buf)
+    public static func write(_ value: HeldCertificate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serialNo, into: &buf)
+        FfiConverterInt64.write(value.notAfter, into: &buf)
     }
 }
 
@@ -1622,15 +1582,15 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
-    return try FfiConverterTypeHttpRequest.lift(buf)
+public func FfiConverterTypeHeldCertificate_lift(_ buf: RustBuffer) throws -> HeldCertificate {
+    return try FfiConverterTypeHeldCertificate.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
-    return FfiConverterTypeHttpRequest.lower(value)
+public func FfiConverterTypeHeldCertificate_lower(_ value: HeldCertificate) -> RustBuffer {
+    return FfiConverterTypeHeldCertificate.lower(value)
 }
 
 
@@ -1757,7 +1717,11 @@ public func FfiConverterTypeParsedJson_lower(_ value: ParsedJson) -> RustBuffer 
 
 
 /**
- * Every error of the library. Kotlin: `WxpayException.*`; Swift: `WxpayError`.
+ * Every error of the library: one variant per core error kind, each holding the one
+ * [`ErrorRecord`], plus `Other` for a kind this list lacks. Kotlin: `WxpayException.InvalidInput`,
+ * … with `e.record.field`, `e.record.status`, … and `e.message` exactly `record.message`
+ * (kotlin/patch-messages.sh rewrites uniffi's `"record=…"`); Swift: `WxpayError.InvalidInput(record:)`,
+ * … whose `errorDescription` is `record().message` (swift/generate.sh patches it likewise).
  */
 public 
 enum WxpayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -1765,61 +1729,86 @@ enum WxpayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     
     /**
-     * A parameter, nonce, timestamp or setting is missing or malformed; `field` names it.
+     * A parameter, nonce, timestamp or setting is missing or malformed; `record.field` names it.
      */
-    case InvalidInput(reason: String, field: String?
+    case InvalidInput(record: ErrorRecord
     )
     /**
-     * A key or certificate cannot be used, or no private key is configured.
+     * A key or certificate cannot be used, or no private key / APIv3 key is configured.
      */
-    case InvalidKey(reason: String
+    case InvalidKey(record: ErrorRecord
     )
     /**
      * A 2xx response without the Wechatpay-* signature headers: treat it as forged.
      */
-    case UnsignedResponse(reason: String
+    case UnsignedResponse(record: ErrorRecord
     )
     /**
-     * The response signature does not verify over the raw body.
+     * The response or notification signature does not verify over the raw body.
      */
-    case InvalidSignature(reason: String
+    case InvalidSignature(record: ErrorRecord
     )
     /**
      * A `WECHATPAY/SIGNTEST/` probe: rejecting it is the right answer.
      */
-    case SignatureProbe(reason: String
+    case SignatureProbe(record: ErrorRecord
     )
     /**
      * `Wechatpay-Serial` names no key of this client.
      */
-    case UnknownSerial(reason: String
+    case UnknownSerial(record: ErrorRecord
     )
     /**
      * `Wechatpay-Timestamp` is more than 300 s from the host clock.
      */
-    case ClockSkew(reason: String
+    case ClockSkew(record: ErrorRecord
     )
     /**
-     * WeChat Pay answered with a non-2xx status.
+     * WeChat Pay answered with a non-2xx status: `record.status`, `code`, `apiMessage`,
+     * `detail` (JSON text), `requestId`, `retryable`.
      */
-    case Api(reason: String, status: UInt16, code: String?, apiMessage: String?, 
-        /**
-         * The error body's `detail` as JSON text.
-         */detailJson: String?, requestId: String?, retryable: Bool
+    case Api(record: ErrorRecord
     )
     /**
-     * A verified success body does not match the documented result.
+     * A verified success body or notification does not match its documented shape.
      */
-    case Decode(reason: String
+    case Decode(record: ErrorRecord
+    )
+    /**
+     * A notification does not decrypt with the APIv3 key (wrong key, tampered ciphertext).
+     */
+    case Decryption(record: ErrorRecord
+    )
+    /**
+     * The library or the host failed, not the input (e.g. the OS RNG): worth reporting.
+     */
+    case Internal(record: ErrorRecord
+    )
+    /**
+     * A kind this package does not list yet (a newer core): `record.kind` names it.
+     */
+    case Other(record: ErrorRecord
     )
 
+    
+    /**
+     * The error record, whatever the variant (Kotlin: also the `record` property of each class).
+     */
+public func record() -> ErrorRecord  {
+    return try!  FfiConverterTypeErrorRecord_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_wxpayerror_record(
+            FfiConverterTypeWxpayError_lower(self),uniffiCallStatus
+    )
+})
+}
     
 
     
 
     
     public var errorDescription: String? {
-        String(reflecting: self)
+        record().message
     }
     
 }
@@ -1842,38 +1831,40 @@ public struct FfiConverterTypeWxpayError: FfiConverterRustBuffer {
 
         
         case 1: return .InvalidInput(
-            reason: try FfiConverterString.read(from: &buf), 
-            field: try FfiConverterOptionString.read(from: &buf)
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
             )
         case 2: return .InvalidKey(
-            reason: try FfiConverterString.read(from: &buf)
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
             )
         case 3: return .UnsignedResponse(
-            reason: try FfiConverterString.read(from: &buf)
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
             )
         case 4: return .InvalidSignature(
-            reason: try FfiConverterString.read(from: &buf)
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
             )
         case 5: return .SignatureProbe(
-            reason: try FfiConverterString.read(from: &buf)
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
             )
         case 6: return .UnknownSerial(
-            reason: try FfiConverterString.read(from: &buf)
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
             )
         case 7: return .ClockSkew(
-            reason: try FfiConverterString.read(from: &buf)
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
             )
         case 8: return .Api(
-            reason: try FfiConverterString.read(from: &buf), 
-            status: try FfiConverterUInt16.read(from: &buf), 
-            code: try FfiConverterOptionString.read(from: &buf), 
-            apiMessage: try FfiConverterOptionString.read(from: &buf), 
-            detailJson: try FfiConverterOptionString.read(from: &buf), 
-            requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryable: try FfiConverterBool.read(from: &buf)
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
             )
         case 9: return .Decode(
-            reason: try FfiConverterString.read(from: &buf)
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
+            )
+        case 10: return .Decryption(
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
+            )
+        case 11: return .Internal(
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
+            )
+        case 12: return .Other(
+            record: try FfiConverterTypeErrorRecord.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -1887,56 +1878,64 @@ public struct FfiConverterTypeWxpayError: FfiConverterRustBuffer {
 
         
         
-        case let .InvalidInput(reason,field):
+        case let .InvalidInput(record):
             writeInt(&buf, Int32(1))
-            FfiConverterString.write(reason, into: &buf)
-            FfiConverterOptionString.write(field, into: &buf)
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
             
         
-        case let .InvalidKey(reason):
+        case let .InvalidKey(record):
             writeInt(&buf, Int32(2))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
             
         
-        case let .UnsignedResponse(reason):
+        case let .UnsignedResponse(record):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
             
         
-        case let .InvalidSignature(reason):
+        case let .InvalidSignature(record):
             writeInt(&buf, Int32(4))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
             
         
-        case let .SignatureProbe(reason):
+        case let .SignatureProbe(record):
             writeInt(&buf, Int32(5))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
             
         
-        case let .UnknownSerial(reason):
+        case let .UnknownSerial(record):
             writeInt(&buf, Int32(6))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
             
         
-        case let .ClockSkew(reason):
+        case let .ClockSkew(record):
             writeInt(&buf, Int32(7))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
             
         
-        case let .Api(reason,status,code,apiMessage,detailJson,requestId,retryable):
+        case let .Api(record):
             writeInt(&buf, Int32(8))
-            FfiConverterString.write(reason, into: &buf)
-            FfiConverterUInt16.write(status, into: &buf)
-            FfiConverterOptionString.write(code, into: &buf)
-            FfiConverterOptionString.write(apiMessage, into: &buf)
-            FfiConverterOptionString.write(detailJson, into: &buf)
-            FfiConverterOptionString.write(requestId, into: &buf)
-            FfiConverterBool.write(retryable, into: &buf)
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
             
         
-        case let .Decode(reason):
+        case let .Decode(record):
             writeInt(&buf, Int32(9))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
+            
+        
+        case let .Decryption(record):
+            writeInt(&buf, Int32(10))
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
+            
+        
+        case let .Internal(record):
+            writeInt(&buf, Int32(11))
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
+            
+        
+        case let .Other(record):
+            writeInt(&buf, Int32(12))
+            FfiConverterTypeErrorRecord.write(record, into: &buf)
             
         }
     }
@@ -2008,30 +2007,6 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
-    typealias SwiftType = Data?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterData.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterData.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -2078,6 +2053,31 @@ fileprivate struct FfiConverterSequenceTypeHeader: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHeldCertificate: FfiConverterRustBuffer {
+    typealias SwiftType = [HeldCertificate]
+
+    public static func write(_ value: [HeldCertificate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHeldCertificate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HeldCertificate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HeldCertificate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHeldCertificate.read(from: &buf))
+        }
+        return seq
+    }
+}
 /**
  * The catalog with result schemas, as JSON text.
  */
@@ -2105,6 +2105,38 @@ public func generateNonce()throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_func_generate_nonce(uniffiCallStatus
+    )
+})
+}
+/**
+ * The reply that acknowledges a notification: 200, `{"code":"SUCCESS","message":"成功"}`.
+ */
+public func notificationAck() -> NotificationReply  {
+    return try!  FfiConverterTypeNotificationReply_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_func_notification_ack(uniffiCallStatus
+    )
+})
+}
+/**
+ * The notification as the JSON text of docs/notifications.md (what Python and JS receive).
+ */
+public func notificationJson(notification: Notification) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_func_notification_json(
+        FfiConverterTypeNotification_lower(notification),uniffiCallStatus
+    )
+})
+}
+/**
+ * The reply that makes WeChat Pay retry: 500, `{"code":"FAIL","message":…}`; 1–64 characters.
+ */
+public func notificationNack(message: String)throws  -> NotificationReply  {
+    return try  FfiConverterTypeNotificationReply_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_func_notification_nack(
+        FfiConverterString.lower(message),uniffiCallStatus
     )
 })
 }
@@ -2145,100 +2177,130 @@ private let initializationResult: InitializationResult = {
     if (uniffi_wxpay_terminate_uniffi_checksum_func_generate_nonce() != 3383) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_notification_ack() != 2133) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_notification_json() != 27346) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_notification_nack() != 42793) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_wxpay_terminate_uniffi_checksum_func_sign_message() != 53127) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_close_transfer_authorization() != 18452) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_certificates() != 25539) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_close_transfer_partner_authorization() != 64676) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_certificates_refresh_due() != 6198) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_parse() != 26003) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_close_transfer_authorization() != 30731) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_parse_json() != 38554) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_close_transfer_partner_authorization() != 10077) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_prepare() != 60881) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_parse() != 29604) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_prepare_json() != 42412) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_parse_by_id() != 35193) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_prepare_json_unsigned() != 43158) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_parse_certificates() != 48530) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_prepare_unsigned() != 51909) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_parse_notification() != 55080) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_request() != 40021) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_prepare() != 13063) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_request_unsigned() != 13359) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_revoke_webizpay_employee() != 654) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_revoke_webizpay_employee() != 14796) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_sign() != 55434) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_combine_papay_contract() != 63612) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_combine_papay_contract() != 20704) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_credit_repayment_contract() != 15702) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_credit_repayment_contract() != 2400) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_edu_papay_contract() != 45166) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_edu_papay_contract() != 42941) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_eduschoolpay_contract() != 23707) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_eduschoolpay_contract() != 29485) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_facepay_user_contract() != 37872) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_facepay_user_contract() != 47378) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_global_papay_contract() != 39908) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_global_papay_contract() != 44586) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_papay_contract() != 59043) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_papay_contract() != 11611) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_papay_insurance_contract() != 9847) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_papay_insurance_contract() != 47094) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_papay_partner_contract() != 50072) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_papay_partner_contract() != 17352) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_password_exempt_contract() != 44282) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_password_exempt_contract() != 18936) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_acquiringbank_permission() != 65276) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_acquiringbank_permission() != 41590) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_partner_permission() != 30966) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_partner_permission() != 23485) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_partner_permission_by_authorization_code() != 52561) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_partner_permission_by_authorization_code() != 6846) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_permission_by_authorization_code() != 30017) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_permission_by_authorization_code() != 61776) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_permission_by_openid() != 25892) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_permission_by_openid() != 47141) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_user_permission() != 18656) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_terminate_payscore_user_permission() != 5853) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_unsigned() != 27791) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_unsigned_by_id() != 26699) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_unsigned_call() != 55053) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_unsigned_certificates() != 16629) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_update_certificates() != 32828) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_user_agent() != 50230) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_verification_serials() != 37949) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_complete() != 63389) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_complete() != 31155) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_operation() != 52406) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_string_to_sign() != 49223) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_constructor_client_new() != 29114) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_constructor_client_new() != 6659) {
         return InitializationResult.apiChecksumMismatch
     }
 

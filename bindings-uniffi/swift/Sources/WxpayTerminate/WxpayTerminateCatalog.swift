@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -490,6 +506,30 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     }
 
     public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterBool : FfiConverter {
+    typealias FfiType = Int8
+    typealias SwiftType = Bool
+
+    public static func lift(_ value: Int8) throws -> Bool {
+        return value != 0
+    }
+
+    public static func lower(_ value: Bool) -> Int8 {
+        return value ? 1 : 0
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Bool, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -537,6 +577,24 @@ fileprivate struct FfiConverterString: FfiConverter {
         let len = Int32(value.utf8.count)
         writeInt(&buf, len)
         writeBytes(&buf, value.utf8)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
     }
 }
 
@@ -611,8 +669,304 @@ public func FfiConverterTypeAmount_lower(_ value: Amount) -> RustBuffer {
 
 
 /**
- * 商家转账 · 解除免确认收款授权 (direct merchant).
+ * 关闭信息 of a transfer authorization.
+ */
+public struct AuthorizationCloseInfo: Equatable, Hashable {
+    /**
+     * 关闭时间.
+     */
+    public var closeTime: String
+    /**
+     * `CLOSE_VIA_MCH_API` or `USER_CLOSE`.
+     */
+    public var closeReason: String
 
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 关闭时间.
+         */closeTime: String, 
+        /**
+         * `CLOSE_VIA_MCH_API` or `USER_CLOSE`.
+         */closeReason: String) {
+        self.closeTime = closeTime
+        self.closeReason = closeReason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AuthorizationCloseInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAuthorizationCloseInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuthorizationCloseInfo {
+        return
+            try AuthorizationCloseInfo(
+                closeTime: FfiConverterString.read(from: &buf), 
+                closeReason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AuthorizationCloseInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.closeTime, into: &buf)
+        FfiConverterString.write(value.closeReason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthorizationCloseInfo_lift(_ buf: RustBuffer) throws -> AuthorizationCloseInfo {
+    return try FfiConverterTypeAuthorizationCloseInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthorizationCloseInfo_lower(_ value: AuthorizationCloseInfo) -> RustBuffer {
+    return FfiConverterTypeAuthorizationCloseInfo.lower(value)
+}
+
+
+/**
+ * The verified result of a certificate download: the certificates valid at the host's clock.
+ */
+public struct CertificateSet: Equatable, Hashable {
+    /**
+     * In the order WeChat Pay listed them.
+     */
+    public var certificates: [DownloadedCertificate]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * In the order WeChat Pay listed them.
+         */certificates: [DownloadedCertificate]) {
+        self.certificates = certificates
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CertificateSet: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCertificateSet: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CertificateSet {
+        return
+            try CertificateSet(
+                certificates: FfiConverterSequenceTypeDownloadedCertificate.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CertificateSet, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeDownloadedCertificate.write(value.certificates, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificateSet_lift(_ buf: RustBuffer) throws -> CertificateSet {
+    return try FfiConverterTypeCertificateSet.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificateSet_lower(_ value: CertificateSet) -> RustBuffer {
+    return FfiConverterTypeCertificateSet.lower(value)
+}
+
+
+/**
+ * Everything a [`crate::Client`] needs. Python takes these as keyword arguments, JS as an
+ * options object (camelCase), Kotlin and Swift as a record; key material is PEM text (or the
+ * file's bytes where the language has bytes).
+ */
+public struct ClientConfig: Equatable, Hashable {
+    /**
+     * 商户号 of the merchant or service provider making the call.
+     */
+    public var mchid: String
+    /**
+     * Serial number of the merchant API certificate (`serial_no` in `Authorization`).
+     */
+    public var serialNo: String
+    /**
+     * Merchant API private key (`apiclient_key.pem`, PKCS#8 or PKCS#1). Leave it out when the
+     * host signs (KMS, HSM, WebCrypto) through the unsigned requests.
+     */
+    public var privateKey: KeyMaterial?
+    /**
+     * WeChat Pay public key id, `PUB_KEY_ID_…`.
+     */
+    public var wechatpayPublicKeyId: String?
+    /**
+     * WeChat Pay public key (SPKI PEM) matching `wechatpay_public_key_id`.
+     */
+    public var wechatpayPublicKey: KeyMaterial?
+    /**
+     * Platform certificates (X.509 PEM; the older verification mode; several during rotation).
+     */
+    public var platformCertificates: [KeyMaterial]
+    /**
+     * The merchant's APIv3 key (32 bytes), which decrypts notifications and certificate
+     * downloads. Not needed for terminate calls.
+     */
+    public var apiv3Key: KeyMaterial?
+    /**
+     * Replaces `https://api.mch.weixin.qq.com` (e.g. the backup `https://api2.mch.weixin.qq.com` or a sandbox).
+     */
+    public var baseUrl: String?
+    /**
+     * Replaces `https://apihk.mch.weixin.qq.com` for cross-border endpoints.
+     */
+    public var globalBaseUrl: String?
+    /**
+     * Names the language package in `User-Agent`, e.g. `python/3.11`; set by the bindings,
+     * `rust` when unset.
+     */
+    public var userAgentPlatform: String?
+    /**
+     * Appended to `User-Agent`, e.g. your application's name and version.
+     */
+    public var userAgentSuffix: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户号 of the merchant or service provider making the call.
+         */mchid: String, 
+        /**
+         * Serial number of the merchant API certificate (`serial_no` in `Authorization`).
+         */serialNo: String, 
+        /**
+         * Merchant API private key (`apiclient_key.pem`, PKCS#8 or PKCS#1). Leave it out when the
+         * host signs (KMS, HSM, WebCrypto) through the unsigned requests.
+         */privateKey: KeyMaterial? = nil, 
+        /**
+         * WeChat Pay public key id, `PUB_KEY_ID_…`.
+         */wechatpayPublicKeyId: String? = nil, 
+        /**
+         * WeChat Pay public key (SPKI PEM) matching `wechatpay_public_key_id`.
+         */wechatpayPublicKey: KeyMaterial? = nil, 
+        /**
+         * Platform certificates (X.509 PEM; the older verification mode; several during rotation).
+         */platformCertificates: [KeyMaterial] = [], 
+        /**
+         * The merchant's APIv3 key (32 bytes), which decrypts notifications and certificate
+         * downloads. Not needed for terminate calls.
+         */apiv3Key: KeyMaterial? = nil, 
+        /**
+         * Replaces `https://api.mch.weixin.qq.com` (e.g. the backup `https://api2.mch.weixin.qq.com` or a sandbox).
+         */baseUrl: String? = nil, 
+        /**
+         * Replaces `https://apihk.mch.weixin.qq.com` for cross-border endpoints.
+         */globalBaseUrl: String? = nil, 
+        /**
+         * Names the language package in `User-Agent`, e.g. `python/3.11`; set by the bindings,
+         * `rust` when unset.
+         */userAgentPlatform: String? = nil, 
+        /**
+         * Appended to `User-Agent`, e.g. your application's name and version.
+         */userAgentSuffix: String? = nil) {
+        self.mchid = mchid
+        self.serialNo = serialNo
+        self.privateKey = privateKey
+        self.wechatpayPublicKeyId = wechatpayPublicKeyId
+        self.wechatpayPublicKey = wechatpayPublicKey
+        self.platformCertificates = platformCertificates
+        self.apiv3Key = apiv3Key
+        self.baseUrl = baseUrl
+        self.globalBaseUrl = globalBaseUrl
+        self.userAgentPlatform = userAgentPlatform
+        self.userAgentSuffix = userAgentSuffix
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ClientConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientConfig {
+        return
+            try ClientConfig(
+                mchid: FfiConverterString.read(from: &buf), 
+                serialNo: FfiConverterString.read(from: &buf), 
+                privateKey: FfiConverterOptionTypeKeyMaterial.read(from: &buf), 
+                wechatpayPublicKeyId: FfiConverterOptionString.read(from: &buf), 
+                wechatpayPublicKey: FfiConverterOptionTypeKeyMaterial.read(from: &buf), 
+                platformCertificates: FfiConverterSequenceTypeKeyMaterial.read(from: &buf), 
+                apiv3Key: FfiConverterOptionTypeKeyMaterial.read(from: &buf), 
+                baseUrl: FfiConverterOptionString.read(from: &buf), 
+                globalBaseUrl: FfiConverterOptionString.read(from: &buf), 
+                userAgentPlatform: FfiConverterOptionString.read(from: &buf), 
+                userAgentSuffix: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClientConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.mchid, into: &buf)
+        FfiConverterString.write(value.serialNo, into: &buf)
+        FfiConverterOptionTypeKeyMaterial.write(value.privateKey, into: &buf)
+        FfiConverterOptionString.write(value.wechatpayPublicKeyId, into: &buf)
+        FfiConverterOptionTypeKeyMaterial.write(value.wechatpayPublicKey, into: &buf)
+        FfiConverterSequenceTypeKeyMaterial.write(value.platformCertificates, into: &buf)
+        FfiConverterOptionTypeKeyMaterial.write(value.apiv3Key, into: &buf)
+        FfiConverterOptionString.write(value.baseUrl, into: &buf)
+        FfiConverterOptionString.write(value.globalBaseUrl, into: &buf)
+        FfiConverterOptionString.write(value.userAgentPlatform, into: &buf)
+        FfiConverterOptionString.write(value.userAgentSuffix, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientConfig_lift(_ buf: RustBuffer) throws -> ClientConfig {
+    return try FfiConverterTypeClientConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientConfig_lower(_ value: ClientConfig) -> RustBuffer {
+    return FfiConverterTypeClientConfig.lower(value)
+}
+
+
+/**
+ * `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4015653811).
+ *
+ * 商家转账 · 解除免确认收款授权 (direct merchant).
  */
 public struct CloseTransferAuthorization: Equatable, Hashable {
     /**
@@ -671,8 +1025,9 @@ public func FfiConverterTypeCloseTransferAuthorization_lower(_ value: CloseTrans
 
 
 /**
+ * `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4016809851).
+ *
  * 商家转账 · 解除免确认收款授权 (service provider).
-
  */
 public struct CloseTransferPartnerAuthorization: Equatable, Hashable {
     /**
@@ -806,6 +1161,214 @@ public func FfiConverterTypeCombinePapayContract_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeCombinePapayContract_lower(_ value: CombinePapayContract) -> RustBuffer {
     return FfiConverterTypeCombinePapayContract.lower(value)
+}
+
+
+/**
+ * `ECOMMERCE_ENTRUST.TERMINATE`: a combine-papay contract was terminated (no contract id).
+ */
+public struct CombinePapayTerminated: Equatable, Hashable {
+    /**
+     * 商户号.
+     */
+    public var mchid: String
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+    /**
+     * 委托代扣模板ID.
+     */
+    public var planId: UInt64
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * 操作时间.
+     */
+    public var operateTime: String?
+    /**
+     * 解约方式.
+     */
+    public var contractTerminationMode: String
+    /**
+     * 附加数据.
+     */
+    public var attach: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户号.
+         */mchid: String, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String, 
+        /**
+         * 委托代扣模板ID.
+         */planId: UInt64, 
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * 操作时间.
+         */operateTime: String?, 
+        /**
+         * 解约方式.
+         */contractTerminationMode: String, 
+        /**
+         * 附加数据.
+         */attach: String?) {
+        self.mchid = mchid
+        self.outContractCode = outContractCode
+        self.planId = planId
+        self.appid = appid
+        self.openid = openid
+        self.operateTime = operateTime
+        self.contractTerminationMode = contractTerminationMode
+        self.attach = attach
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CombinePapayTerminated: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCombinePapayTerminated: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CombinePapayTerminated {
+        return
+            try CombinePapayTerminated(
+                mchid: FfiConverterString.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf), 
+                planId: FfiConverterUInt64.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                operateTime: FfiConverterOptionString.read(from: &buf), 
+                contractTerminationMode: FfiConverterString.read(from: &buf), 
+                attach: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CombinePapayTerminated, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.mchid, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+        FfiConverterUInt64.write(value.planId, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.operateTime, into: &buf)
+        FfiConverterString.write(value.contractTerminationMode, into: &buf)
+        FfiConverterOptionString.write(value.attach, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCombinePapayTerminated_lift(_ buf: RustBuffer) throws -> CombinePapayTerminated {
+    return try FfiConverterTypeCombinePapayTerminated.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCombinePapayTerminated_lower(_ value: CombinePapayTerminated) -> RustBuffer {
+    return FfiConverterTypeCombinePapayTerminated.lower(value)
+}
+
+
+/**
+ * The contract part of `ENTRUST.RELEASE`.
+ */
+public struct ContractInformation: Equatable, Hashable {
+    /**
+     * 签约协议号.
+     */
+    public var contractId: String
+    /**
+     * `ADD` (signed) or `DELETE` (terminated).
+     */
+    public var contractStatus: String
+    /**
+     * 时间.
+     */
+    public var createTime: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 签约协议号.
+         */contractId: String, 
+        /**
+         * `ADD` (signed) or `DELETE` (terminated).
+         */contractStatus: String, 
+        /**
+         * 时间.
+         */createTime: String?) {
+        self.contractId = contractId
+        self.contractStatus = contractStatus
+        self.createTime = createTime
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ContractInformation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeContractInformation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ContractInformation {
+        return
+            try ContractInformation(
+                contractId: FfiConverterString.read(from: &buf), 
+                contractStatus: FfiConverterString.read(from: &buf), 
+                createTime: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ContractInformation, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.contractId, into: &buf)
+        FfiConverterString.write(value.contractStatus, into: &buf)
+        FfiConverterOptionString.write(value.createTime, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContractInformation_lift(_ buf: RustBuffer) throws -> ContractInformation {
+    return try FfiConverterTypeContractInformation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContractInformation_lower(_ value: ContractInformation) -> RustBuffer {
+    return FfiConverterTypeContractInformation.lower(value)
 }
 
 
@@ -1070,6 +1633,195 @@ public func FfiConverterTypeCreditRepaymentContract_lower(_ value: CreditRepayme
 
 
 /**
+ * `CREDIT_REPAYMENT.TERMINATE_CONTRACT`: a credit-card auto-repayment contract was terminated.
+ */
+public struct CreditRepaymentTerminated: Equatable, Hashable {
+    /**
+     * 服务商商户号.
+     */
+    public var spMchid: String?
+    /**
+     * 签约协议号.
+     */
+    public var contractId: String
+    /**
+     * 模板ID (a string, as in the terminate result).
+     */
+    public var planId: String
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+    /**
+     * 展示名.
+     */
+    public var displayName: String?
+    /**
+     * 协议状态, e.g. `CONTRACT_STATE_TERMINATED`.
+     */
+    public var contractState: String
+    /**
+     * 签约时间.
+     */
+    public var contractSignedTime: String?
+    /**
+     * 解约时间.
+     */
+    public var contractTerminatedTime: String?
+    /**
+     * 解约方式, e.g. `TERMINATION_MODE_BY_USER`.
+     */
+    public var contractTerminatedMode: String?
+    /**
+     * 解约备注.
+     */
+    public var contractTerminationRemark: String?
+    /**
+     * 还款日.
+     */
+    public var repaymentDay: UInt64?
+    /**
+     * 还款额度上限 (分).
+     */
+    public var repaymentAmountLimit: UInt64?
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务商商户号.
+         */spMchid: String?, 
+        /**
+         * 签约协议号.
+         */contractId: String, 
+        /**
+         * 模板ID (a string, as in the terminate result).
+         */planId: String, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String, 
+        /**
+         * 展示名.
+         */displayName: String?, 
+        /**
+         * 协议状态, e.g. `CONTRACT_STATE_TERMINATED`.
+         */contractState: String, 
+        /**
+         * 签约时间.
+         */contractSignedTime: String?, 
+        /**
+         * 解约时间.
+         */contractTerminatedTime: String?, 
+        /**
+         * 解约方式, e.g. `TERMINATION_MODE_BY_USER`.
+         */contractTerminatedMode: String?, 
+        /**
+         * 解约备注.
+         */contractTerminationRemark: String?, 
+        /**
+         * 还款日.
+         */repaymentDay: UInt64?, 
+        /**
+         * 还款额度上限 (分).
+         */repaymentAmountLimit: UInt64?, 
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 用户标识.
+         */openid: String?) {
+        self.spMchid = spMchid
+        self.contractId = contractId
+        self.planId = planId
+        self.outContractCode = outContractCode
+        self.displayName = displayName
+        self.contractState = contractState
+        self.contractSignedTime = contractSignedTime
+        self.contractTerminatedTime = contractTerminatedTime
+        self.contractTerminatedMode = contractTerminatedMode
+        self.contractTerminationRemark = contractTerminationRemark
+        self.repaymentDay = repaymentDay
+        self.repaymentAmountLimit = repaymentAmountLimit
+        self.appid = appid
+        self.openid = openid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreditRepaymentTerminated: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreditRepaymentTerminated: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditRepaymentTerminated {
+        return
+            try CreditRepaymentTerminated(
+                spMchid: FfiConverterOptionString.read(from: &buf), 
+                contractId: FfiConverterString.read(from: &buf), 
+                planId: FfiConverterString.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf), 
+                displayName: FfiConverterOptionString.read(from: &buf), 
+                contractState: FfiConverterString.read(from: &buf), 
+                contractSignedTime: FfiConverterOptionString.read(from: &buf), 
+                contractTerminatedTime: FfiConverterOptionString.read(from: &buf), 
+                contractTerminatedMode: FfiConverterOptionString.read(from: &buf), 
+                contractTerminationRemark: FfiConverterOptionString.read(from: &buf), 
+                repaymentDay: FfiConverterOptionUInt64.read(from: &buf), 
+                repaymentAmountLimit: FfiConverterOptionUInt64.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreditRepaymentTerminated, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.spMchid, into: &buf)
+        FfiConverterString.write(value.contractId, into: &buf)
+        FfiConverterString.write(value.planId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+        FfiConverterOptionString.write(value.displayName, into: &buf)
+        FfiConverterString.write(value.contractState, into: &buf)
+        FfiConverterOptionString.write(value.contractSignedTime, into: &buf)
+        FfiConverterOptionString.write(value.contractTerminatedTime, into: &buf)
+        FfiConverterOptionString.write(value.contractTerminatedMode, into: &buf)
+        FfiConverterOptionString.write(value.contractTerminationRemark, into: &buf)
+        FfiConverterOptionUInt64.write(value.repaymentDay, into: &buf)
+        FfiConverterOptionUInt64.write(value.repaymentAmountLimit, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditRepaymentTerminated_lift(_ buf: RustBuffer) throws -> CreditRepaymentTerminated {
+    return try FfiConverterTypeCreditRepaymentTerminated.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditRepaymentTerminated_lower(_ value: CreditRepaymentTerminated) -> RustBuffer {
+    return FfiConverterTypeCreditRepaymentTerminated.lower(value)
+}
+
+
+/**
  * 解除自动还款协议结果.
  */
 public struct CreditRepaymentTermination: Equatable, Hashable {
@@ -1238,6 +1990,224 @@ public func FfiConverterTypeDeductSchedule_lower(_ value: DeductSchedule) -> Rus
 
 
 /**
+ * One downloaded, decrypted platform certificate.
+ */
+public struct DownloadedCertificate: Equatable, Hashable {
+    /**
+     * The serial, as `Wechatpay-Serial` carries it.
+     */
+    public var serialNo: String
+    /**
+     * X.509 notBefore, Unix seconds.
+     */
+    public var notBefore: Int64
+    /**
+     * X.509 notAfter, Unix seconds.
+     */
+    public var notAfter: Int64
+    /**
+     * The certificate PEM, to store or hand to another client.
+     */
+    public var pem: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The serial, as `Wechatpay-Serial` carries it.
+         */serialNo: String, 
+        /**
+         * X.509 notBefore, Unix seconds.
+         */notBefore: Int64, 
+        /**
+         * X.509 notAfter, Unix seconds.
+         */notAfter: Int64, 
+        /**
+         * The certificate PEM, to store or hand to another client.
+         */pem: String) {
+        self.serialNo = serialNo
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+        self.pem = pem
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DownloadedCertificate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDownloadedCertificate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DownloadedCertificate {
+        return
+            try DownloadedCertificate(
+                serialNo: FfiConverterString.read(from: &buf), 
+                notBefore: FfiConverterInt64.read(from: &buf), 
+                notAfter: FfiConverterInt64.read(from: &buf), 
+                pem: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DownloadedCertificate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serialNo, into: &buf)
+        FfiConverterInt64.write(value.notBefore, into: &buf)
+        FfiConverterInt64.write(value.notAfter, into: &buf)
+        FfiConverterString.write(value.pem, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDownloadedCertificate_lift(_ buf: RustBuffer) throws -> DownloadedCertificate {
+    return try FfiConverterTypeDownloadedCertificate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDownloadedCertificate_lower(_ value: DownloadedCertificate) -> RustBuffer {
+    return FfiConverterTypeDownloadedCertificate.lower(value)
+}
+
+
+/**
+ * `ENTRUST.RELEASE`: an education-renewal (edu-papay) contract changed; `DELETE` = terminated.
+ */
+public struct EduPapayReleased: Equatable, Hashable {
+    /**
+     * 服务商商户号.
+     */
+    public var spMchid: String?
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String?
+    /**
+     * 子商户AppID.
+     */
+    public var subAppid: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * 子商户用户标识.
+     */
+    public var subOpenid: String?
+    /**
+     * 模板ID (a string here).
+     */
+    public var planId: String?
+    /**
+     * 协议信息.
+     */
+    public var contractInformation: ContractInformation
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务商商户号.
+         */spMchid: String?, 
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 子商户号.
+         */subMchid: String?, 
+        /**
+         * 子商户AppID.
+         */subAppid: String?, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * 子商户用户标识.
+         */subOpenid: String?, 
+        /**
+         * 模板ID (a string here).
+         */planId: String?, 
+        /**
+         * 协议信息.
+         */contractInformation: ContractInformation) {
+        self.spMchid = spMchid
+        self.appid = appid
+        self.subMchid = subMchid
+        self.subAppid = subAppid
+        self.openid = openid
+        self.subOpenid = subOpenid
+        self.planId = planId
+        self.contractInformation = contractInformation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EduPapayReleased: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEduPapayReleased: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EduPapayReleased {
+        return
+            try EduPapayReleased(
+                spMchid: FfiConverterOptionString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                subOpenid: FfiConverterOptionString.read(from: &buf), 
+                planId: FfiConverterOptionString.read(from: &buf), 
+                contractInformation: FfiConverterTypeContractInformation.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EduPapayReleased, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.spMchid, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.subOpenid, into: &buf)
+        FfiConverterOptionString.write(value.planId, into: &buf)
+        FfiConverterTypeContractInformation.write(value.contractInformation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEduPapayReleased_lift(_ buf: RustBuffer) throws -> EduPapayReleased {
+    return try FfiConverterTypeEduPapayReleased.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEduPapayReleased_lower(_ value: EduPapayReleased) -> RustBuffer {
+    return FfiConverterTypeEduPapayReleased.lower(value)
+}
+
+
+/**
  * 解除员工授权结果.
  */
 public struct EmployeeRevocation: Equatable, Hashable {
@@ -1343,6 +2313,555 @@ public func FfiConverterTypeEmployeeRevocation_lift(_ buf: RustBuffer) throws ->
 #endif
 public func FfiConverterTypeEmployeeRevocation_lower(_ value: EmployeeRevocation) -> RustBuffer {
     return FfiConverterTypeEmployeeRevocation.lower(value)
+}
+
+
+/**
+ * Every error as one flat record with the same names in every language: what the bindings
+ * raise. A new error field is one field here.
+ */
+public struct ErrorRecord: Equatable, Hashable {
+    /**
+     * The stable kind name ([`ErrorKind::as_str`]); bindings map it to a class, and an unknown
+     * one to their base class.
+     */
+    public var kind: String
+    /**
+     * The library's message: no keys, signatures or bodies.
+     */
+    public var message: String
+    /**
+     * For `invalid_input` (and some `invalid_key`): the parameter or option at fault.
+     */
+    public var field: String?
+    /**
+     * For `unknown_serial` and an expired certificate: the `Wechatpay-Serial` at fault.
+     */
+    public var serial: String?
+    /**
+     * For `api`: the HTTP status.
+     */
+    public var status: UInt16?
+    /**
+     * For `api`: WeChat Pay's `code`, e.g. `PARAM_ERROR`.
+     */
+    public var code: String?
+    /**
+     * For `api`: WeChat Pay's own `message` text.
+     */
+    public var apiMessage: String?
+    /**
+     * For `api`: the error body's `detail` as JSON text.
+     */
+    public var detail: String?
+    /**
+     * For `api`: the `Request-ID` header, for support tickets.
+     */
+    public var requestId: String?
+    /**
+     * Whether sending the same request again may succeed (5xx and 429).
+     */
+    public var retryable: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The stable kind name ([`ErrorKind::as_str`]); bindings map it to a class, and an unknown
+         * one to their base class.
+         */kind: String, 
+        /**
+         * The library's message: no keys, signatures or bodies.
+         */message: String, 
+        /**
+         * For `invalid_input` (and some `invalid_key`): the parameter or option at fault.
+         */field: String?, 
+        /**
+         * For `unknown_serial` and an expired certificate: the `Wechatpay-Serial` at fault.
+         */serial: String?, 
+        /**
+         * For `api`: the HTTP status.
+         */status: UInt16?, 
+        /**
+         * For `api`: WeChat Pay's `code`, e.g. `PARAM_ERROR`.
+         */code: String?, 
+        /**
+         * For `api`: WeChat Pay's own `message` text.
+         */apiMessage: String?, 
+        /**
+         * For `api`: the error body's `detail` as JSON text.
+         */detail: String?, 
+        /**
+         * For `api`: the `Request-ID` header, for support tickets.
+         */requestId: String?, 
+        /**
+         * Whether sending the same request again may succeed (5xx and 429).
+         */retryable: Bool) {
+        self.kind = kind
+        self.message = message
+        self.field = field
+        self.serial = serial
+        self.status = status
+        self.code = code
+        self.apiMessage = apiMessage
+        self.detail = detail
+        self.requestId = requestId
+        self.retryable = retryable
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ErrorRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErrorRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErrorRecord {
+        return
+            try ErrorRecord(
+                kind: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf), 
+                field: FfiConverterOptionString.read(from: &buf), 
+                serial: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionUInt16.read(from: &buf), 
+                code: FfiConverterOptionString.read(from: &buf), 
+                apiMessage: FfiConverterOptionString.read(from: &buf), 
+                detail: FfiConverterOptionString.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf), 
+                retryable: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ErrorRecord, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterOptionString.write(value.field, into: &buf)
+        FfiConverterOptionString.write(value.serial, into: &buf)
+        FfiConverterOptionUInt16.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.code, into: &buf)
+        FfiConverterOptionString.write(value.apiMessage, into: &buf)
+        FfiConverterOptionString.write(value.detail, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+        FfiConverterBool.write(value.retryable, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorRecord_lift(_ buf: RustBuffer) throws -> ErrorRecord {
+    return try FfiConverterTypeErrorRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorRecord_lower(_ value: ErrorRecord) -> RustBuffer {
+    return FfiConverterTypeErrorRecord.lower(value)
+}
+
+
+/**
+ * `FACEPAY.USER_STATE_CHANGE`: a face-pay user's contract changed.
+ */
+public struct FacepayUserStateChanged: Equatable, Hashable {
+    /**
+     * 微信用户ID.
+     */
+    public var userId: String?
+    /**
+     * 商户侧用户ID.
+     */
+    public var outUserId: String?
+    /**
+     * 机构ID.
+     */
+    public var organizationId: String?
+    /**
+     * 商户号.
+     */
+    public var mchid: String?
+    /**
+     * 通知创建时间.
+     */
+    public var notifyCreateTime: String?
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * 签约协议号.
+     */
+    public var contractId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 微信用户ID.
+         */userId: String?, 
+        /**
+         * 商户侧用户ID.
+         */outUserId: String?, 
+        /**
+         * 机构ID.
+         */organizationId: String?, 
+        /**
+         * 商户号.
+         */mchid: String?, 
+        /**
+         * 通知创建时间.
+         */notifyCreateTime: String?, 
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * 签约协议号.
+         */contractId: String) {
+        self.userId = userId
+        self.outUserId = outUserId
+        self.organizationId = organizationId
+        self.mchid = mchid
+        self.notifyCreateTime = notifyCreateTime
+        self.appid = appid
+        self.openid = openid
+        self.contractId = contractId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FacepayUserStateChanged: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFacepayUserStateChanged: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FacepayUserStateChanged {
+        return
+            try FacepayUserStateChanged(
+                userId: FfiConverterOptionString.read(from: &buf), 
+                outUserId: FfiConverterOptionString.read(from: &buf), 
+                organizationId: FfiConverterOptionString.read(from: &buf), 
+                mchid: FfiConverterOptionString.read(from: &buf), 
+                notifyCreateTime: FfiConverterOptionString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                contractId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FacepayUserStateChanged, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.userId, into: &buf)
+        FfiConverterOptionString.write(value.outUserId, into: &buf)
+        FfiConverterOptionString.write(value.organizationId, into: &buf)
+        FfiConverterOptionString.write(value.mchid, into: &buf)
+        FfiConverterOptionString.write(value.notifyCreateTime, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterString.write(value.contractId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFacepayUserStateChanged_lift(_ buf: RustBuffer) throws -> FacepayUserStateChanged {
+    return try FfiConverterTypeFacepayUserStateChanged.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFacepayUserStateChanged_lower(_ value: FacepayUserStateChanged) -> RustBuffer {
+    return FfiConverterTypeFacepayUserStateChanged.lower(value)
+}
+
+
+/**
+ * `PAPAY.TERMINATE`: a cross-border papay contract was terminated (every field optional).
+ */
+public struct GlobalPapayTerminated: Equatable, Hashable {
+    /**
+     * 商户号.
+     */
+    public var mchid: String?
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String?
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * 委托代扣协议ID.
+     */
+    public var contractId: String?
+    /**
+     * 模板ID.
+     */
+    public var planId: UInt64?
+    /**
+     * 操作时间.
+     */
+    public var operateTime: String?
+    /**
+     * 协议到期时间.
+     */
+    public var contractExpiredTime: String?
+    /**
+     * 解约方式: `USER`, `MERCHANT`, `PLATFORM`.
+     */
+    public var contractTerminationMode: String?
+    /**
+     * 机构商户号.
+     */
+    public var spMchid: String?
+    /**
+     * 机构AppID.
+     */
+    public var spAppid: String?
+    /**
+     * 机构用户标识.
+     */
+    public var spOpenid: String?
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String?
+    /**
+     * 子商户AppID.
+     */
+    public var subAppid: String?
+    /**
+     * 子商户用户标识.
+     */
+    public var subOpenid: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户号.
+         */mchid: String?, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String?, 
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * 委托代扣协议ID.
+         */contractId: String?, 
+        /**
+         * 模板ID.
+         */planId: UInt64?, 
+        /**
+         * 操作时间.
+         */operateTime: String?, 
+        /**
+         * 协议到期时间.
+         */contractExpiredTime: String?, 
+        /**
+         * 解约方式: `USER`, `MERCHANT`, `PLATFORM`.
+         */contractTerminationMode: String?, 
+        /**
+         * 机构商户号.
+         */spMchid: String?, 
+        /**
+         * 机构AppID.
+         */spAppid: String?, 
+        /**
+         * 机构用户标识.
+         */spOpenid: String?, 
+        /**
+         * 子商户号.
+         */subMchid: String?, 
+        /**
+         * 子商户AppID.
+         */subAppid: String?, 
+        /**
+         * 子商户用户标识.
+         */subOpenid: String?) {
+        self.mchid = mchid
+        self.outContractCode = outContractCode
+        self.appid = appid
+        self.openid = openid
+        self.contractId = contractId
+        self.planId = planId
+        self.operateTime = operateTime
+        self.contractExpiredTime = contractExpiredTime
+        self.contractTerminationMode = contractTerminationMode
+        self.spMchid = spMchid
+        self.spAppid = spAppid
+        self.spOpenid = spOpenid
+        self.subMchid = subMchid
+        self.subAppid = subAppid
+        self.subOpenid = subOpenid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GlobalPapayTerminated: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGlobalPapayTerminated: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GlobalPapayTerminated {
+        return
+            try GlobalPapayTerminated(
+                mchid: FfiConverterOptionString.read(from: &buf), 
+                outContractCode: FfiConverterOptionString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                contractId: FfiConverterOptionString.read(from: &buf), 
+                planId: FfiConverterOptionUInt64.read(from: &buf), 
+                operateTime: FfiConverterOptionString.read(from: &buf), 
+                contractExpiredTime: FfiConverterOptionString.read(from: &buf), 
+                contractTerminationMode: FfiConverterOptionString.read(from: &buf), 
+                spMchid: FfiConverterOptionString.read(from: &buf), 
+                spAppid: FfiConverterOptionString.read(from: &buf), 
+                spOpenid: FfiConverterOptionString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf), 
+                subOpenid: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GlobalPapayTerminated, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.mchid, into: &buf)
+        FfiConverterOptionString.write(value.outContractCode, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.contractId, into: &buf)
+        FfiConverterOptionUInt64.write(value.planId, into: &buf)
+        FfiConverterOptionString.write(value.operateTime, into: &buf)
+        FfiConverterOptionString.write(value.contractExpiredTime, into: &buf)
+        FfiConverterOptionString.write(value.contractTerminationMode, into: &buf)
+        FfiConverterOptionString.write(value.spMchid, into: &buf)
+        FfiConverterOptionString.write(value.spAppid, into: &buf)
+        FfiConverterOptionString.write(value.spOpenid, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+        FfiConverterOptionString.write(value.subOpenid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGlobalPapayTerminated_lift(_ buf: RustBuffer) throws -> GlobalPapayTerminated {
+    return try FfiConverterTypeGlobalPapayTerminated.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGlobalPapayTerminated_lower(_ value: GlobalPapayTerminated) -> RustBuffer {
+    return FfiConverterTypeGlobalPapayTerminated.lower(value)
+}
+
+
+/**
+ * One HTTP header, as the bindings pass it.
+ */
+public struct Header: Equatable, Hashable {
+    /**
+     * The name, as sent.
+     */
+    public var name: String
+    /**
+     * The value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The name, as sent.
+         */name: String, 
+        /**
+         * The value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Header: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Header {
+        return
+            try Header(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Header, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHeader_lift(_ buf: RustBuffer) throws -> Header {
+    return try FfiConverterTypeHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHeader_lower(_ value: Header) -> RustBuffer {
+    return FfiConverterTypeHeader.lower(value)
 }
 
 
@@ -1512,6 +3031,373 @@ public func FfiConverterTypeInsuranceContract_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeInsuranceContract_lower(_ value: InsuranceContract) -> RustBuffer {
     return FfiConverterTypeInsuranceContract.lower(value)
+}
+
+
+/**
+ * `INSURANCE_ENTRUST.TERMINATE`: an insurance renewal contract was terminated.
+ */
+public struct InsuranceTerminated: Equatable, Hashable {
+    /**
+     * 商户号.
+     */
+    public var mchid: String
+    /**
+     * 委托代扣协议ID.
+     */
+    public var contractId: String
+    /**
+     * AppID.
+     */
+    public var appid: String
+    /**
+     * 委托代扣模板ID.
+     */
+    public var planId: UInt64
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+    /**
+     * 被保人展示名.
+     */
+    public var insuredDisplayName: String?
+    /**
+     * 协议状态.
+     */
+    public var contractState: String
+    /**
+     * 签约时间.
+     */
+    public var contractSignedTime: String?
+    /**
+     * 协议到期时间.
+     */
+    public var contractExpiredTime: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String
+    /**
+     * 解约信息.
+     */
+    public var contractTerminateInfo: TerminationInfo?
+    /**
+     * 商户侧用户标识.
+     */
+    public var outUserCode: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户号.
+         */mchid: String, 
+        /**
+         * 委托代扣协议ID.
+         */contractId: String, 
+        /**
+         * AppID.
+         */appid: String, 
+        /**
+         * 委托代扣模板ID.
+         */planId: UInt64, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String, 
+        /**
+         * 被保人展示名.
+         */insuredDisplayName: String?, 
+        /**
+         * 协议状态.
+         */contractState: String, 
+        /**
+         * 签约时间.
+         */contractSignedTime: String?, 
+        /**
+         * 协议到期时间.
+         */contractExpiredTime: String?, 
+        /**
+         * 用户标识.
+         */openid: String, 
+        /**
+         * 解约信息.
+         */contractTerminateInfo: TerminationInfo?, 
+        /**
+         * 商户侧用户标识.
+         */outUserCode: String?) {
+        self.mchid = mchid
+        self.contractId = contractId
+        self.appid = appid
+        self.planId = planId
+        self.outContractCode = outContractCode
+        self.insuredDisplayName = insuredDisplayName
+        self.contractState = contractState
+        self.contractSignedTime = contractSignedTime
+        self.contractExpiredTime = contractExpiredTime
+        self.openid = openid
+        self.contractTerminateInfo = contractTerminateInfo
+        self.outUserCode = outUserCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension InsuranceTerminated: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInsuranceTerminated: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InsuranceTerminated {
+        return
+            try InsuranceTerminated(
+                mchid: FfiConverterString.read(from: &buf), 
+                contractId: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterString.read(from: &buf), 
+                planId: FfiConverterUInt64.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf), 
+                insuredDisplayName: FfiConverterOptionString.read(from: &buf), 
+                contractState: FfiConverterString.read(from: &buf), 
+                contractSignedTime: FfiConverterOptionString.read(from: &buf), 
+                contractExpiredTime: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterString.read(from: &buf), 
+                contractTerminateInfo: FfiConverterOptionTypeTerminationInfo.read(from: &buf), 
+                outUserCode: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InsuranceTerminated, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.mchid, into: &buf)
+        FfiConverterString.write(value.contractId, into: &buf)
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterUInt64.write(value.planId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+        FfiConverterOptionString.write(value.insuredDisplayName, into: &buf)
+        FfiConverterString.write(value.contractState, into: &buf)
+        FfiConverterOptionString.write(value.contractSignedTime, into: &buf)
+        FfiConverterOptionString.write(value.contractExpiredTime, into: &buf)
+        FfiConverterString.write(value.openid, into: &buf)
+        FfiConverterOptionTypeTerminationInfo.write(value.contractTerminateInfo, into: &buf)
+        FfiConverterOptionString.write(value.outUserCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInsuranceTerminated_lift(_ buf: RustBuffer) throws -> InsuranceTerminated {
+    return try FfiConverterTypeInsuranceTerminated.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInsuranceTerminated_lower(_ value: InsuranceTerminated) -> RustBuffer {
+    return FfiConverterTypeInsuranceTerminated.lower(value)
+}
+
+
+/**
+ * A verified, decrypted notification.
+ */
+public struct Notification: Equatable, Hashable {
+    /**
+     * The notification id: de-duplicate on it, WeChat Pay re-delivers.
+     */
+    public var id: String
+    /**
+     * As sent (usually RFC 3339 with +08:00; not always).
+     */
+    public var createTime: String
+    /**
+     * e.g. `ENTRUST.TERMINATE`.
+     */
+    public var eventType: String
+    /**
+     * `encrypt-resource`.
+     */
+    public var resourceType: String
+    /**
+     * WeChat Pay's short description, if any.
+     */
+    public var summary: String?
+    /**
+     * `resource.original_type`, if any.
+     */
+    public var originalType: String?
+    /**
+     * The typed plaintext.
+     */
+    public var resource: NotificationResource
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The notification id: de-duplicate on it, WeChat Pay re-delivers.
+         */id: String, 
+        /**
+         * As sent (usually RFC 3339 with +08:00; not always).
+         */createTime: String, 
+        /**
+         * e.g. `ENTRUST.TERMINATE`.
+         */eventType: String, 
+        /**
+         * `encrypt-resource`.
+         */resourceType: String, 
+        /**
+         * WeChat Pay's short description, if any.
+         */summary: String?, 
+        /**
+         * `resource.original_type`, if any.
+         */originalType: String?, 
+        /**
+         * The typed plaintext.
+         */resource: NotificationResource) {
+        self.id = id
+        self.createTime = createTime
+        self.eventType = eventType
+        self.resourceType = resourceType
+        self.summary = summary
+        self.originalType = originalType
+        self.resource = resource
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Notification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotification: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Notification {
+        return
+            try Notification(
+                id: FfiConverterString.read(from: &buf), 
+                createTime: FfiConverterString.read(from: &buf), 
+                eventType: FfiConverterString.read(from: &buf), 
+                resourceType: FfiConverterString.read(from: &buf), 
+                summary: FfiConverterOptionString.read(from: &buf), 
+                originalType: FfiConverterOptionString.read(from: &buf), 
+                resource: FfiConverterTypeNotificationResource.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Notification, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.createTime, into: &buf)
+        FfiConverterString.write(value.eventType, into: &buf)
+        FfiConverterString.write(value.resourceType, into: &buf)
+        FfiConverterOptionString.write(value.summary, into: &buf)
+        FfiConverterOptionString.write(value.originalType, into: &buf)
+        FfiConverterTypeNotificationResource.write(value.resource, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotification_lift(_ buf: RustBuffer) throws -> Notification {
+    return try FfiConverterTypeNotification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotification_lower(_ value: Notification) -> RustBuffer {
+    return FfiConverterTypeNotification.lower(value)
+}
+
+
+/**
+ * The reply the host sends back to WeChat Pay for a notification.
+ */
+public struct NotificationReply: Equatable, Hashable {
+    /**
+     * 200 to acknowledge, 500 to have WeChat Pay retry.
+     */
+    public var status: UInt16
+    /**
+     * `Content-Type: application/json`.
+     */
+    public var headers: [Header]
+    /**
+     * `{"code":"SUCCESS","message":"成功"}` or `{"code":"FAIL","message":…}`.
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 200 to acknowledge, 500 to have WeChat Pay retry.
+         */status: UInt16, 
+        /**
+         * `Content-Type: application/json`.
+         */headers: [Header], 
+        /**
+         * `{"code":"SUCCESS","message":"成功"}` or `{"code":"FAIL","message":…}`.
+         */body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NotificationReply: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotificationReply: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NotificationReply {
+        return
+            try NotificationReply(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NotificationReply, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationReply_lift(_ buf: RustBuffer) throws -> NotificationReply {
+    return try FfiConverterTypeNotificationReply.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationReply_lower(_ value: NotificationReply) -> RustBuffer {
+    return FfiConverterTypeNotificationReply.lower(value)
 }
 
 
@@ -1904,6 +3790,245 @@ public func FfiConverterTypePapayPartnerContract_lower(_ value: PapayPartnerCont
 
 
 /**
+ * `ENTRUST.TERMINATE`: a papay contract (direct or partner) was terminated.
+ */
+public struct PapayTerminated: Equatable, Hashable {
+    /**
+     * 委托代扣协议ID.
+     */
+    public var contractId: String
+    /**
+     * 委托代扣模板ID.
+     */
+    public var planId: UInt64
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+    /**
+     * 签约用户展示名.
+     */
+    public var contractDisplayAccount: String?
+    /**
+     * 协议状态: `SIGNED` or `TERMINATED`.
+     */
+    public var contractState: String
+    /**
+     * 签约时间.
+     */
+    public var contractSignedTime: String?
+    /**
+     * 协议到期时间.
+     */
+    public var contractExpiredTime: String?
+    /**
+     * 解约信息.
+     */
+    public var contractTerminateInfo: TerminationInfo?
+    /**
+     * 预约扣费信息.
+     */
+    public var deductSchedule: DeductSchedule?
+    /**
+     * 商户侧用户标识.
+     */
+    public var outUserCode: String?
+    /**
+     * 商户号 (direct merchants).
+     */
+    public var mchid: String?
+    /**
+     * AppID (direct merchants).
+     */
+    public var appid: String?
+    /**
+     * 用户标识 (direct merchants).
+     */
+    public var openid: String?
+    /**
+     * 服务商商户号.
+     */
+    public var spMchid: String?
+    /**
+     * 服务商AppID.
+     */
+    public var spAppid: String?
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String?
+    /**
+     * 子商户AppID.
+     */
+    public var subAppid: String?
+    /**
+     * 服务商用户标识.
+     */
+    public var spOpenid: String?
+    /**
+     * 子商户用户标识.
+     */
+    public var subOpenid: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 委托代扣协议ID.
+         */contractId: String, 
+        /**
+         * 委托代扣模板ID.
+         */planId: UInt64, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String, 
+        /**
+         * 签约用户展示名.
+         */contractDisplayAccount: String?, 
+        /**
+         * 协议状态: `SIGNED` or `TERMINATED`.
+         */contractState: String, 
+        /**
+         * 签约时间.
+         */contractSignedTime: String?, 
+        /**
+         * 协议到期时间.
+         */contractExpiredTime: String?, 
+        /**
+         * 解约信息.
+         */contractTerminateInfo: TerminationInfo?, 
+        /**
+         * 预约扣费信息.
+         */deductSchedule: DeductSchedule?, 
+        /**
+         * 商户侧用户标识.
+         */outUserCode: String?, 
+        /**
+         * 商户号 (direct merchants).
+         */mchid: String?, 
+        /**
+         * AppID (direct merchants).
+         */appid: String?, 
+        /**
+         * 用户标识 (direct merchants).
+         */openid: String?, 
+        /**
+         * 服务商商户号.
+         */spMchid: String?, 
+        /**
+         * 服务商AppID.
+         */spAppid: String?, 
+        /**
+         * 子商户号.
+         */subMchid: String?, 
+        /**
+         * 子商户AppID.
+         */subAppid: String?, 
+        /**
+         * 服务商用户标识.
+         */spOpenid: String?, 
+        /**
+         * 子商户用户标识.
+         */subOpenid: String?) {
+        self.contractId = contractId
+        self.planId = planId
+        self.outContractCode = outContractCode
+        self.contractDisplayAccount = contractDisplayAccount
+        self.contractState = contractState
+        self.contractSignedTime = contractSignedTime
+        self.contractExpiredTime = contractExpiredTime
+        self.contractTerminateInfo = contractTerminateInfo
+        self.deductSchedule = deductSchedule
+        self.outUserCode = outUserCode
+        self.mchid = mchid
+        self.appid = appid
+        self.openid = openid
+        self.spMchid = spMchid
+        self.spAppid = spAppid
+        self.subMchid = subMchid
+        self.subAppid = subAppid
+        self.spOpenid = spOpenid
+        self.subOpenid = subOpenid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PapayTerminated: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePapayTerminated: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PapayTerminated {
+        return
+            try PapayTerminated(
+                contractId: FfiConverterString.read(from: &buf), 
+                planId: FfiConverterUInt64.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf), 
+                contractDisplayAccount: FfiConverterOptionString.read(from: &buf), 
+                contractState: FfiConverterString.read(from: &buf), 
+                contractSignedTime: FfiConverterOptionString.read(from: &buf), 
+                contractExpiredTime: FfiConverterOptionString.read(from: &buf), 
+                contractTerminateInfo: FfiConverterOptionTypeTerminationInfo.read(from: &buf), 
+                deductSchedule: FfiConverterOptionTypeDeductSchedule.read(from: &buf), 
+                outUserCode: FfiConverterOptionString.read(from: &buf), 
+                mchid: FfiConverterOptionString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                spMchid: FfiConverterOptionString.read(from: &buf), 
+                spAppid: FfiConverterOptionString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf), 
+                spOpenid: FfiConverterOptionString.read(from: &buf), 
+                subOpenid: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PapayTerminated, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.contractId, into: &buf)
+        FfiConverterUInt64.write(value.planId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+        FfiConverterOptionString.write(value.contractDisplayAccount, into: &buf)
+        FfiConverterString.write(value.contractState, into: &buf)
+        FfiConverterOptionString.write(value.contractSignedTime, into: &buf)
+        FfiConverterOptionString.write(value.contractExpiredTime, into: &buf)
+        FfiConverterOptionTypeTerminationInfo.write(value.contractTerminateInfo, into: &buf)
+        FfiConverterOptionTypeDeductSchedule.write(value.deductSchedule, into: &buf)
+        FfiConverterOptionString.write(value.outUserCode, into: &buf)
+        FfiConverterOptionString.write(value.mchid, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.spMchid, into: &buf)
+        FfiConverterOptionString.write(value.spAppid, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+        FfiConverterOptionString.write(value.spOpenid, into: &buf)
+        FfiConverterOptionString.write(value.subOpenid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePapayTerminated_lift(_ buf: RustBuffer) throws -> PapayTerminated {
+    return try FfiConverterTypePapayTerminated.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePapayTerminated_lower(_ value: PapayTerminated) -> RustBuffer {
+    return FfiConverterTypePapayTerminated.lower(value)
+}
+
+
+/**
  * 免密支付解约结果: an echo of the request.
  */
 public struct PasswordExemptContract: Equatable, Hashable {
@@ -1983,8 +4108,318 @@ public func FfiConverterTypePasswordExemptContract_lower(_ value: PasswordExempt
 
 
 /**
- * 企业支付 · 解除员工授权 (service provider).
+ * `PAYSCORE.USER_CLOSE_SERVICE`: the user closed a pay-score service (also eduschoolpay).
+ */
+public struct PayscoreServiceClosed: Equatable, Hashable {
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 商户号.
+     */
+    public var mchid: String?
+    /**
+     * 子商户AppID.
+     */
+    public var subAppid: String?
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String?
+    /**
+     * 渠道商商户号.
+     */
+    public var channelId: String?
+    /**
+     * 服务ID.
+     */
+    public var serviceId: String
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * 子商户用户标识.
+     */
+    public var subOpenid: String?
+    /**
+     * `USER_CLOSE_SERVICE` or `USER_OPEN_SERVICE`.
+     */
+    public var userServiceStatus: String?
+    /**
+     * 服务开启/解除授权时间.
+     */
+    public var openorcloseTime: String?
+    /**
+     * 授权协议号.
+     */
+    public var authorizationCode: String?
+    /**
+     * 商户请求单号.
+     */
+    public var outRequestNo: String?
+    /**
+     * 签约协议号 (eduschoolpay).
+     */
+    public var contractId: String?
+    /**
+     * 模板ID (eduschoolpay).
+     */
+    public var planId: String?
+    /**
+     * `ADD` or `DELETE` (eduschoolpay).
+     */
+    public var contractStatus: String?
+    /**
+     * 商户签约协议号 (eduschoolpay).
+     */
+    public var outContractCode: String?
 
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 商户号.
+         */mchid: String?, 
+        /**
+         * 子商户AppID.
+         */subAppid: String?, 
+        /**
+         * 子商户号.
+         */subMchid: String?, 
+        /**
+         * 渠道商商户号.
+         */channelId: String?, 
+        /**
+         * 服务ID.
+         */serviceId: String, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * 子商户用户标识.
+         */subOpenid: String?, 
+        /**
+         * `USER_CLOSE_SERVICE` or `USER_OPEN_SERVICE`.
+         */userServiceStatus: String?, 
+        /**
+         * 服务开启/解除授权时间.
+         */openorcloseTime: String?, 
+        /**
+         * 授权协议号.
+         */authorizationCode: String?, 
+        /**
+         * 商户请求单号.
+         */outRequestNo: String?, 
+        /**
+         * 签约协议号 (eduschoolpay).
+         */contractId: String?, 
+        /**
+         * 模板ID (eduschoolpay).
+         */planId: String?, 
+        /**
+         * `ADD` or `DELETE` (eduschoolpay).
+         */contractStatus: String?, 
+        /**
+         * 商户签约协议号 (eduschoolpay).
+         */outContractCode: String?) {
+        self.appid = appid
+        self.mchid = mchid
+        self.subAppid = subAppid
+        self.subMchid = subMchid
+        self.channelId = channelId
+        self.serviceId = serviceId
+        self.openid = openid
+        self.subOpenid = subOpenid
+        self.userServiceStatus = userServiceStatus
+        self.openorcloseTime = openorcloseTime
+        self.authorizationCode = authorizationCode
+        self.outRequestNo = outRequestNo
+        self.contractId = contractId
+        self.planId = planId
+        self.contractStatus = contractStatus
+        self.outContractCode = outContractCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PayscoreServiceClosed: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePayscoreServiceClosed: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PayscoreServiceClosed {
+        return
+            try PayscoreServiceClosed(
+                appid: FfiConverterOptionString.read(from: &buf), 
+                mchid: FfiConverterOptionString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                channelId: FfiConverterOptionString.read(from: &buf), 
+                serviceId: FfiConverterString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                subOpenid: FfiConverterOptionString.read(from: &buf), 
+                userServiceStatus: FfiConverterOptionString.read(from: &buf), 
+                openorcloseTime: FfiConverterOptionString.read(from: &buf), 
+                authorizationCode: FfiConverterOptionString.read(from: &buf), 
+                outRequestNo: FfiConverterOptionString.read(from: &buf), 
+                contractId: FfiConverterOptionString.read(from: &buf), 
+                planId: FfiConverterOptionString.read(from: &buf), 
+                contractStatus: FfiConverterOptionString.read(from: &buf), 
+                outContractCode: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PayscoreServiceClosed, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.mchid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.channelId, into: &buf)
+        FfiConverterString.write(value.serviceId, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.subOpenid, into: &buf)
+        FfiConverterOptionString.write(value.userServiceStatus, into: &buf)
+        FfiConverterOptionString.write(value.openorcloseTime, into: &buf)
+        FfiConverterOptionString.write(value.authorizationCode, into: &buf)
+        FfiConverterOptionString.write(value.outRequestNo, into: &buf)
+        FfiConverterOptionString.write(value.contractId, into: &buf)
+        FfiConverterOptionString.write(value.planId, into: &buf)
+        FfiConverterOptionString.write(value.contractStatus, into: &buf)
+        FfiConverterOptionString.write(value.outContractCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayscoreServiceClosed_lift(_ buf: RustBuffer) throws -> PayscoreServiceClosed {
+    return try FfiConverterTypePayscoreServiceClosed.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayscoreServiceClosed_lower(_ value: PayscoreServiceClosed) -> RustBuffer {
+    return FfiConverterTypePayscoreServiceClosed.lower(value)
+}
+
+
+/**
+ * The request descriptor as every binding receives it: send exactly this method, URL,
+ * headers (in order) and body bytes.
+ */
+public struct RequestRecord: Equatable, Hashable {
+    /**
+     * The catalog id, or none for a generic call.
+     */
+    public var operation: String?
+    /**
+     * `GET`, `POST`, …
+     */
+    public var method: String
+    /**
+     * The absolute URL.
+     */
+    public var url: String
+    /**
+     * In order: Accept, Authorization, Content-Type (with a body), User-Agent, Wechatpay-Serial.
+     */
+    public var headers: [Header]
+    /**
+     * The exact bytes that were signed; none when the endpoint takes no body.
+     */
+    public var body: Data?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The catalog id, or none for a generic call.
+         */operation: String?, 
+        /**
+         * `GET`, `POST`, …
+         */method: String, 
+        /**
+         * The absolute URL.
+         */url: String, 
+        /**
+         * In order: Accept, Authorization, Content-Type (with a body), User-Agent, Wechatpay-Serial.
+         */headers: [Header], 
+        /**
+         * The exact bytes that were signed; none when the endpoint takes no body.
+         */body: Data?) {
+        self.operation = operation
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RequestRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestRecord {
+        return
+            try RequestRecord(
+                operation: FfiConverterOptionString.read(from: &buf), 
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHeader.read(from: &buf), 
+                body: FfiConverterOptionData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RequestRecord, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.operation, into: &buf)
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHeader.write(value.headers, into: &buf)
+        FfiConverterOptionData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestRecord_lift(_ buf: RustBuffer) throws -> RequestRecord {
+    return try FfiConverterTypeRequestRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestRecord_lower(_ value: RequestRecord) -> RustBuffer {
+    return FfiConverterTypeRequestRecord.lower(value)
+}
+
+
+/**
+ * `POST /v3/webizpay/employees/{employee_id}/revoke` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4014507156).
+ *
+ * 企业支付 · 解除员工授权 (service provider).
  */
 public struct RevokeWebizpayEmployee: Equatable, Hashable {
     /**
@@ -2063,8 +4498,9 @@ public func FfiConverterTypeRevokeWebizpayEmployee_lower(_ value: RevokeWebizpay
 
 
 /**
+ * `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012884072).
+ *
  * 收付通合单代扣 · 解约 (e-commerce platform / service provider).
-
  */
 public struct TerminateCombinePapayContract: Equatable, Hashable {
     /**
@@ -2143,8 +4579,9 @@ public func FfiConverterTypeTerminateCombinePapayContract_lower(_ value: Termina
 
 
 /**
+ * `POST /v3/credit-repayment/partner/contracts/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4016125830).
+ *
  * 信用卡自动还款 · 解除自动还款协议 (service provider).
-
  */
 public struct TerminateCreditRepaymentContract: Equatable, Hashable {
     /**
@@ -2213,8 +4650,9 @@ public func FfiConverterTypeTerminateCreditRepaymentContract_lower(_ value: Term
 
 
 /**
+ * `DELETE /v3/edu-papay/contracts/{contract_id}` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012466882).
+ *
  * 教育续费通 · 解约 (merchant and partner).
-
  */
 public struct TerminateEduPapayContract: Equatable, Hashable {
     /**
@@ -2273,8 +4711,9 @@ public func FfiConverterTypeTerminateEduPapayContract_lower(_ value: TerminateEd
 
 
 /**
+ * `POST /v3/eduschoolpay/contracts/{contract_id}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012469025).
+ *
  * 校园轻松付 · 商户主动解约 (service provider).
-
  */
 public struct TerminateEduschoolpayContract: Equatable, Hashable {
     /**
@@ -2333,8 +4772,9 @@ public func FfiConverterTypeTerminateEduschoolpayContract_lower(_ value: Termina
 
 
 /**
+ * `POST /v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract` — [official page](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html).
+ *
  * 刷脸支付 · 刷脸用户解约 (service provider).
-
  */
 public struct TerminateFacepayUserContract: Equatable, Hashable {
     /**
@@ -2403,8 +4843,9 @@ public func FfiConverterTypeTerminateFacepayUserContract_lower(_ value: Terminat
 
 
 /**
+ * `POST /v3/global/papay/contracts/{contract_id}/terminate` (Hong Kong host) — [official page](https://pay.weixin.qq.com/doc/global/v3/zh/4013015478).
+ *
  * 跨境代扣 · 申请解约 (Hong Kong host).
-
  */
 public struct TerminateGlobalPapayContract: Equatable, Hashable {
     /**
@@ -2513,8 +4954,9 @@ public func FfiConverterTypeTerminateGlobalPapayContract_lower(_ value: Terminat
 
 
 /**
+ * `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012489295).
+ *
  * 委托代扣 · 通过商户协议号解除签约协议 (direct merchant).
-
  */
 public struct TerminatePapayContract: Equatable, Hashable {
     /**
@@ -2593,8 +5035,9 @@ public func FfiConverterTypeTerminatePapayContract_lower(_ value: TerminatePapay
 
 
 /**
+ * `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012472767).
+ *
  * 保险自动续费 · 解约 (insurance merchant).
-
  */
 public struct TerminatePapayInsuranceContract: Equatable, Hashable {
     /**
@@ -2673,8 +5116,9 @@ public func FfiConverterTypeTerminatePapayInsuranceContract_lower(_ value: Termi
 
 
 /**
+ * `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012489491).
+ *
  * 委托代扣 · 通过商户协议号解除签约协议 (service provider).
-
  */
 public struct TerminatePapayPartnerContract: Equatable, Hashable {
     /**
@@ -2763,8 +5207,9 @@ public func FfiConverterTypeTerminatePapayPartnerContract_lower(_ value: Termina
 
 
 /**
+ * `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012472858).
+ *
  * 免密支付 · 商户通过商户协议号解约协议 (merchant and partner, same URL).
-
  */
 public struct TerminatePasswordExemptContract: Equatable, Hashable {
     /**
@@ -2843,8 +5288,9 @@ public func FfiConverterTypeTerminatePasswordExemptContract_lower(_ value: Termi
 
 
 /**
+ * `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012461012).
+ *
  * 微信支付分 · 从业机构解除用户授权 (acquiring bank).
-
  */
 public struct TerminatePayscoreAcquiringbankPermission: Equatable, Hashable {
     /**
@@ -2943,8 +5389,9 @@ public func FfiConverterTypeTerminatePayscoreAcquiringbankPermission_lower(_ val
 
 
 /**
+ * `POST /v3/payscore/partner/permissions/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012461154).
+ *
  * 微信支付分 · 通过 openid 解除用户授权 (service provider; the openid moves into the body).
-
  */
 public struct TerminatePayscorePartnerPermission: Equatable, Hashable {
     /**
@@ -3063,8 +5510,9 @@ public func FfiConverterTypeTerminatePayscorePartnerPermission_lower(_ value: Te
 
 
 /**
+ * `POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012382049).
+ *
  * 微信支付分 · 通过授权协议号解除用户授权 (service provider).
-
  */
 public struct TerminatePayscorePartnerPermissionByAuthorizationCode: Equatable, Hashable {
     /**
@@ -3153,8 +5601,9 @@ public func FfiConverterTypeTerminatePayscorePartnerPermissionByAuthorizationCod
 
 
 /**
+ * `POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012647410).
+ *
  * 微信支付分 · 通过授权协议号解除用户授权 (direct merchant).
-
  */
 public struct TerminatePayscorePermissionByAuthorizationCode: Equatable, Hashable {
     /**
@@ -3233,8 +5682,9 @@ public func FfiConverterTypeTerminatePayscorePermissionByAuthorizationCode_lower
 
 
 /**
+ * `POST /v3/payscore/permissions/openid/{openid}/terminate` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012647413).
+ *
  * 微信支付分 · 通过 openid 解除用户授权 (direct merchant).
-
  */
 public struct TerminatePayscorePermissionByOpenid: Equatable, Hashable {
     /**
@@ -3323,8 +5773,9 @@ public func FfiConverterTypeTerminatePayscorePermissionByOpenid_lower(_ value: T
 
 
 /**
- * 微信支付分 · 解除用户授权关系 (older 普通授权 API; the YAML wrongly calls the path values query).
-
+ * `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate` — [official page](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml).
+ *
+ * 微信支付分 · 解除用户授权关系 (older 普通授权 API; the community OpenAPI description wrongly calls the path values query).
  */
 public struct TerminatePayscoreUserPermission: Equatable, Hashable {
     /**
@@ -3409,6 +5860,85 @@ public func FfiConverterTypeTerminatePayscoreUserPermission_lift(_ buf: RustBuff
 #endif
 public func FfiConverterTypeTerminatePayscoreUserPermission_lower(_ value: TerminatePayscoreUserPermission) -> RustBuffer {
     return FfiConverterTypeTerminatePayscoreUserPermission.lower(value)
+}
+
+
+/**
+ * 协议解约信息 of a notification (the termination time may be absent).
+ */
+public struct TerminationInfo: Equatable, Hashable {
+    /**
+     * 解约方式: `USER_TERMINATE`, `MCH_API_TERMINATE`, `CUSTOMER_SERVICE_TERMINATE`, …
+     */
+    public var contractTerminationMode: String
+    /**
+     * 解约时间.
+     */
+    public var contractTerminatedTime: String?
+    /**
+     * 解约备注.
+     */
+    public var contractTerminationRemark: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 解约方式: `USER_TERMINATE`, `MCH_API_TERMINATE`, `CUSTOMER_SERVICE_TERMINATE`, …
+         */contractTerminationMode: String, 
+        /**
+         * 解约时间.
+         */contractTerminatedTime: String?, 
+        /**
+         * 解约备注.
+         */contractTerminationRemark: String?) {
+        self.contractTerminationMode = contractTerminationMode
+        self.contractTerminatedTime = contractTerminatedTime
+        self.contractTerminationRemark = contractTerminationRemark
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TerminationInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTerminationInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TerminationInfo {
+        return
+            try TerminationInfo(
+                contractTerminationMode: FfiConverterString.read(from: &buf), 
+                contractTerminatedTime: FfiConverterOptionString.read(from: &buf), 
+                contractTerminationRemark: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TerminationInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.contractTerminationMode, into: &buf)
+        FfiConverterOptionString.write(value.contractTerminatedTime, into: &buf)
+        FfiConverterOptionString.write(value.contractTerminationRemark, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTerminationInfo_lift(_ buf: RustBuffer) throws -> TerminationInfo {
+    return try FfiConverterTypeTerminationInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTerminationInfo_lower(_ value: TerminationInfo) -> RustBuffer {
+    return FfiConverterTypeTerminationInfo.lower(value)
 }
 
 
@@ -3637,6 +6167,244 @@ public func FfiConverterTypeTransferAuthorizationCloseInfo_lift(_ buf: RustBuffe
 #endif
 public func FfiConverterTypeTransferAuthorizationCloseInfo_lower(_ value: TransferAuthorizationCloseInfo) -> RustBuffer {
     return FfiConverterTypeTransferAuthorizationCloseInfo.lower(value)
+}
+
+
+/**
+ * `MCHTRANSFER.AUTHORIZATION.CLOSED`: a transfer authorization was closed.
+ */
+public struct TransferAuthorizationClosed: Equatable, Hashable {
+    /**
+     * 商户授权单号.
+     */
+    public var outAuthorizationNo: String
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * 用户展示名.
+     */
+    public var userDisplayName: String?
+    /**
+     * 微信授权单号.
+     */
+    public var authorizationId: String?
+    /**
+     * `TAKING_EFFECT` or `CLOSED`.
+     */
+    public var state: String
+    /**
+     * 授权时间.
+     */
+    public var authorizeTime: String?
+    /**
+     * 关闭信息.
+     */
+    public var closeInfo: AuthorizationCloseInfo?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户授权单号.
+         */outAuthorizationNo: String, 
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * 用户展示名.
+         */userDisplayName: String?, 
+        /**
+         * 微信授权单号.
+         */authorizationId: String?, 
+        /**
+         * `TAKING_EFFECT` or `CLOSED`.
+         */state: String, 
+        /**
+         * 授权时间.
+         */authorizeTime: String?, 
+        /**
+         * 关闭信息.
+         */closeInfo: AuthorizationCloseInfo?) {
+        self.outAuthorizationNo = outAuthorizationNo
+        self.appid = appid
+        self.openid = openid
+        self.userDisplayName = userDisplayName
+        self.authorizationId = authorizationId
+        self.state = state
+        self.authorizeTime = authorizeTime
+        self.closeInfo = closeInfo
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TransferAuthorizationClosed: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransferAuthorizationClosed: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransferAuthorizationClosed {
+        return
+            try TransferAuthorizationClosed(
+                outAuthorizationNo: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                userDisplayName: FfiConverterOptionString.read(from: &buf), 
+                authorizationId: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                authorizeTime: FfiConverterOptionString.read(from: &buf), 
+                closeInfo: FfiConverterOptionTypeAuthorizationCloseInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TransferAuthorizationClosed, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.outAuthorizationNo, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.userDisplayName, into: &buf)
+        FfiConverterOptionString.write(value.authorizationId, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterOptionString.write(value.authorizeTime, into: &buf)
+        FfiConverterOptionTypeAuthorizationCloseInfo.write(value.closeInfo, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferAuthorizationClosed_lift(_ buf: RustBuffer) throws -> TransferAuthorizationClosed {
+    return try FfiConverterTypeTransferAuthorizationClosed.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferAuthorizationClosed_lower(_ value: TransferAuthorizationClosed) -> RustBuffer {
+    return FfiConverterTypeTransferAuthorizationClosed.lower(value)
+}
+
+
+/**
+ * `WEBIZPAY.REVOKED`: a WeBizPay employee's authorization was revoked.
+ */
+public struct WebizpayRevoked: Equatable, Hashable {
+    /**
+     * 服务商商户号.
+     */
+    public var spMchid: String?
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String
+    /**
+     * 员工用户ID.
+     */
+    public var userId: String
+    /**
+     * `AUTHORIZED` or `REVOKED`.
+     */
+    public var authorizationState: String
+    /**
+     * 撤销时间.
+     */
+    public var authorizationRevokedTime: String?
+    /**
+     * 原因: `企业发起` or `员工注销`.
+     */
+    public var reason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务商商户号.
+         */spMchid: String?, 
+        /**
+         * 子商户号.
+         */subMchid: String, 
+        /**
+         * 员工用户ID.
+         */userId: String, 
+        /**
+         * `AUTHORIZED` or `REVOKED`.
+         */authorizationState: String, 
+        /**
+         * 撤销时间.
+         */authorizationRevokedTime: String?, 
+        /**
+         * 原因: `企业发起` or `员工注销`.
+         */reason: String?) {
+        self.spMchid = spMchid
+        self.subMchid = subMchid
+        self.userId = userId
+        self.authorizationState = authorizationState
+        self.authorizationRevokedTime = authorizationRevokedTime
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WebizpayRevoked: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWebizpayRevoked: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebizpayRevoked {
+        return
+            try WebizpayRevoked(
+                spMchid: FfiConverterOptionString.read(from: &buf), 
+                subMchid: FfiConverterString.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
+                authorizationState: FfiConverterString.read(from: &buf), 
+                authorizationRevokedTime: FfiConverterOptionString.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WebizpayRevoked, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.spMchid, into: &buf)
+        FfiConverterString.write(value.subMchid, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.authorizationState, into: &buf)
+        FfiConverterOptionString.write(value.authorizationRevokedTime, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebizpayRevoked_lift(_ buf: RustBuffer) throws -> WebizpayRevoked {
+    return try FfiConverterTypeWebizpayRevoked.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebizpayRevoked_lower(_ value: WebizpayRevoked) -> RustBuffer {
+    return FfiConverterTypeWebizpayRevoked.lower(value)
 }
 
 
@@ -4029,6 +6797,298 @@ public func FfiConverterTypeAnyOutput_lower(_ value: AnyOutput) -> RustBuffer {
 }
 
 
+
+/**
+ * Which WeChat Pay host serves an endpoint; each can be overridden in the client config.
+ */
+
+public enum Host: Equatable, Hashable {
+    
+    /**
+     * `https://api.mch.weixin.qq.com` (backup `https://api2.mch.weixin.qq.com`).
+     */
+    case api
+    /**
+     * `https://apihk.mch.weixin.qq.com`, for cross-border (global) APIs.
+     */
+    case global
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Host: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHost: FfiConverterRustBuffer {
+    typealias SwiftType = Host
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Host {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .api
+        
+        case 2: return .global
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Host, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .api:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .global:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHost_lift(_ buf: RustBuffer) throws -> Host {
+    return try FfiConverterTypeHost.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHost_lower(_ value: Host) -> RustBuffer {
+    return FfiConverterTypeHost.lower(value)
+}
+
+
+
+/**
+ * The decrypted `resource` of a notification: one variant per termination event,
+ * `Other` for any other event type (sign events, payments, …) with its plaintext JSON.
+ */
+
+public enum NotificationResource: Equatable, Hashable {
+    
+    case papayTerminated(PapayTerminated
+    )
+    case insuranceTerminated(InsuranceTerminated
+    )
+    case combinePapayTerminated(CombinePapayTerminated
+    )
+    case creditRepaymentTerminated(CreditRepaymentTerminated
+    )
+    case globalPapayTerminated(GlobalPapayTerminated
+    )
+    case eduPapayReleased(EduPapayReleased
+    )
+    case payscoreServiceClosed(PayscoreServiceClosed
+    )
+    case facepayUserStateChanged(FacepayUserStateChanged
+    )
+    case transferAuthorizationClosed(TransferAuthorizationClosed
+    )
+    case webizpayRevoked(WebizpayRevoked
+    )
+    /**
+     * An event type this library does not type: the plaintext as JSON text.
+     */
+    case other(plaintextJson: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension NotificationResource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotificationResource: FfiConverterRustBuffer {
+    typealias SwiftType = NotificationResource
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NotificationResource {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .papayTerminated(try FfiConverterTypePapayTerminated.read(from: &buf)
+        )
+        
+        case 2: return .insuranceTerminated(try FfiConverterTypeInsuranceTerminated.read(from: &buf)
+        )
+        
+        case 3: return .combinePapayTerminated(try FfiConverterTypeCombinePapayTerminated.read(from: &buf)
+        )
+        
+        case 4: return .creditRepaymentTerminated(try FfiConverterTypeCreditRepaymentTerminated.read(from: &buf)
+        )
+        
+        case 5: return .globalPapayTerminated(try FfiConverterTypeGlobalPapayTerminated.read(from: &buf)
+        )
+        
+        case 6: return .eduPapayReleased(try FfiConverterTypeEduPapayReleased.read(from: &buf)
+        )
+        
+        case 7: return .payscoreServiceClosed(try FfiConverterTypePayscoreServiceClosed.read(from: &buf)
+        )
+        
+        case 8: return .facepayUserStateChanged(try FfiConverterTypeFacepayUserStateChanged.read(from: &buf)
+        )
+        
+        case 9: return .transferAuthorizationClosed(try FfiConverterTypeTransferAuthorizationClosed.read(from: &buf)
+        )
+        
+        case 10: return .webizpayRevoked(try FfiConverterTypeWebizpayRevoked.read(from: &buf)
+        )
+        
+        case 11: return .other(plaintextJson: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: NotificationResource, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .papayTerminated(v1):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypePapayTerminated.write(v1, into: &buf)
+            
+        
+        case let .insuranceTerminated(v1):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeInsuranceTerminated.write(v1, into: &buf)
+            
+        
+        case let .combinePapayTerminated(v1):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeCombinePapayTerminated.write(v1, into: &buf)
+            
+        
+        case let .creditRepaymentTerminated(v1):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeCreditRepaymentTerminated.write(v1, into: &buf)
+            
+        
+        case let .globalPapayTerminated(v1):
+            writeInt(&buf, Int32(5))
+            FfiConverterTypeGlobalPapayTerminated.write(v1, into: &buf)
+            
+        
+        case let .eduPapayReleased(v1):
+            writeInt(&buf, Int32(6))
+            FfiConverterTypeEduPapayReleased.write(v1, into: &buf)
+            
+        
+        case let .payscoreServiceClosed(v1):
+            writeInt(&buf, Int32(7))
+            FfiConverterTypePayscoreServiceClosed.write(v1, into: &buf)
+            
+        
+        case let .facepayUserStateChanged(v1):
+            writeInt(&buf, Int32(8))
+            FfiConverterTypeFacepayUserStateChanged.write(v1, into: &buf)
+            
+        
+        case let .transferAuthorizationClosed(v1):
+            writeInt(&buf, Int32(9))
+            FfiConverterTypeTransferAuthorizationClosed.write(v1, into: &buf)
+            
+        
+        case let .webizpayRevoked(v1):
+            writeInt(&buf, Int32(10))
+            FfiConverterTypeWebizpayRevoked.write(v1, into: &buf)
+            
+        
+        case let .other(plaintextJson):
+            writeInt(&buf, Int32(11))
+            FfiConverterString.write(plaintextJson, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationResource_lift(_ buf: RustBuffer) throws -> NotificationResource {
+    return try FfiConverterTypeNotificationResource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationResource_lower(_ value: NotificationResource) -> RustBuffer {
+    return FfiConverterTypeNotificationResource.lower(value)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
+    typealias SwiftType = UInt16?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt16.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt16.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -4080,6 +7140,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeAmount: FfiConverterRustBuffer {
     typealias SwiftType = Amount?
 
@@ -4096,6 +7180,30 @@ fileprivate struct FfiConverterOptionTypeAmount: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeAmount.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeAuthorizationCloseInfo: FfiConverterRustBuffer {
+    typealias SwiftType = AuthorizationCloseInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAuthorizationCloseInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAuthorizationCloseInfo.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4176,6 +7284,30 @@ fileprivate struct FfiConverterOptionTypeDeductSchedule: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeTerminationInfo: FfiConverterRustBuffer {
+    typealias SwiftType = TerminationInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTerminationInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTerminationInfo.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTransferAuthorizationCloseInfo: FfiConverterRustBuffer {
     typealias SwiftType = TransferAuthorizationCloseInfo?
 
@@ -4196,6 +7328,145 @@ fileprivate struct FfiConverterOptionTypeTransferAuthorizationCloseInfo: FfiConv
         }
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeKeyMaterial: FfiConverterRustBuffer {
+    typealias SwiftType = KeyMaterial?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeKeyMaterial.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeKeyMaterial.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDownloadedCertificate: FfiConverterRustBuffer {
+    typealias SwiftType = [DownloadedCertificate]
+
+    public static func write(_ value: [DownloadedCertificate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDownloadedCertificate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DownloadedCertificate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DownloadedCertificate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDownloadedCertificate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [Header]
+
+    public static func write(_ value: [Header], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Header] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Header]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeKeyMaterial: FfiConverterRustBuffer {
+    typealias SwiftType = [KeyMaterial]
+
+    public static func write(_ value: [KeyMaterial], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeKeyMaterial.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [KeyMaterial] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [KeyMaterial]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeKeyMaterial.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+
+public typealias KeyMaterial = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyMaterial: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyMaterial {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: KeyMaterial, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> KeyMaterial {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: KeyMaterial) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyMaterial_lift(_ value: RustBuffer) throws -> KeyMaterial {
+    return try FfiConverterTypeKeyMaterial.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyMaterial_lower(_ value: KeyMaterial) -> RustBuffer {
+    return FfiConverterTypeKeyMaterial.lower(value)
+}
+
 
 private enum InitializationResult {
     case ok

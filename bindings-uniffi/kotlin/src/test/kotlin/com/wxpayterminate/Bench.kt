@@ -1,9 +1,10 @@
 package com.wxpayterminate
 
 import com.wxpayterminate.catalog.AnyOperation
+import com.wxpayterminate.catalog.ClientConfig
 import com.wxpayterminate.catalog.TerminatePapayContract
-import org.json.JSONObject
 import java.io.File
+import org.json.JSONObject
 
 /** `make bench`, Kotlin part: µs per call on the JVM through JNA, median of batches. */
 fun main() {
@@ -12,8 +13,8 @@ fun main() {
     val client = Client(ClientConfig(
         mchid = "1234567890",
         serialNo = "F5765756002FDD77",
-        privateKeyPem = File(keys, "merchant_go_pkcs8.pem").readText(),
-        platformCertificatesPem = listOf(File(keys, "platform_cert_a.pem").readText(), File(keys, "platform_cert_b.pem").readText()),
+        privateKey = File(keys, "merchant_go_pkcs8.pem").readText(),
+        platformCertificates = listOf(File(keys, "platform_cert_a.pem").readText(), File(keys, "platform_cert_b.pem").readText()),
     ))
     val op = AnyOperation.TerminatePapayContract(TerminatePapayContract(12535uL, "wxwtdk20200910100000", "用户解约"))
 
@@ -34,7 +35,7 @@ fun main() {
     val request = client.prepare(op, 1700000000L, "N")
     val results = linkedMapOf(
         "kotlin_sign_us" to perCall(200) { client.prepare(op, 1700000000L, "N") },
-        "kotlin_prepare_unsigned_us" to perCall(2000) { client.prepareUnsigned(op, 1700000000L, "N").destroy() },
+        "kotlin_prepare_unsigned_us" to perCall(2000) { client.unsigned(op, 1700000000L, "N").destroy() },
         "kotlin_parse_verify_us" to perCall(1000) { client.parse(request, 200u, headers, body, case.getLong("now")) },
     )
     val out = File(root, "target/bench").apply { mkdirs() }

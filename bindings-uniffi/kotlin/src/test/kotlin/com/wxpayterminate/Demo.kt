@@ -1,13 +1,16 @@
 package com.wxpayterminate
 
 import com.wxpayterminate.catalog.AnyOutput
-import org.json.JSONObject
+import com.wxpayterminate.catalog.ClientConfig
+import com.wxpayterminate.catalog.Header
+import com.wxpayterminate.catalog.RequestRecord
 import java.io.File
 import java.net.URI
 import java.net.http.HttpClient
+import java.net.http.HttpRequest as JdkRequest
 import java.net.http.HttpResponse
 import java.time.Duration
-import java.net.http.HttpRequest as JdkRequest
+import org.json.JSONObject
 
 /** `make demo`, Kotlin part: terminate the four seed contracts on the sandbox with java.net.http. */
 fun main() {
@@ -18,14 +21,14 @@ fun main() {
     val client = Client(ClientConfig(
         mchid = m.getString("mchid"),
         serialNo = m.getString("serial_no"),
-        privateKeyPem = File(root, m.getString("private_key")).readText(),
+        privateKey = File(root, m.getString("private_key")).readText(),
         wechatpayPublicKeyId = m.getString("wechatpay_public_key_id"),
-        wechatpayPublicKeyPem = File(root, m.getString("wechatpay_public_key")).readText(),
+        wechatpayPublicKey = File(root, m.getString("wechatpay_public_key")).readText(),
         baseUrl = sandbox,
     ))
     val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
 
-    fun send(req: HttpRequest, extra: Map<String, String> = emptyMap()): HttpResponse<ByteArray> {
+    fun send(req: RequestRecord, extra: Map<String, String> = emptyMap()): HttpResponse<ByteArray> {
         val builder = JdkRequest.newBuilder(URI.create(req.url)).timeout(Duration.ofSeconds(10))
         req.headers.forEach { builder.header(it.name, it.value) }
         extra.forEach { (name, value) -> builder.header(name, value) }
@@ -36,7 +39,7 @@ fun main() {
 
     val seeds = plan.getJSONArray("seed_operations").map { it as String }.toSet()
     for (step in plan.getJSONArray("terminations").map { it as JSONObject }.filter { it.getString("operation") in seeds }) {
-        val req = client.prepareJson(step.getString("operation"), step.getJSONObject("params").toString())
+        val req = client.sign(client.unsignedById(step.getString("operation"), step.getJSONObject("params").toString()))
         val response = send(req)
         val parsed = client.parse(req, response.statusCode().toUShort(), headers(response), response.body())
         println("  ${req.method} ${req.url.removePrefix(sandbox)}")
@@ -51,12 +54,12 @@ fun main() {
         println("    typed result: $result")
     }
 
-    val req = client.prepareJson("terminate_papay_contract", """{"plan_id":12535,"out_contract_code":"wxwtdk20200910100001","contract_termination_remark":"用户解约"}""")
+    val req = client.sign(client.unsignedById("terminate_papay_contract", """{"plan_id":12535,"out_contract_code":"wxwtdk20200910100001","contract_termination_remark":"用户解约"}"""))
     val response = send(req, mapOf("X-Sandbox-Fault" to "tampered_body"))
     try {
         client.parse(req, response.statusCode().toUShort(), headers(response), response.body())
         error("a tampered response was accepted")
     } catch (e: WxpayException.InvalidSignature) {
-        println("  tampered response → rejected: WxpayException.InvalidSignature: ${e.reason}")
+        println("  tampered response → rejected: WxpayException.InvalidSignature: ${e.message}")
     }
 }

@@ -1,5 +1,7 @@
 package com.wxpayterminate
 
+import com.wxpayterminate.catalog.ClientConfig
+import com.wxpayterminate.catalog.Header
 import org.json.JSONArray
 import org.json.JSONObject
 import java.io.File
@@ -11,21 +13,25 @@ object Fixtures {
     val keys = File(vectors, "keys")
     val clients = JSONObject(File(vectors, "clients.json").readText())
 
+    /** The core's message for every error case, pinned for cross-language parity. */
+    val messages = JSONObject(File(vectors, "messages.json").readText())
+
     fun key(name: String): String = File(keys, name).readText()
 
-    fun str(o: JSONObject, name: String): String? = if (o.isNull(name)) null else o.getString(name)
+    fun str(o: JSONObject, name: String): String? = if (!o.has(name) || o.isNull(name)) null else o.getString(name)
 
-    /** A clients.json-shaped object as a ClientConfig. */
+    /** A clients.json-shaped object as the core's ClientConfig (key files read from keys/). */
     fun config(c: JSONObject): ClientConfig {
-        val privateKey = str(c, "private_key")?.let(::key) ?: if (c.has("private_key_text")) c.getString("private_key_text") else null
+        val privateKey = str(c, "private_key")?.let(::key) ?: str(c, "private_key_text")
         val certificates = c.optJSONArray("platform_certificates")?.let { a -> (0 until a.length()).map { key(a.getString(it)) } } ?: emptyList()
         return ClientConfig(
             mchid = str(c, "mchid") ?: "",
             serialNo = str(c, "serial_no") ?: "",
-            privateKeyPem = privateKey,
+            privateKey = privateKey,
             wechatpayPublicKeyId = str(c, "wechatpay_public_key_id"),
-            wechatpayPublicKeyPem = str(c, "wechatpay_public_key")?.let(::key),
-            platformCertificatesPem = certificates,
+            wechatpayPublicKey = str(c, "wechatpay_public_key")?.let(::key),
+            platformCertificates = certificates,
+            apiv3Key = str(c, "apiv3_key"),
             baseUrl = str(c, "base_url"),
             globalBaseUrl = str(c, "global_base_url"),
         )
@@ -36,15 +42,11 @@ object Fixtures {
     fun pairs(a: JSONArray): List<Header> = (0 until a.length()).map { val p = a.getJSONArray(it); Header(p.getString(0), p.getString(1)) }
 }
 
-/** The kind name of an exception, as the core names it. */
-fun WxpayException.kind(): String = when (this) {
-    is WxpayException.InvalidInput -> "invalid_input"
-    is WxpayException.InvalidKey -> "invalid_key"
-    is WxpayException.UnsignedResponse -> "unsigned_response"
-    is WxpayException.InvalidSignature -> "invalid_signature"
-    is WxpayException.SignatureProbe -> "signature_probe"
-    is WxpayException.UnknownSerial -> "unknown_serial"
-    is WxpayException.ClockSkew -> "clock_skew"
-    is WxpayException.Api -> "api"
-    is WxpayException.Decode -> "decode"
+/** The kind name a class stands for (`InvalidInput` → `invalid_input`); null for `Other`. */
+fun WxpayException.classKind(): String? = when (this) {
+    is WxpayException.Other -> null
+    else -> this::class.java.simpleName.replace(Regex("([a-z])([A-Z])"), "$1_$2").lowercase()
 }
+
+/** The kind name of an exception, as the core names it (`record()` works on the sealed base). */
+fun WxpayException.kind(): String = record().kind

@@ -2,6 +2,8 @@ package com.wxpayterminate
 
 import com.wxpayterminate.catalog.AnyOperation
 import com.wxpayterminate.catalog.AnyOutput
+import com.wxpayterminate.catalog.ClientConfig
+import com.wxpayterminate.catalog.Header
 import com.wxpayterminate.catalog.TerminateEduschoolpayContract
 import com.wxpayterminate.catalog.TerminateGlobalPapayContract
 import com.wxpayterminate.catalog.TerminatePapayContract
@@ -25,22 +27,42 @@ class TypedApiTest {
             .filter { WxpayException::class.java.isAssignableFrom(it) && it != WxpayException::class.java }
             .map { it.simpleName }.toSet()
         val expected = errorKinds().map { kind -> kind.split('_').joinToString("") { it.replaceFirstChar(Char::uppercase) } }.toSet()
-        assertEquals(expected, classes)
+        // One class per core kind, plus Other for a kind a newer core adds.
+        assertEquals(expected + "Other", classes)
+        assertEquals(11, errorKinds().size)
+    }
+
+    @Test
+    fun theMessageIsTheRecordMessageAndTheFieldsAreTheRecords() {
+        val e = assertThrows<WxpayException.InvalidInput> {
+            client.prepare(AnyOperation.TerminatePapayContract(papay.copy(outContractCode = "")))
+        }
+        // Not uniffi's "record=ErrorRecord(…)": exactly the core's message (kotlin/patch-messages.sh).
+        assertEquals(e.record.message, e.message)
+        assertTrue(!e.message.startsWith("record="), e.message)
+        assertEquals("invalid_input", e.record.kind)
+        assertEquals("out_contract_code", e.record.field)
+        assertEquals(e.record, e.record())
+        // The stack trace header is still the class and the message.
+        assertEquals("com.wxpayterminate.WxpayException\$InvalidInput: ${e.record.message}", e.toString())
     }
 
     @Test
     fun typedOperationMatchesTheJsonCall() {
         val typed = client.prepare(AnyOperation.TerminatePapayContract(papay), 1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242")
-        val byId = client.prepareJson(
+        val byId = client.sign(client.unsignedById(
             "terminate_papay_contract",
             """{"plan_id":12535,"out_contract_code":"wxwtdk20200910100000","contract_termination_remark":"用户解约"}""",
             1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242",
-        )
+        ))
         assertEquals(byId.headers, typed.headers)
         assertEquals(byId.url, typed.url)
         assertEquals("terminate_papay_contract", typed.operation)
         assertEquals("""{"contract_termination_remark":"用户解约"}""", String(typed.body!!))
-        assertTrue(typed.headers.first { it.name == "User-Agent" }.value.endsWith("(uniffi)"))
+        // The package is named in User-Agent: Kotlin on the JVM (this build's target is Linux).
+        assertTrue(typed.headers.first { it.name == "User-Agent" }.value.endsWith("(kotlin/jvm)"), client.userAgent())
+        val own = Client(Fixtures.config(Fixtures.clients.getJSONObject("doc_pubkey")).apply { userAgentPlatform = "kotlin/desktop" })
+        assertTrue(own.userAgent().endsWith("(kotlin/desktop)"), own.userAgent())
     }
 
     @Test
@@ -96,31 +118,36 @@ class TypedApiTest {
     fun badInputIsATypedErrorNamingTheField() {
         val long = papay.copy(contractTerminationRemark = "解".repeat(257))
         val e = assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminatePapayContract(long)) }
-        assertEquals("contract_termination_remark", e.field)
+        assertEquals("contract_termination_remark", e.record.field)
         val emoji = TerminateGlobalPapayContract(contractId = "C1", appid = null, spAppid = null, subMchid = null, subAppid = null, terminationNote = "😀")
-        assertEquals("termination_note", assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminateGlobalPapayContract(emoji)) }.field)
-        assertEquals("out_contract_code", assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminatePapayContract(papay.copy(outContractCode = ""))) }.field)
-        assertEquals("nonce", assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminatePapayContract(papay), nonce = "has space") }.field)
-        assertThrows<WxpayException.InvalidKey> { Client(ClientConfig(mchid = "1900007291", serialNo = "AB", privateKeyPem = "not a key", platformCertificatesPem = listOf(Fixtures.key("platform_cert_a.pem")))) }
-        assertThrows<WxpayException.InvalidInput> { client.prepareJson("terminate_papay_contract", "{not json", null, null) }
+        assertEquals("termination_note", assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminateGlobalPapayContract(emoji)) }.record.field)
+        assertEquals("out_contract_code", assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminatePapayContract(papay.copy(outContractCode = ""))) }.record.field)
+        assertEquals("nonce", assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminatePapayContract(papay), nonce = "has space") }.record.field)
+        assertThrows<WxpayException.InvalidKey> { Client(ClientConfig(mchid = "1900007291", serialNo = "AB", privateKey = "not a key", platformCertificates = listOf(Fixtures.key("platform_cert_a.pem")))) }
+        val json = assertThrows<WxpayException.InvalidInput> { client.unsignedById("terminate_papay_contract", "{not json", null, null) }
+        assertEquals("params", json.record.field)
+        assertEquals(json.record.message, json.message)
     }
 
     @Test
     fun apiErrorsCarryTheServerAnswer() {
         val body = """{"code":"SYSTEM_ERROR","message":"系统错误"}""".toByteArray()
         val e = assertThrows<WxpayException.Api> {
-            client.parseJson("terminate_papay_contract", 500u, listOf(Header("Request-ID", "08F1")), body, 0L)
+            client.parseById("terminate_papay_contract", 500u, listOf(Header("Request-ID", "08F1")), body, 0L)
         }
-        assertEquals(listOf("SYSTEM_ERROR", "系统错误", "08F1"), listOf(e.code, e.apiMessage, e.requestId))
-        assertEquals(500, e.status.toInt())
-        assertTrue(e.retryable)
+        assertEquals(listOf("SYSTEM_ERROR", "系统错误", "08F1"), listOf(e.record.code, e.record.apiMessage, e.record.requestId))
+        assertEquals(500, e.record.status?.toInt())
+        assertTrue(e.record.retryable)
+        assertEquals("HTTP 500 SYSTEM_ERROR: 系统错误", e.message)
     }
 
     @Test
     fun keystoreStyleTwoPhaseSigning() {
         val keyless = Client(Fixtures.config(JSONObject(Fixtures.clients.getJSONObject("doc_pubkey").toString()).put("private_key", JSONObject.NULL)))
         assertThrows<WxpayException.InvalidKey> { keyless.prepare(AnyOperation.TerminatePapayContract(papay)) }
-        val unsigned = keyless.prepareUnsigned(AnyOperation.TerminatePapayContract(papay), 1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242")
+        assertThrows<WxpayException.InvalidKey> { keyless.sign(keyless.unsigned(AnyOperation.TerminatePapayContract(papay))) }
+        val unsigned = keyless.unsigned(AnyOperation.TerminatePapayContract(papay), 1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242")
+        assertEquals("terminate_papay_contract", unsigned.operation())
         // Stand-in for Android Keystore / a KMS: SHA256withRSA with the same key, through the JDK.
         val signature = signMessage(Fixtures.key("merchant_doc_pkcs8.pem"), unsigned.stringToSign())
         val completed = unsigned.complete(signature)
