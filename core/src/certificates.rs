@@ -14,7 +14,7 @@ use crate::catalog::{Host, decode_json_as};
 use crate::client::{Client, HeaderPair, signed_headers};
 use crate::crypto::PlatformCertificate;
 use crate::error::{Error, ErrorKind, Result};
-use crate::notification::{Sealed, open_sealed};
+use crate::notification::{EncryptedResource, open_sealed};
 use crate::prepare::{Stamp, Target};
 use crate::request::{Method, UnsignedRequest};
 use crate::verify::{self, VerificationKey};
@@ -65,30 +65,7 @@ struct Listing {
 #[derive(Deserialize)]
 struct ListedCertificate {
     serial_no: String,
-    encrypt_certificate: SealedCertificate,
-}
-
-#[derive(Deserialize)]
-struct SealedCertificate {
-    algorithm: String,
-    nonce: String,
-    associated_data: Option<String>,
-    ciphertext: String,
-}
-
-impl Sealed for SealedCertificate {
-    fn algorithm(&self) -> &str {
-        &self.algorithm
-    }
-    fn ciphertext(&self) -> &str {
-        &self.ciphertext
-    }
-    fn nonce(&self) -> &str {
-        &self.nonce
-    }
-    fn associated_data(&self) -> Option<&str> {
-        self.associated_data.as_deref()
-    }
+    encrypt_certificate: EncryptedResource,
 }
 
 fn same_serial(a: &str, b: &str) -> bool {

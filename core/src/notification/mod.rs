@@ -145,8 +145,10 @@ struct Envelope {
     resource: EncryptedResource,
 }
 
+/// An `AEAD_AES_256_GCM` object of notifications (`resource`) and certificate downloads
+/// (`encrypt_certificate`).
 #[derive(Deserialize)]
-struct EncryptedResource {
+pub(crate) struct EncryptedResource {
     algorithm: String,
     ciphertext: String,
     nonce: String,
@@ -223,46 +225,23 @@ fn decrypt(key: &Apiv3Key, resource: &EncryptedResource) -> Result<Vec<u8>> {
     open_sealed(key, resource, "notification")
 }
 
-/// An `encrypt_*` object of notifications and certificate downloads.
-pub(crate) trait Sealed {
-    fn algorithm(&self) -> &str;
-    fn ciphertext(&self) -> &str;
-    fn nonce(&self) -> &str;
-    fn associated_data(&self) -> Option<&str>;
-}
-
-impl Sealed for EncryptedResource {
-    fn algorithm(&self) -> &str {
-        &self.algorithm
-    }
-    fn ciphertext(&self) -> &str {
-        &self.ciphertext
-    }
-    fn nonce(&self) -> &str {
-        &self.nonce
-    }
-    fn associated_data(&self) -> Option<&str> {
-        self.associated_data.as_deref()
-    }
-}
-
 /// Opens AEAD_AES_256_GCM with the APIv3 key; `what` names the thing in error messages.
-pub(crate) fn open_sealed(key: &Apiv3Key, sealed: &impl Sealed, what: &str) -> Result<Vec<u8>> {
+pub(crate) fn open_sealed(key: &Apiv3Key, sealed: &EncryptedResource, what: &str) -> Result<Vec<u8>> {
     let failed = |why: String| Error::new(ErrorKind::Decryption, why);
-    if sealed.algorithm() != AEAD_AES_256_GCM {
+    if sealed.algorithm != AEAD_AES_256_GCM {
         return Err(failed(format!(
             "the {what} is encrypted with an algorithm other than AEAD_AES_256_GCM"
         )));
     }
     let bytes = BASE64
-        .decode(sealed.ciphertext())
+        .decode(&sealed.ciphertext)
         .map_err(|_| failed(format!("the {what} ciphertext is not base64")))?;
     if bytes.len() < TAG_LEN {
         return Err(failed(format!(
             "the {what} ciphertext is shorter than the 16-byte GCM tag"
         )));
     }
-    let nonce = Nonce::try_from(sealed.nonce().as_bytes())
+    let nonce = Nonce::try_from(sealed.nonce.as_bytes())
         .map_err(|_| failed(format!("the {what} nonce is not 12 bytes")))?;
     let cipher = Aes256Gcm::new_from_slice(key.0.as_slice())
         .map_err(|_| failed("the APIv3 key is not 32 bytes".to_owned()))?;
@@ -271,7 +250,7 @@ pub(crate) fn open_sealed(key: &Apiv3Key, sealed: &impl Sealed, what: &str) -> R
             &nonce,
             Payload {
                 msg: &bytes,
-                aad: sealed.associated_data().unwrap_or("").as_bytes(),
+                aad: sealed.associated_data.as_deref().unwrap_or("").as_bytes(),
             },
         )
         .map_err(|_| {
