@@ -1863,9 +1863,11 @@ def test_merchant_settings_and_reset(base, receiver):
     register(base, None)
     assert control(base, "GET", "/sandbox/merchants").json() == {"merchants": [
         {"mchid": "1900007291", "apiv3_key": APIV3_KEYS["1900007291"], "notify_url": None,
-         "notify_signer": "public_key", "notify_spelling": "primary", "certificate_mode": "certificates"},
+         "notify_signer": "public_key", "notify_spelling": "primary", "certificate_mode": "certificates",
+         "rate_limit": None},
         {"mchid": "1234567890", "apiv3_key": APIV3_KEYS["1234567890"], "notify_url": None,
-         "notify_signer": "public_key", "notify_spelling": "primary", "certificate_mode": "certificates"}]}
+         "notify_signer": "public_key", "notify_spelling": "primary", "certificate_mode": "certificates",
+         "rate_limit": None}]}
     r = control(base, "POST", "/sandbox/merchants/1900000000/notify-url", {"notify_url": None})
     assert (r.status, r.json()["code"]) == (404, "SANDBOX_UNKNOWN_MERCHANT")
     for doc in ({}, {"url": receiver.url}, {"notify_url": receiver.url, "x": 1}):
@@ -2065,7 +2067,8 @@ def test_public_key_only_merchant(base, receiver):
     r = control(base, "POST", "/sandbox/merchants/1900007291/certificate-mode", {"certificate_mode": "public_key_only"})
     assert r.status == 200 and r.json() == {
         "mchid": "1900007291", "apiv3_key": APIV3_KEYS["1900007291"], "notify_url": None,
-        "notify_signer": "public_key", "notify_spelling": "primary", "certificate_mode": "public_key_only"}
+        "notify_signer": "public_key", "notify_spelling": "primary", "certificate_mode": "public_key_only",
+        "rate_limit": None}
     for target in ("/v3/certificates", CERTS, "/v3/certificates?algorithm_type=ALL", "/v3/global/certificates"):
         for serial_header in (PUB_KEY_ID, None):
             resp = download(base, target, serial_header=serial_header)
