@@ -533,6 +533,21 @@ fn every_error_kind_covered(cases: &[Case]) -> Outcome {
     }
 }
 
+/// A message's `headers`: `[name, value]` pairs, in order (duplicates kept).
+fn header_pairs(headers: &Value) -> Result<Vec<(String, String)>, Failed> {
+    Ok(headers
+        .as_array()
+        .ok_or("headers is a list of pairs")?
+        .iter()
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap_or_default().to_owned(),
+                pair[1].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
 /// The raw body of a `response` or `notification` message: `body` text or `body_base64`.
 fn message_body(r: &Value) -> Result<Vec<u8>, Failed> {
     match (
@@ -551,17 +566,7 @@ fn notification(v: &Value) -> Outcome {
     let client = client(str_at(v, "client")?)?;
     let n = &v["notification"];
     let body = message_body(n)?;
-    let headers: Vec<(String, String)> = n["headers"]
-        .as_array()
-        .ok_or("notification.headers is a list of pairs")?
-        .iter()
-        .map(|pair| {
-            (
-                pair[0].as_str().unwrap_or_default().to_owned(),
-                pair[1].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let headers = header_pairs(&n["headers"])?;
     let now = i64_at(v, "now")?;
     let result = client.parse_notification(&headers, &body, now);
     // Two-phase, as WebCrypto hosts do it, must reach the same outcome.
@@ -602,17 +607,7 @@ fn certificates(v: &Value) -> Outcome {
     let client = client(str_at(v, "client")?)?;
     let r = &v["response"];
     let body = message_body(r)?;
-    let headers: Vec<(String, String)> = r["headers"]
-        .as_array()
-        .ok_or("response.headers is a list of pairs")?
-        .iter()
-        .map(|pair| {
-            (
-                pair[0].as_str().unwrap_or_default().to_owned(),
-                pair[1].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let headers = header_pairs(&r["headers"])?;
     let status = u16::try_from(i64_at(r, "status")?).map_err(|e| e.to_string())?;
     let result = client.parse_certificates(status, &headers, &body, i64_at(v, "now")?);
     let expect = &v["expect"];
