@@ -12,6 +12,7 @@ import time
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from wechatpayv3.utils import build_authorization
 
 import wxpay_terminate as wt
@@ -31,6 +32,7 @@ def main() -> None:
         serial_no="F5765756002FDD77",
         private_key=key_pem,
         platform_certificates=[(KEYS / "platform_cert_a.pem").read_text(), (KEYS / "platform_cert_b.pem").read_text()],
+        apiv3_key=CLIENTS["go_platform"]["apiv3_key"],
     )
     results = {}
     results["python_sign_us"] = per_call_us(lambda: client.terminate_papay_contract(**PARAMS, timestamp=1700000000, nonce="N"))
@@ -61,8 +63,35 @@ def main() -> None:
         json.loads(raw)
 
     results["limit_openssl_verify_json_us"] = per_call_us(openssl_verify_and_json, batch=1000)
+    results.update(notification(client))
     results.update(thread_scaling(client))
     save("python", results)
+
+
+def notification(client: wt.Client) -> dict:
+    """A termination notification: the binding against OpenSSL verify + AES-256-GCM + json.loads."""
+    case = json.loads((ROOT / "tests/vectors/cases/notification/entrust_terminate_direct_cert_a.json").read_text())
+    headers = [tuple(p) for p in case["notification"]["headers"]]
+    raw = case["notification"]["body"].encode()
+    now = case["now"]
+    out = {"python_parse_notification_us": per_call_us(lambda: client.parse_notification(headers, raw, now=now), batch=1000)}
+
+    header = dict(headers)
+    cert_key = x509.load_pem_x509_certificate((KEYS / "platform_cert_a.pem").read_bytes()).public_key()
+    message = f"{header['Wechatpay-Timestamp']}\n{header['Wechatpay-Nonce']}\n".encode() + raw + b"\n"
+    signature = base64.b64decode(header["Wechatpay-Signature"])
+    aead = AESGCM(CLIENTS["go_platform"]["apiv3_key"].encode())
+
+    def openssl_verify_decrypt_json() -> None:
+        cert_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        envelope = json.loads(raw)
+        resource = envelope["resource"]
+        plaintext = aead.decrypt(resource["nonce"].encode(), base64.b64decode(resource["ciphertext"]),
+                                 (resource.get("associated_data") or "").encode())
+        json.loads(plaintext)
+
+    out["limit_openssl_verify_aesgcm_json_us"] = per_call_us(openssl_verify_decrypt_json, batch=1000)
+    return out
 
 
 def thread_scaling(client: wt.Client, seconds: float = 3.0) -> dict:

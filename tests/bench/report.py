@@ -99,6 +99,18 @@ def main() -> None:
     limit_vj = py.get("limit_openssl_verify_json_us")
     lines += [f"| {name} | {value:.1f} | {ratio(value, limit_vj)} |" for name, value in verify_rows if value]
 
+    notification_rows = [
+        ("Rust core, aws-lc backend", rust.get("aws-lc/parse_notification")),
+        ("Rust core, portable rsa backend", rust.get("rsa/parse_notification")),
+        ("Python binding", py.get("python_parse_notification_us")),
+        ("limit: OpenSSL verify + AES-256-GCM + json.loads (Python cryptography)",
+         py.get("limit_openssl_verify_aesgcm_json_us")),
+    ]
+    limit_n = py.get("limit_openssl_verify_aesgcm_json_us")
+    lines += ["", "## Verify, decrypt and type a termination notification", "",
+              "| who | µs | × OpenSSL verify + AES-GCM + JSON |", "|---|---:|---:|"]
+    lines += [f"| {name} | {value:.1f} | {ratio(value, limit_n)} |" for name, value in notification_rows if value]
+
     rust_overhead = rust.get("aws-lc/prepare_unsigned")
     py_overhead = (py.get("python_prepare_unsigned_us") or 0) - (rust_overhead or 0) if py.get("python_prepare_unsigned_us") else None
     lines += [
