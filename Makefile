@@ -163,9 +163,13 @@ test-swift: uniffi-lib
 	$(MAKE) gen-check
 
 # JVM suite: Maven fetches Kotlin, JNA and JUnit; the sandbox runs on the virtualenv's Python.
+# `mvn install` runs the suite, then installs com.wxpayterminate:wxpay-terminate:0.1.0 (jar with the
+# native library inside, sources jar, POM) into ~/.m2; consumer/ then uses it by its coordinates alone
+# against the sandbox (the Kotlin quick start and a plain Java class sending all 19 operations).
 test-kotlin: kotlin-bindings $(VENV)/.installed
 	$(CARGO) clippy -p wxpay-terminate-uniffi --all-targets -- -D warnings
-	cd bindings-uniffi/kotlin && $(MVN) test -Dsandbox.python=$(abspath $(PY))
+	cd bindings-uniffi/kotlin && $(MVN) install -Dsandbox.python=$(abspath $(PY))
+	$(PY) tests/sandbox/with_sandbox.py $(MVN) -f bindings-uniffi/consumer/pom.xml verify
 
 sandbox: $(VENV)/.installed
 	$(PY) tests/sandbox/server.py --port 8080

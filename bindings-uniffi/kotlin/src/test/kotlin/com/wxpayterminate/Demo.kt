@@ -1,18 +1,25 @@
 package com.wxpayterminate
 
+import com.sun.net.httpserver.HttpServer
 import com.wxpayterminate.catalog.AnyOutput
 import com.wxpayterminate.catalog.ClientConfig
 import com.wxpayterminate.catalog.Header
+import com.wxpayterminate.catalog.Notification
+import com.wxpayterminate.catalog.NotificationResource
 import com.wxpayterminate.catalog.RequestRecord
 import java.io.File
+import java.net.InetSocketAddress
 import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest as JdkRequest
 import java.net.http.HttpResponse
 import java.time.Duration
+import java.util.concurrent.LinkedBlockingQueue
+import java.util.concurrent.TimeUnit
 import org.json.JSONObject
 
-/** `make demo`, Kotlin part: terminate the four seed contracts on the sandbox with java.net.http. */
+/** `make demo`, Kotlin part: terminate the four seed contracts on the sandbox with java.net.http, then
+ *  receive the notification of a contract the user ends (JDK `HttpServer` as the notify_url). */
 fun main() {
     val root = File(System.getProperty("repo.root") ?: error("repo.root is not set"))
     val sandbox = System.getenv("SANDBOX_URL") ?: error("SANDBOX_URL is not set")
@@ -61,5 +68,55 @@ fun main() {
         error("a tampered response was accepted")
     } catch (e: WxpayException.InvalidSignature) {
         println("  tampered response → rejected: WxpayException.InvalidSignature: ${e.message}")
+    }
+
+    // A contract the user ends inside WeChat: the sandbox POSTs a signed, encrypted ENTRUST.TERMINATE
+    // to our notify_url; the JDK's HttpServer receives it, acknowledges, then it is processed.
+    val merchants = JSONObject(File(root, "tests/sandbox/merchants.json").readText()).getJSONArray("merchants")
+    val apiv3Key = merchants.map { it as JSONObject }.first { it.getString("mchid") == m.getString("mchid") }.getString("apiv3_key")
+    val receiver = Client(ClientConfig(
+        mchid = m.getString("mchid"),
+        serialNo = m.getString("serial_no"),
+        wechatpayPublicKeyId = m.getString("wechatpay_public_key_id"),
+        wechatpayPublicKey = File(root, m.getString("wechatpay_public_key")).readText(),
+        apiv3Key = apiv3Key,
+    ))
+    val events = LinkedBlockingQueue<Pair<Notification, Int>>()
+    val server = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
+    server.createContext("/notify") { exchange ->
+        exchange.use {
+            val headers = it.requestHeaders.flatMap { (name, values) -> values.map { v -> Header(name, v) } }
+            val body = it.requestBody.readAllBytes() // the raw bytes: the signature covers them exactly
+            val (event, reply) = try {
+                receiver.parseNotification(headers, body) to notificationAck()
+            } catch (e: WxpayException) {
+                null to notificationNack(e.javaClass.simpleName)
+            }
+            reply.headers.forEach { h -> it.responseHeaders.add(h.name, h.value) }
+            it.sendResponseHeaders(reply.status.toInt(), reply.body.size.toLong())
+            it.responseBody.write(reply.body)
+            if (event != null) events.add(event to reply.status.toInt()) // processed after the reply went out
+        }
+    }
+    server.start()
+    fun control(path: String, doc: JSONObject) {
+        val request = JdkRequest.newBuilder(URI.create(sandbox + path)).timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/json").POST(JdkRequest.BodyPublishers.ofString(doc.toString())).build()
+        val answer = http.send(request, HttpResponse.BodyHandlers.ofString())
+        check(answer.statusCode() in 200..299) { "$path → ${answer.statusCode()} ${answer.body()}" }
+    }
+    try {
+        control("/sandbox/merchants/${m.getString("mchid")}/notify-url", JSONObject().put("notify_url", "http://127.0.0.1:${server.address.port}/notify"))
+        control("/sandbox/contracts/terminate", JSONObject().put("contract", "papay_partner:12535:wxwtdk20200910200001").put("mode", "USER_TERMINATE"))
+        val (event, status) = events.poll(15, TimeUnit.SECONDS) ?: error("no notification arrived")
+        println("  notification ${event.eventType} id=${event.id} → verified, decrypted, acknowledged ($status)")
+        when (val r = event.resource) {
+            is NotificationResource.PapayTerminated ->
+                println("    the user ended ${r.v1.outContractCode} (${r.v1.contractTerminateInfo?.contractTerminationMode})")
+            else -> println("    ${notificationJson(event)}")
+        }
+        control("/sandbox/merchants/${m.getString("mchid")}/notify-url", JSONObject().put("notify_url", JSONObject.NULL))
+    } finally {
+        server.stop(0)
     }
 }
