@@ -74,8 +74,8 @@ def test_httpx_async_quick_start(sent: List[Any], sandbox: Sandbox) -> None:
     assert sent[0] == PRODUCTION + "/v3/eduschoolpay/contracts/2045011120563805041758214605/terminate"
 
 
-def test_flask_notification_quick_start_compiles() -> None:
-    """Not run (no web framework here): it must at least be valid Python using the package's names."""
+def test_flask_notification_quick_start_uses_the_package_names() -> None:
+    """Served and fed real notifications in test_recipes.py; here: the names the text refers to."""
     code = snippet("Notifications (Flask)")
     compile(code, "README.md", "exec")
     for name in ("parse_notification", "request.get_data()", "notification_ack", "notification_nack", "is_event"):

@@ -15,7 +15,9 @@ the response::
 Every operation of the Rust core's catalog is a method of :class:`Client` (and of
 ``client.unsigned`` for keys kept in a KMS); the methods are made from the catalog at import.
 Notifications WeChat Pay POSTs to your ``notify_url``: :meth:`Client.parse_notification`, then
-reply with :func:`notification_ack` (or :func:`notification_nack`).
+reply with :func:`notification_ack` (or :func:`notification_nack`). Platform certificates:
+:class:`wxpay_terminate.certificates.CertificateKeeper` downloads them when due and after a
+rotation; ``python -m wxpay_terminate certificates|check`` downloads them or checks key files.
 """
 from __future__ import annotations
 
