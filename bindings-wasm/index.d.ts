@@ -1244,6 +1244,23 @@ export declare function notificationNack(message: string): NotificationReply;
 /** Narrows a notification to one termination event type. */
 export declare function isEvent<E extends TerminationEventType>(notification: Notification, eventType: E): notification is NotificationOf<E>;
 
+/** How the certificate helpers reach WeChat Pay: the host's fetch unless given, the main host unless 'global'. */
+export interface RefreshOptions {
+  fetch?: (url: string, init: Request<unknown>) => Promise<globalThis.Response>;
+  host?: 'api' | 'global';
+  /** Unix seconds instead of the host clock (tests). */
+  now?: number;
+}
+/** Downloads the platform certificates if `client.certificatesRefreshDue()` (or `force`); resolves to whether it downloaded. Concurrent calls share one download. */
+export declare function refreshCertificates(client: Client, options?: RefreshOptions & { force?: boolean }): Promise<boolean>;
+/** Runs `verify`; on UnknownSerialError refreshes the certificates once (unless the serial was learnt meanwhile) and runs it again on the same bytes. */
+export declare function verifyWithRefresh<T>(client: Client, verify: () => Promise<T>, options?: RefreshOptions): Promise<T>;
+/** `client.parse` with one certificate refresh on an unknown serial; the body is read once and the same bytes verified again. */
+export declare function parseWithRefresh<T>(client: Client, request: Request<T> | OperationId | null, response: ResponseLike, options?: RefreshOptions): Promise<Parsed<T>>;
+/** `client.parseNotification` with one certificate refresh on an unknown serial. */
+export declare function parseNotificationWithRefresh(client: Client, request: globalThis.Request, options?: RefreshOptions): Promise<Notification>;
+export declare function parseNotificationWithRefresh(client: Client, headers: HeadersLike, body: BodyBytes, options?: RefreshOptions): Promise<Notification>;
+
 /** The core's error kinds. */
 export type ErrorKind = 'invalid_input' | 'invalid_key' | 'unsigned_response' | 'invalid_signature' | 'signature_probe' | 'unknown_serial' | 'clock_skew' | 'api' | 'decode' | 'decryption' | 'internal';
 

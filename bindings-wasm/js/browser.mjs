@@ -6,3 +6,4 @@ await wasm.default({ module_or_path: new URL('../pkg/wxpay_terminate_wasm_bg.was
 
 export const { Client, UnsignedRequest, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm);
 export * from './errors.js';
+export * from './certificates.js';

@@ -493,6 +493,10 @@ export function makeApi(wasm, hosts = {}) {
 }
 
 function platform() {
+  // Deno and Bun also set process.versions.node (their Node compatibility): name them first.
+  if (typeof Deno !== 'undefined' && Deno.version && Deno.version.deno) return `deno/${Deno.version.deno}`;
+  if (typeof process !== 'undefined' && process.versions && process.versions.bun) return `bun/${process.versions.bun}`;
+  if (typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers') return 'workerd';
   if (typeof process !== 'undefined' && process.versions && process.versions.node) return `node/${process.versions.node}`;
   if (typeof navigator !== 'undefined' && navigator.userAgent) return 'browser';
   return 'js';

@@ -18,3 +18,4 @@ const NODE_CRYPTO = Object.freeze({
 
 export const { Client, UnsignedRequest, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm, { node: NODE_CRYPTO });
 export * from './errors.js';
+export * from './certificates.js';
