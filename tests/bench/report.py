@@ -42,6 +42,18 @@ def load(name: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def package_sizes() -> list:
+    """The npm tarball and .wasm sizes `make test-js` records (target/npm/sizes.json)."""
+    path = ROOT / "target" / "npm" / "sizes.json"
+    if not path.exists():
+        return []
+    sizes = json.loads(path.read_text())
+    kb = lambda n: f"{n / 1024:,.0f} KiB"  # noqa: E731
+    return ["", "## Package sizes (npm)", "", "| file | raw | gzip |", "|---|---:|---:|",
+            f"| tarball `{sizes['tarball']['file']}` | {kb(sizes['tarball']['raw'])} (tar) | {kb(sizes['tarball']['gzip'])} (.tgz) |",
+            f"| `{sizes['wasm']['file']}` | {kb(sizes['wasm']['raw'])} | {kb(sizes['wasm']['gzip'])} |"]
+
+
 def main() -> None:
     rust, py, node, kt = criterion(), load("python"), load("node"), load("kotlin")
     sign_limit, verify_limit = openssl_limit()
@@ -151,6 +163,9 @@ def main() -> None:
     lines.append(target("pure WASM ≥ 3× faster than 16,300 µs", le(node.get("node_wasm_sign_us"), 16300 / 3), f"{node.get('node_wasm_sign_us', 0):.0f} µs"))
     lines.append(target("Rust parse+verify ≤ 1.2× OpenSSL verify + JSON", le(rust.get("aws-lc/parse_verify_200"), 1.2 * limit_vj if limit_vj else None), ratio(rust.get("aws-lc/parse_verify_200"), limit_vj)))
     lines.append(target("Python 2 threads ≥ 1.8× 1 thread", None if not py.get("python_2_thread_scaling") else py["python_2_thread_scaling"] >= 1.8, f"{py.get('python_2_thread_scaling', 0):.2f}×"))
+    lines.append(target("Rust notification ≤ 1.2× OpenSSL verify + AES-GCM + JSON", le(rust.get("aws-lc/parse_notification"), 1.2 * limit_n if limit_n else None), ratio(rust.get("aws-lc/parse_notification"), limit_n)))
+    lines.append(target("Python notification ≤ 1.2× OpenSSL verify + AES-GCM + JSON", le(py.get("python_parse_notification_us"), 1.2 * limit_n if limit_n else None), ratio(py.get("python_parse_notification_us"), limit_n)))
+    lines += package_sizes()
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n")
     print(OUT.read_text())
