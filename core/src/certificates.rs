@@ -11,13 +11,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Host, decode_json_as};
-use crate::client::{Client, HeaderPair, signed_headers};
+use crate::client::Client;
 use crate::crypto::PlatformCertificate;
 use crate::error::{Error, ErrorKind, Result};
 use crate::notification::{EncryptedResource, open_sealed};
 use crate::prepare::{Stamp, Target};
 use crate::request::{Method, UnsignedRequest};
 use crate::verify::{self, VerificationKey};
+use crate::verify::{HeaderPair, signed_headers};
 
 /// WeChat Pay asks merchants to download at least this often (12 h).
 pub const REFRESH_INTERVAL_SECS: i64 = 12 * 3600;

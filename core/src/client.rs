@@ -11,39 +11,9 @@ use crate::catalog::{self, Operation, ResponseBody};
 use crate::config::{self, Apiv3Key, ClientConfig};
 use crate::crypto::Signer;
 use crate::error::{ErrorKind, Result};
-use crate::verify::{self, PendingVerification, SignedHeaders, TrustedKeys};
-
-/// One received header, as any binding or HTTP library holds it: `(name, value)` tuples of
-/// `&str` or `String`, or references to them.
-pub trait HeaderPair {
-    /// The header name (compared case-insensitively).
-    fn name(&self) -> &str;
-    /// The header value.
-    fn value(&self) -> &str;
-}
-
-impl<N: AsRef<str>, V: AsRef<str>> HeaderPair for (N, V) {
-    fn name(&self) -> &str {
-        self.0.as_ref()
-    }
-    fn value(&self) -> &str {
-        self.1.as_ref()
-    }
-}
-
-impl<T: HeaderPair + ?Sized> HeaderPair for &T {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    fn value(&self) -> &str {
-        (**self).value()
-    }
-}
-
-pub(crate) fn signed_headers(headers: impl IntoIterator<Item = impl HeaderPair>) -> SignedHeaders {
-    let pairs: Vec<_> = headers.into_iter().collect();
-    SignedHeaders::read(pairs.iter().map(|h| (h.name(), h.value())))
-}
+use crate::verify::{
+    self, HeaderPair, PendingVerification, SignedHeaders, TrustedKeys, signed_headers,
+};
 
 /// A configured merchant. Cheap to share across threads; keys are parsed once here.
 pub struct Client {
@@ -267,18 +237,4 @@ impl Client {
 pub fn decode_by_id(operation_id: Option<&str>, body: &[u8]) -> Result<serde_json::Value> {
     let entry = operation_id.map(catalog::lookup).transpose()?;
     catalog::decode_with(entry, body)
-}
-
-/// 32 upper-case hex characters from the OS RNG, the shape of the official examples. The
-/// bindings call this one function, so every language sends the same nonce format.
-#[cfg(feature = "getrandom")]
-pub fn generate_nonce() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|_| {
-        crate::error::Error::new(
-            crate::error::ErrorKind::Internal,
-            "the operating system's random number generator failed",
-        )
-    })?;
-    Ok(bytes.iter().map(|b| format!("{b:02X}")).collect())
 }

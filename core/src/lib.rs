@@ -54,15 +54,15 @@ pub mod verify;
 
 pub use catalog::*;
 pub use certificates::{CertificateSet, DownloadedCertificate};
-#[cfg(feature = "getrandom")]
-pub use client::generate_nonce;
-pub use client::{Client, HeaderPair, Parsed, decode_by_id};
+pub use client::{Client, Parsed, decode_by_id};
 pub use config::{ClientConfig, KeyMaterial};
 pub use error::{ApiError, Error, ErrorKind, ErrorRecord, Result};
 pub use notification::{
     Notification, NotificationReply, NotificationResource, notification_ack, notification_nack,
 };
 pub use prepare::ApiCall;
+#[cfg(feature = "getrandom")]
+pub use prepare::generate_nonce;
 pub use request::{Header, Method, Request, RequestRecord, UnsignedRequest};
 pub use validate::{Limits, Location};
-pub use verify::{PUBLIC_KEY_ID_PREFIX, PendingVerification};
+pub use verify::{HeaderPair, PUBLIC_KEY_ID_PREFIX, PendingVerification};

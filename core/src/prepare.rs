@@ -278,3 +278,17 @@ fn check_json_strings(value: &serde_json::Value) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// 32 upper-case hex characters from the OS RNG, the shape of the official examples. The
+/// bindings call this one function, so every language sends the same nonce format.
+#[cfg(feature = "getrandom")]
+pub fn generate_nonce() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| {
+        crate::error::Error::new(
+            crate::error::ErrorKind::Internal,
+            "the operating system's random number generator failed",
+        )
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02X}")).collect())
+}

@@ -206,7 +206,7 @@ pub struct Header {
     pub value: String,
 }
 
-impl crate::client::HeaderPair for Header {
+impl crate::verify::HeaderPair for Header {
     fn name(&self) -> &str {
         &self.name
     }

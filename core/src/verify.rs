@@ -41,6 +41,38 @@ pub mod header {
 /// Prefix of WeChat Pay public key ids as `Wechatpay-Serial` carries them.
 pub const PUBLIC_KEY_ID_PREFIX: &str = "PUB_KEY_ID_";
 
+/// One received header, as any binding or HTTP library holds it: `(name, value)` tuples of
+/// `&str` or `String`, or references to them.
+pub trait HeaderPair {
+    /// The header name (compared case-insensitively).
+    fn name(&self) -> &str;
+    /// The header value.
+    fn value(&self) -> &str;
+}
+
+impl<N: AsRef<str>, V: AsRef<str>> HeaderPair for (N, V) {
+    fn name(&self) -> &str {
+        self.0.as_ref()
+    }
+    fn value(&self) -> &str {
+        self.1.as_ref()
+    }
+}
+
+impl<T: HeaderPair + ?Sized> HeaderPair for &T {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn value(&self) -> &str {
+        (**self).value()
+    }
+}
+
+pub(crate) fn signed_headers(headers: impl IntoIterator<Item = impl HeaderPair>) -> SignedHeaders {
+    let pairs: Vec<_> = headers.into_iter().collect();
+    SignedHeaders::read(pairs.iter().map(|h| (h.name(), h.value())))
+}
+
 /// A verification key and the `Wechatpay-Serial` value that selects it.
 #[derive(Clone)]
 pub(crate) struct VerificationKey {

@@ -9,11 +9,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::decode_json_as;
-use crate::client::{Client, HeaderPair, signed_headers};
+use crate::client::Client;
 use crate::config::Apiv3Key;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Header;
 use crate::verify::{self, PendingVerification};
+use crate::verify::{HeaderPair, signed_headers};
 
 pub mod events;
 pub use events::*;
@@ -226,7 +227,11 @@ fn decrypt(key: &Apiv3Key, resource: &EncryptedResource) -> Result<Vec<u8>> {
 }
 
 /// Opens AEAD_AES_256_GCM with the APIv3 key; `what` names the thing in error messages.
-pub(crate) fn open_sealed(key: &Apiv3Key, sealed: &EncryptedResource, what: &str) -> Result<Vec<u8>> {
+pub(crate) fn open_sealed(
+    key: &Apiv3Key,
+    sealed: &EncryptedResource,
+    what: &str,
+) -> Result<Vec<u8>> {
     let failed = |why: String| Error::new(ErrorKind::Decryption, why);
     if sealed.algorithm != AEAD_AES_256_GCM {
         return Err(failed(format!(
