@@ -51,8 +51,12 @@ macro_rules! termination_events {
                 _ => {
                     // Not typed, but still JSON: checked so bindings can hand out an object.
                     decode_json_as::<serde::de::IgnoredAny>(plaintext, "the notification resource")?;
+                    // serde_json skips ignored strings without checking their UTF-8 (found by fuzzing).
+                    let text = std::str::from_utf8(plaintext).map_err(|_| {
+                        Error::new(ErrorKind::Decode, "the notification resource is not UTF-8")
+                    })?;
                     Ok(NotificationResource::Other {
-                        plaintext_json: String::from_utf8_lossy(plaintext).into_owned(),
+                        plaintext_json: text.to_owned(),
                     })
                 }
             }
