@@ -339,14 +339,16 @@ enum StringOrInteger {
     Integer(i64),
 }
 
-fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+pub(crate) fn string_or_integer<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<String, D::Error> {
     Ok(match StringOrInteger::deserialize(d)? {
         StringOrInteger::String(s) => s,
         StringOrInteger::Integer(i) => i.to_string(),
     })
 }
 
-fn optional_string_or_integer<'de, D: Deserializer<'de>>(
+pub(crate) fn optional_string_or_integer<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<String>, D::Error> {
     Option::<StringOrInteger>::deserialize(d).map(|v| {

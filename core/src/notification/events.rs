@@ -6,6 +6,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::catalog::DeductSchedule;
+// The string-typed alternates share the result models' readers; the u64 ones are below.
+use crate::catalog::models::{optional_string_or_integer, string_or_integer};
 
 /// 协议解约信息 of a notification (the termination time may be absent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,7 +138,7 @@ pub struct CreditRepaymentTerminated {
     /// 签约协议号.
     pub contract_id: String,
     /// 模板ID (a string, as in the terminate result).
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde(deserialize_with = "string_or_integer")]
     pub plan_id: String,
     /// 商户签约协议号.
     pub out_contract_code: String,
@@ -236,7 +238,7 @@ pub struct EduPapayReleased {
     /// 子商户用户标识.
     pub sub_openid: Option<String>,
     /// 模板ID (a string here).
-    #[serde(default, deserialize_with = "optional_string_or_number")]
+    #[serde(default, deserialize_with = "optional_string_or_integer")]
     pub plan_id: Option<String>,
     /// 协议信息.
     pub contract_information: ContractInformation,
@@ -260,7 +262,7 @@ pub struct PayscoreServiceClosed {
     /// 渠道商商户号.
     pub channel_id: Option<String>,
     /// 服务ID.
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde(deserialize_with = "string_or_integer")]
     pub service_id: String,
     /// 用户标识.
     pub openid: Option<String>,
@@ -277,7 +279,7 @@ pub struct PayscoreServiceClosed {
     /// 签约协议号 (eduschoolpay).
     pub contract_id: Option<String>,
     /// 模板ID (eduschoolpay).
-    #[serde(default, deserialize_with = "optional_string_or_number")]
+    #[serde(default, deserialize_with = "optional_string_or_integer")]
     pub plan_id: Option<String>,
     /// `ADD` or `DELETE` (eduschoolpay).
     pub contract_status: Option<String>,
@@ -383,18 +385,5 @@ fn u64_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 fn optional_u64_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     #[derive(Deserialize)]
     struct Wrap(#[serde(deserialize_with = "u64_or_string")] u64);
-    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
-}
-
-fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(match NumberOrString::deserialize(d)? {
-        NumberOrString::Number(n) => n.to_string(),
-        NumberOrString::String(s) => s,
-    })
-}
-
-fn optional_string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    struct Wrap(#[serde(deserialize_with = "string_or_number")] String);
     Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
 }
