@@ -468,6 +468,21 @@ fn response(v: &Value) -> Outcome {
     }
 }
 
+/// The RSA step of two-phase verification, done as a host would: the key exported by serial.
+fn host_verify(
+    client: &Client,
+    pending: &wxpay_terminate::PendingVerification,
+) -> Result<bool, Error> {
+    use wxpay_terminate::crypto::{Verifier as _, WechatpayPublicKey};
+    let der = client
+        .verification_keys()
+        .into_iter()
+        .find(|(serial, _)| *serial == pending.serial())
+        .map(|(_, der)| der);
+    let key = WechatpayPublicKey::from_spki_der(&der.unwrap_or_default())?;
+    Ok(key.verify(pending.message(), pending.signature()))
+}
+
 fn two_phase_parse(
     client: &Client,
     operation: Option<&str>,
@@ -476,15 +491,8 @@ fn two_phase_parse(
     body: &[u8],
     now: i64,
 ) -> Result<wxpay_terminate::Parsed<Value>, Error> {
-    use wxpay_terminate::crypto::{Verifier as _, WechatpayPublicKey};
     let pending = client.begin_verification(status, headers, body)?;
-    let der = client
-        .verification_keys()
-        .into_iter()
-        .find(|(serial, _)| *serial == pending.serial())
-        .map(|(_, der)| der.to_vec());
-    let key = WechatpayPublicKey::from_spki_der(&der.unwrap_or_default())?;
-    let valid = key.verify(pending.message(), pending.signature());
+    let valid = host_verify(client, &pending)?;
     let request_id = client.finish_verification(pending, valid, now)?;
     Ok(wxpay_terminate::Parsed {
         status,
@@ -573,14 +581,7 @@ fn notification(v: &Value) -> Outcome {
     let two_phase = client
         .begin_notification(&headers, &body)
         .and_then(|pending| {
-            use wxpay_terminate::crypto::{Verifier as _, WechatpayPublicKey};
-            let der = client
-                .verification_keys()
-                .into_iter()
-                .find(|(serial, _)| *serial == pending.serial())
-                .map(|(_, der)| der.to_vec());
-            let key = WechatpayPublicKey::from_spki_der(&der.unwrap_or_default())?;
-            let valid = key.verify(pending.message(), pending.signature());
+            let valid = host_verify(&client, &pending)?;
             client.finish_notification(pending, valid, &body, now)
         });
     check_eq(
