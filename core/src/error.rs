@@ -233,7 +233,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Every error as one flat record with the same names in every language: what the bindings
 /// raise. A new error field is one field here.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ErrorRecord {
     /// The stable kind name ([`ErrorKind::as_str`]); bindings map it to a class, and an unknown

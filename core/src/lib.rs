@@ -40,6 +40,7 @@ pub mod catalog;
 pub mod certificates;
 mod client;
 mod config;
+pub mod confirm;
 pub mod crypto;
 mod error;
 #[cfg(feature = "http")]
@@ -56,6 +57,9 @@ pub use catalog::*;
 pub use certificates::{CertificateSet, DownloadedCertificate};
 pub use client::{Client, Parsed, decode_by_id};
 pub use config::{ClientConfig, KeyMaterial};
+pub use confirm::{
+    ConfirmPolicy, Evidence, EvidenceSource, Outcome, OutcomeKind, Purpose, Step, Termination,
+};
 pub use error::{ApiError, Error, ErrorKind, ErrorRecord, Result};
 pub use notification::{
     Notification, NotificationReply, NotificationResource, notification_ack, notification_nack,

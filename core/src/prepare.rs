@@ -204,7 +204,7 @@ impl Client {
             origin,
             template: spec.path,
             path_params: built.path_params.iter().map(|(n, v)| (*n, v.as_str())),
-            query: &[],
+            query: &built.query,
             body: built.body,
         };
         self.assemble(target, stamp)

@@ -35,13 +35,26 @@ impl Limits {
     }
 }
 
-/// Where a field travels: a URL path segment or the JSON body.
+/// Where a field travels: a URL path segment, the query string or the JSON body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
     /// A `{var}` of the path template.
     Path,
+    /// A `name=value` pair of the query string (part of the signed URL).
+    Query,
     /// A member of the JSON body.
     Body,
+}
+
+impl Location {
+    /// `path`, `query` or `body`, as the catalog JSON spells it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Body => "body",
+        }
+    }
 }
 
 /// Every string the API accepts: non-empty, UTF-8 of one to three bytes per character
@@ -82,7 +95,8 @@ pub(crate) fn check_string(
             format!("`{field}` may contain only ASCII letters and digits"),
         ));
     }
-    if location == Location::Path && value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // Ids in the URL never hold whitespace or controls; a body remark may.
+    if location != Location::Body && value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(Error::invalid_input(
             field,
             format!("`{field}` contains whitespace or a control character"),

@@ -210,9 +210,32 @@ fn catalog_ids_are_unique_and_specs_are_consistent() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), OPERATIONS.len());
-    assert_eq!(OPERATIONS.len(), 19);
+    // 19 terminations, each with the query that confirms it.
+    assert_eq!(OPERATIONS.len(), 38);
     for entry in OPERATIONS {
         let spec = entry.spec;
+        let is_query = spec.method == wxpay_terminate::Method::Get;
+        match spec.confirm_with {
+            Some(query) => {
+                assert!(!is_query, "{}: a query confirms nothing", spec.id);
+                let query = operation(query)
+                    .expect("confirm_with names an operation")
+                    .spec;
+                assert_eq!(query.method, wxpay_terminate::Method::Get, "{}", spec.id);
+                assert_eq!(
+                    query.host, spec.host,
+                    "{}: the query is on the same host",
+                    spec.id
+                );
+            }
+            None => assert!(is_query, "{}: a termination without its query", spec.id),
+        }
+        if is_query {
+            assert!(!spec.has_body, "{}", spec.id);
+            assert_eq!(spec.success_status, 200, "{}", spec.id);
+        } else {
+            assert!(!spec.gone_when_terminated, "{}", spec.id);
+        }
         assert!(
             spec.success_status == 200 || spec.success_status == 204,
             "{}",

@@ -13,7 +13,7 @@ const END: &str = "<!-- endpoints:end -->";
 
 fn render() -> String {
     let mut out = String::from(
-        "| operation id | endpoint | success | path params | body fields (* required) | result |\n|---|---|---|---|---|---|\n",
+        "| operation id | endpoint | success | path params | query / body fields (* required) | result | confirmed by |\n|---|---|---|---|---|---|---|\n",
     );
     for entry in OPERATIONS {
         let s = entry.spec;
@@ -30,7 +30,7 @@ fn render() -> String {
                     let mut text = format!(
                         "`{}`{}",
                         f.name,
-                        if f.required && location == Location::Body {
+                        if f.required && location != Location::Path {
                             "*"
                         } else {
                             ""
@@ -54,8 +54,18 @@ fn render() -> String {
                 fields.join(", ")
             }
         };
+        let query_and_body = match (describe(Location::Query), describe(Location::Body)) {
+            (query, body) if query == "—" => body,
+            (query, body) if body == "—" => format!("query: {query}"),
+            (query, body) => format!("query: {query}; body: {body}"),
+        };
+        let confirmed_by = match (s.confirm_with, s.gone_when_terminated) {
+            (Some(query), _) => format!("`{query}`"),
+            (None, true) => "(a query; 404 may mean terminated)".to_owned(),
+            (None, false) => "(a query)".to_owned(),
+        };
         out.push_str(&format!(
-            "| `{}` | `{} {}{}` {} | {} | {} | {} | {} |\n",
+            "| `{}` | `{} {}{}` {} | {} | {} | {} | {} | {} |\n",
             s.id,
             s.method,
             host,
@@ -63,12 +73,13 @@ fn render() -> String {
             s.title,
             s.success_status,
             describe(Location::Path),
-            describe(Location::Body),
+            query_and_body,
             if s.output == "NoContent" {
                 "empty (204)".to_owned()
             } else {
                 format!("`{}`", s.output)
             },
+            confirmed_by,
         ));
     }
     out

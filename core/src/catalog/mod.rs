@@ -83,12 +83,19 @@ pub struct EndpointSpec {
     pub success_status: u16,
     /// Whether a JSON body is sent (`{}` when every body field is optional and absent).
     pub has_body: bool,
-    /// Request fields, path parameters first, body fields in body order.
+    /// Request fields: path parameters, then query parameters in URL order, then body fields
+    /// in body order.
     pub fields: &'static [FieldSpec],
     /// Rust name of the typed output.
     pub output: &'static str,
     /// Official documentation pages.
     pub docs: &'static [&'static str],
+    /// For a termination: the id of the query that reads the contract's state afterwards
+    /// (terminate-and-confirm, [`crate::confirm`]).
+    pub confirm_with: Option<&'static str>,
+    /// For a query: whether WeChat Pay may answer 404 for a contract once it is terminated
+    /// (documented for some families), so a 404 after a possibly applied termination confirms it.
+    pub gone_when_terminated: bool,
 }
 
 impl EndpointSpec {
@@ -108,6 +115,9 @@ pub trait Operation: Serialize + DeserializeOwned {
     fn validate(&self) -> Result<()>;
     /// `(name, value)` for each path parameter, unencoded.
     fn path_params(&self) -> Vec<(&'static str, String)>;
+    /// `(name, value)` for each query parameter given, unencoded, in URL order (absent
+    /// optional ones left out).
+    fn query_params(&self) -> Vec<(String, String)>;
     /// The compact JSON body — the params struct itself serialised, path parameters skipped
     /// and absent optional fields left out — or `None` for body-less endpoints.
     fn body(&self) -> Result<Option<Vec<u8>>> {
@@ -231,6 +241,14 @@ impl<T: FieldValue> FieldValue for Option<T> {
     }
 }
 
+/// The first id of a list of zero or one, in a const context (the macro's optional `confirm_with`).
+pub(crate) const fn first_id(ids: &[&'static str]) -> Option<&'static str> {
+    match ids {
+        [id, ..] => Some(*id),
+        [] => None,
+    }
+}
+
 /// Whether `snake` is the snake_case spelling of the CamelCase `camel` (`TerminatePapayContract`
 /// ↔ `terminate_papay_contract`): checked at compile time for every operation, so an id can never
 /// drift from its type name.
@@ -270,8 +288,11 @@ macro_rules! declare_endpoints {
             host: $host:ident,
             path: $path:literal,
             output: $output:ty,
+            $(confirm_with: $confirm:ident,)?
+            $(gone_when_terminated: $gone:literal,)?
             docs: [$($docurl:literal),* $(,)?],
             path_params: { $( $(#[doc = $pdoc:literal])* $pname:ident : $pty:ty = $plim:expr ),* $(,)? },
+            query: { $( $(#[doc = $qdoc:literal])* $qname:ident : $qty:ty = $qlim:expr ),* $(,)? },
             body: { $( $(#[doc = $bdoc:literal])* $bname:ident : $bty:ty = $blim:expr ),* $(,)? } $(,)?
         }
     )*) => {
@@ -283,6 +304,7 @@ macro_rules! declare_endpoints {
             pub struct $name {
                 // Path parameters are read from JSON params but never part of the body.
                 $( $(#[doc = $pdoc])* #[serde(skip_serializing)] pub $pname: $pty, )*
+                $( $(#[doc = $qdoc])* #[serde(skip_serializing)] pub $qname: $qty, )*
                 $( $(#[doc = $bdoc])* #[serde(skip_serializing_if = "crate::catalog::FieldValue::is_absent")] pub $bname: $bty, )*
             }
 
@@ -310,6 +332,14 @@ macro_rules! declare_endpoints {
                             doc: concat!($($pdoc),*),
                         },)*
                         $(crate::catalog::FieldSpec {
+                            name: stringify!($qname),
+                            location: crate::validate::Location::Query,
+                            ty: <$qty as crate::catalog::FieldValue>::TYPE,
+                            required: <$qty as crate::catalog::FieldValue>::REQUIRED,
+                            limits: $qlim,
+                            doc: concat!($($qdoc),*),
+                        },)*
+                        $(crate::catalog::FieldSpec {
                             name: stringify!($bname),
                             location: crate::validate::Location::Body,
                             ty: <$bty as crate::catalog::FieldValue>::TYPE,
@@ -320,17 +350,31 @@ macro_rules! declare_endpoints {
                     ],
                     output: stringify!($output),
                     docs: &[$($docurl),*],
+                    confirm_with: crate::catalog::first_id(&[$(<$confirm as crate::catalog::Operation>::SPEC.id)?]),
+                    gone_when_terminated: false $(|| $gone)?,
                 };
                 type Output = $output;
 
                 fn validate(&self) -> crate::error::Result<()> {
                     $( crate::catalog::FieldValue::check(&self.$pname, stringify!($pname), $plim, crate::validate::Location::Path)?; )*
+                    $( crate::catalog::FieldValue::check(&self.$qname, stringify!($qname), $qlim, crate::validate::Location::Query)?; )*
                     $( crate::catalog::FieldValue::check(&self.$bname, stringify!($bname), $blim, crate::validate::Location::Body)?; )*
                     Ok(())
                 }
 
                 fn path_params(&self) -> Vec<(&'static str, String)> {
                     vec![$( (stringify!($pname), crate::catalog::FieldValue::path_segment(&self.$pname)) ),*]
+                }
+
+                fn query_params(&self) -> Vec<(String, String)> {
+                    #[allow(unused_mut)] // no query parameters: nothing is pushed
+                    let mut pairs = Vec::new();
+                    $(
+                        if !crate::catalog::FieldValue::is_absent(&self.$qname) {
+                            pairs.push((stringify!($qname).to_owned(), crate::catalog::FieldValue::path_segment(&self.$qname)));
+                        }
+                    )*
+                    pairs
                 }
             }
         )*
@@ -403,6 +447,7 @@ pub struct OperationEntry {
 #[derive(Debug)]
 pub(crate) struct BuiltParams {
     pub(crate) path_params: Vec<(&'static str, String)>,
+    pub(crate) query: Vec<(String, String)>,
     pub(crate) body: Option<Vec<u8>>,
 }
 
@@ -423,6 +468,7 @@ pub(crate) fn build_params<T: Operation>(op: &T) -> Result<BuiltParams> {
     op.validate()?;
     Ok(BuiltParams {
         path_params: op.path_params(),
+        query: op.query_params(),
         body: op.body()?,
     })
 }
@@ -556,7 +602,7 @@ pub fn catalog_json() -> serde_json::Value {
                 .map(|f| {
                     json!({
                         "name": f.name,
-                        "location": match f.location { Location::Path => "path", Location::Body => "body" },
+                        "location": f.location.as_str(),
                         "type": match f.ty { FieldType::String => "string", FieldType::Integer => "integer" },
                         "required": f.required,
                         "max_chars": f.limits.max_chars,
@@ -575,6 +621,8 @@ pub fn catalog_json() -> serde_json::Value {
                 "success_status": s.success_status,
                 "has_body": s.has_body,
                 "docs": s.docs,
+                "confirm_with": s.confirm_with,
+                "gone_when_terminated": s.gone_when_terminated,
                 "fields": fields,
                 "output": (entry.output_schema)(&mut generator).map(|schema| schema.to_value()),
             })

@@ -224,6 +224,253 @@ declare_results! {
         pub create_time: Option<String>,
     }
 
+    /// 免密支付签约协议, as the query returns it.
+    pub struct PasswordExemptContractDetails {
+        /// 商户号.
+        pub mchid: String,
+        /// 免密支付协议ID.
+        pub contract_id: String,
+        /// 商户AppID.
+        pub appid: String,
+        /// 用户OpenID.
+        pub openid: String,
+        /// 子商户AppID.
+        pub sub_appid: Option<String>,
+        /// 用户在子商户AppID下的OpenID.
+        pub sub_openid: Option<String>,
+        /// 免密支付服务ID.
+        pub service_id: u64,
+        /// 商户签约协议号.
+        pub out_contract_code: String,
+        /// 用户账户展示名称.
+        pub contract_display_account: Option<String>,
+        /// 协议状态, e.g. `SIGNED`, `TERMINATED`.
+        pub contract_state: String,
+        /// 协议签署时间.
+        pub contract_signed_time: Option<String>,
+        /// 协议解约信息 (the time is optional on this page).
+        pub contract_terminate_info: Option<crate::notification::TerminationInfo>,
+    }
+
+    /// 合单代扣签约协议, as the query returns it.
+    pub struct CombinePapayContractDetails {
+        /// 商户号.
+        pub mchid: String,
+        /// 委托代扣协议ID.
+        pub contract_id: String,
+        /// 商户AppID.
+        pub appid: String,
+        /// 委托代扣模板ID.
+        pub plan_id: u64,
+        /// 商户签约协议号.
+        pub out_contract_code: String,
+        /// 用户账户展示名称.
+        pub contract_display_account: Option<String>,
+        /// `NOT_SIGNED`, `SIGNED` or `TERMINATED`.
+        pub contract_state: String,
+        /// 协议签署时间.
+        pub contract_signed_time: Option<String>,
+        /// 协议到期时间.
+        pub contract_expired_time: Option<String>,
+        /// 协议解约信息.
+        pub contract_terminate_info: Option<crate::notification::TerminationInfo>,
+        /// 用户OpenID.
+        pub openid: Option<String>,
+    }
+
+    /// 跨境代扣签约协议 (every field optional in the docs).
+    pub struct GlobalPapayContract {
+        /// 商户号 (direct).
+        pub mchid: Option<String>,
+        /// AppID (direct).
+        pub appid: Option<String>,
+        /// 机构商户号.
+        pub sp_mchid: Option<String>,
+        /// 子商户号.
+        pub sub_mchid: Option<String>,
+        /// 机构AppID.
+        pub sp_appid: Option<String>,
+        /// 子商户AppID.
+        pub sub_appid: Option<String>,
+        /// 委托代扣协议ID.
+        pub contract_id: Option<String>,
+        /// 委托代扣模板ID.
+        #[serde(default, deserialize_with = "optional_string_or_integer")]
+        pub plan_id: Option<String>,
+        /// 商户签约协议号.
+        pub out_contract_code: Option<String>,
+        /// 用户展示名称.
+        pub user_display_name: Option<String>,
+        /// 协议状态, e.g. `SIGNED`, `TERMINATED`.
+        pub state: Option<String>,
+        /// 签约时间.
+        pub signed_time: Option<String>,
+        /// 解约时间.
+        pub terminated_time: Option<String>,
+        /// 解约方式, e.g. `USER`, `MERCHANT`.
+        pub termination_mode: Option<String>,
+        /// 解约备注.
+        pub termination_note: Option<String>,
+        /// 用户标识.
+        pub openid: Option<String>,
+    }
+
+    /// 教育续费通签约协议.
+    pub struct EduPapayContract {
+        /// 服务商商户号 / 商户号.
+        pub sp_mchid: Option<String>,
+        /// AppID.
+        pub appid: Option<String>,
+        /// 子商户号.
+        pub sub_mchid: Option<String>,
+        /// 子商户AppID.
+        pub sub_appid: Option<String>,
+        /// 用户标识.
+        pub openid: Option<String>,
+        /// 子商户用户标识.
+        pub sub_openid: Option<String>,
+        /// 签约模板ID (a string here).
+        #[serde(default, deserialize_with = "optional_string_or_integer")]
+        pub plan_id: Option<String>,
+        /// 签约信息: `contract_status` is `ADD` (signed) or `DELETE` (terminated).
+        pub contract_information: crate::notification::ContractInformation,
+    }
+
+    /// 校园轻松付签约协议.
+    pub struct EduschoolpayContract {
+        /// 签约协议号.
+        pub contract_id: String,
+        /// 商户号.
+        pub mchid: Option<String>,
+        /// AppID.
+        pub appid: Option<String>,
+        /// 用户标识.
+        pub openid: Option<String>,
+        /// 签约模板ID.
+        #[serde(default, deserialize_with = "optional_string_or_integer")]
+        pub plan_id: Option<String>,
+        /// `ADD` (signed) or `DELETE` (terminated).
+        pub contract_status: String,
+        /// 签约时间.
+        pub create_time: Option<String>,
+        /// 商户签约协议号.
+        pub out_contract_code: Option<String>,
+    }
+
+    /// 刷脸用户信息.
+    pub struct FacepayUser {
+        /// 微信刷脸用户ID (the docs spell the field `use_id`).
+        #[serde(alias = "user_id")]
+        pub use_id: Option<String>,
+        /// 商户侧用户ID.
+        pub out_user_id: Option<String>,
+        /// 机构ID.
+        pub organization_id: Option<String>,
+        /// 姓名.
+        pub user_name: Option<String>,
+        /// `STUDENT` or `STUFF`.
+        pub user_type: Option<String>,
+        /// `NORMAL` or `DISABLED`.
+        pub status: Option<String>,
+        /// `NOT_CONTRACTED`, `CONTRACTED` or `TERMINATED`.
+        pub contract_state: Option<String>,
+        /// 人脸图片是否可用.
+        pub face_image_ok: Option<bool>,
+        /// 签约协议号.
+        pub contract_id: Option<String>,
+    }
+
+    /// 支付分授权关系 (direct, partner and acquiring-bank queries).
+    pub struct PayscorePermission {
+        /// 支付分服务ID.
+        #[serde(deserialize_with = "string_or_integer")]
+        pub service_id: String,
+        /// AppID.
+        pub appid: Option<String>,
+        /// 商户号.
+        pub mchid: Option<String>,
+        /// 子商户号 (partner and acquiring bank).
+        pub sub_mchid: Option<String>,
+        /// 子商户AppID.
+        pub sub_appid: Option<String>,
+        /// 用户标识.
+        pub openid: Option<String>,
+        /// 子商户用户标识.
+        pub sub_openid: Option<String>,
+        /// 授权协议号.
+        pub authorization_code: Option<String>,
+        /// `UNBINDUSER`, `AVAILABLE` or `UNAVAILABLE` (revoked).
+        pub authorization_state: String,
+        /// 授权回调地址.
+        pub notify_url: Option<String>,
+        /// 最近一次解除授权时间.
+        pub cancel_authorization_time: Option<String>,
+        /// 最近一次授权成功时间.
+        pub authorization_success_time: Option<String>,
+        /// 渠道商商户号 (acquiring bank).
+        pub channel_id: Option<String>,
+    }
+
+    /// 用户授权状态 (the older 普通授权 API).
+    pub struct PayscoreUserServiceState {
+        /// AppID.
+        pub appid: String,
+        /// 支付分服务ID.
+        #[serde(deserialize_with = "string_or_integer")]
+        pub service_id: String,
+        /// 用户标识.
+        pub openid: Option<String>,
+        /// `AVAILABLE` or `UNAVAILABLE`.
+        pub use_service_state: String,
+    }
+
+    /// 企业员工授权状态: one entry per authorization of the enterprise user.
+    pub struct WebizpayEmployeeAuthorizations {
+        /// 服务商商户号.
+        pub sp_mchid: String,
+        /// 子商户号.
+        pub sub_mchid: String,
+        /// 企业员工ID.
+        pub user_id: String,
+        /// 员工授权列表.
+        #[serde(default)]
+        pub employee_list: Vec<WebizpayEmployeeAuthorization>,
+    }
+
+    /// 自动还款协议信息.
+    pub struct CreditRepaymentContract {
+        /// 协议ID.
+        pub contract_id: String,
+        /// 模板ID: a string here (a number on every other endpoint), so both are read.
+        #[serde(deserialize_with = "string_or_integer")]
+        pub plan_id: String,
+        /// 服务商签约协议号.
+        pub out_contract_code: String,
+        /// 用户展示名称.
+        pub display_name: String,
+        /// `CONTRACT_STATE_INVALID`, `CONTRACT_STATE_EFFECTIVE`, `CONTRACT_STATE_TERMINATED`.
+        pub contract_state: String,
+        /// 协议签署时间.
+        pub contract_signed_time: Option<String>,
+        /// 协议解约时间.
+        pub contract_terminated_time: Option<String>,
+        /// `TERMINATION_MODE_INVALID`, `TERMINATION_MODE_BY_USER`, `TERMINATION_MODE_BY_MERCHANT`,
+        /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`. Older pages spell it `contract_termination_mode`.
+        #[serde(alias = "contract_termination_mode")]
+        pub contract_terminated_mode: Option<String>,
+        /// 协议解约备注.
+        pub contract_termination_remark: Option<String>,
+        /// 还款日.
+        pub repayment_day: Option<i64>,
+        /// 用户服务商标识.
+        pub openid: Option<String>,
+        /// 服务商AppID.
+        pub appid: Option<String>,
+        /// 还款金额上限 (分). An integer in the API, a string in its notification, so both are read.
+        #[serde(deserialize_with = "integer_or_string")]
+        pub repayment_amount_limit: i64,
+    }
+
     /// 解除员工授权结果.
     pub struct EmployeeRevocation {
         /// 服务商商户号.
@@ -285,40 +532,19 @@ pub struct DeductSchedule {
     pub deduct_date: Option<String>,
 }
 
-/// 自动还款协议信息.
+/// One authorization of a WeBizPay employee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct CreditRepaymentContract {
-    /// 协议ID.
-    pub contract_id: String,
-    /// 模板ID: a string here (a number on every other endpoint), so both are read.
-    #[serde(deserialize_with = "string_or_integer")]
-    pub plan_id: String,
-    /// 服务商签约协议号.
-    pub out_contract_code: String,
-    /// 用户展示名称.
-    pub display_name: String,
-    /// `CONTRACT_STATE_INVALID`, `CONTRACT_STATE_EFFECTIVE`, `CONTRACT_STATE_TERMINATED`.
-    pub contract_state: String,
-    /// 协议签署时间.
-    pub contract_signed_time: Option<String>,
-    /// 协议解约时间.
-    pub contract_terminated_time: Option<String>,
-    /// `TERMINATION_MODE_INVALID`, `TERMINATION_MODE_BY_USER`, `TERMINATION_MODE_BY_MERCHANT`,
-    /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`.
-    pub contract_terminated_mode: Option<String>,
-    /// 协议解约备注.
-    pub contract_termination_remark: Option<String>,
-    /// 还款日.
-    pub repayment_day: Option<i64>,
-    /// 用户服务商标识.
-    pub openid: Option<String>,
-    /// 服务商AppID.
-    pub appid: Option<String>,
-    /// 还款金额上限 (分). An integer in the API, a string in its notification, so both are read.
-    #[serde(deserialize_with = "integer_or_string")]
-    pub repayment_amount_limit: i64,
+pub struct WebizpayEmployeeAuthorization {
+    /// 微信授权关系ID (what revoke takes as `employee_id`).
+    pub employee_id: String,
+    /// `AUTHORIZED` or `REVOKED`.
+    pub authorization_state: String,
+    /// 授权时间.
+    pub authorization_time: Option<String>,
+    /// 解除授权时间 (documented as required, but an authorized entry has none).
+    pub authorization_revoked_time: Option<String>,
 }
 
 /// 解除授权信息.
