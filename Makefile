@@ -6,7 +6,7 @@ CARGO ?= cargo
 
 VENV := .venv
 PY := $(VENV)/bin/python
-PY_DEPS := "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10" "cryptography>=42" "requests>=2.31" "httpx>=0.27" "typing_extensions>=4.12" "flask>=3" "fastapi>=0.110" "uvicorn>=0.29" "ziglang>=0.13" "auditwheel>=6"
+PY_DEPS := "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10" "cryptography>=42" "requests>=2.31" "httpx>=0.27" "typing_extensions>=4.12" "flask>=3" "fastapi>=0.110" "uvicorn>=0.29" "ziglang>=0.13" "auditwheel>=6" "pyyaml>=6"
 
 UNIFFI_LIB := target/release/libwxpay_terminate_uniffi.so
 KOTLIN_GEN := bindings-uniffi/kotlin/target/generated-sources/uniffi
@@ -47,6 +47,7 @@ gen: python-wheel wasm-pkg uniffi-lib
 	bindings-uniffi/swift/generate.sh
 	WXPAY_UPDATE_README=1 $(CARGO) test -q -p wxpay-terminate --test readme
 	$(PY) tests/vectors/generate.py
+	$(PY) tests/golden/extract.py
 	$(MAKE) python-wheel
 
 gen-check: python-wheel wasm-pkg uniffi-lib
@@ -60,6 +61,7 @@ gen-check: python-wheel wasm-pkg uniffi-lib
 	rm -rf target/vectors-check
 	WXPAY_VECTORS_OUT=$(CURDIR)/target/vectors-check $(PY) tests/vectors/generate.py >/dev/null
 	$(PY) tests/vectors/check_generated.py target/vectors-check
+	$(PY) tests/golden/extract.py --check
 
 # `cargo test` at the root builds only core and the vector runner (default-members).
 test-rust:

@@ -170,7 +170,7 @@ export interface CreditRepaymentContract {
   readonly contract_signed_time?: string;
   /** 协议解约时间. */
   readonly contract_terminated_time?: string;
-  /** `TERMINATION_MODE_INVALID`, `TERMINATION_MODE_BY_USER`, `TERMINATION_MODE_BY_MERCHANT`, `TERMINATION_MODE_BY_CUSTOMER_SERVICE`. */
+  /** `TERMINATION_MODE_INVALID`, `TERMINATION_MODE_BY_USER`, `TERMINATION_MODE_BY_MERCHANT`, `TERMINATION_MODE_BY_CUSTOMER_SERVICE`. Older pages spell it `contract_termination_mode`. */
   readonly contract_terminated_mode?: string;
   /** 协议解约备注. */
   readonly contract_termination_remark?: string;
@@ -234,6 +234,244 @@ export interface EmployeeRevocation {
   readonly reason: string;
 }
 
+/** 校园轻松付签约协议. */
+export interface EduschoolpayContract {
+  /** 签约协议号. */
+  readonly contract_id: string;
+  /** 商户号. */
+  readonly mchid?: string;
+  /** AppID. */
+  readonly appid?: string;
+  /** 用户标识. */
+  readonly openid?: string;
+  /** 签约模板ID. */
+  readonly plan_id?: string;
+  /** `ADD` (signed) or `DELETE` (terminated). */
+  readonly contract_status: string;
+  /** 签约时间. */
+  readonly create_time?: string;
+  /** 商户签约协议号. */
+  readonly out_contract_code?: string;
+}
+
+/** 免密支付签约协议, as the query returns it. */
+export interface PasswordExemptContractDetails {
+  /** 商户号. */
+  readonly mchid: string;
+  /** 免密支付协议ID. */
+  readonly contract_id: string;
+  /** 商户AppID. */
+  readonly appid: string;
+  /** 用户OpenID. */
+  readonly openid: string;
+  /** 子商户AppID. */
+  readonly sub_appid?: string;
+  /** 用户在子商户AppID下的OpenID. */
+  readonly sub_openid?: string;
+  /** 免密支付服务ID. */
+  readonly service_id: number;
+  /** 商户签约协议号. */
+  readonly out_contract_code: string;
+  /** 用户账户展示名称. */
+  readonly contract_display_account?: string;
+  /** 协议状态, e.g. `SIGNED`, `TERMINATED`. */
+  readonly contract_state: string;
+  /** 协议签署时间. */
+  readonly contract_signed_time?: string;
+  /** 协议解约信息 (the time is optional on this page). */
+  readonly contract_terminate_info?: TerminationInfo;
+}
+
+/** 协议解约信息 of a notification (the termination time may be absent). */
+export interface TerminationInfo {
+  /** 解约方式: `USER_TERMINATE`, `MCH_API_TERMINATE`, `CUSTOMER_SERVICE_TERMINATE`, … */
+  readonly contract_termination_mode: string;
+  /** 解约时间. */
+  readonly contract_terminated_time?: string;
+  /** 解约备注. */
+  readonly contract_termination_remark?: string;
+}
+
+/** 合单代扣签约协议, as the query returns it. */
+export interface CombinePapayContractDetails {
+  /** 商户号. */
+  readonly mchid: string;
+  /** 委托代扣协议ID. */
+  readonly contract_id: string;
+  /** 商户AppID. */
+  readonly appid: string;
+  /** 委托代扣模板ID. */
+  readonly plan_id: number;
+  /** 商户签约协议号. */
+  readonly out_contract_code: string;
+  /** 用户账户展示名称. */
+  readonly contract_display_account?: string;
+  /** `NOT_SIGNED`, `SIGNED` or `TERMINATED`. */
+  readonly contract_state: string;
+  /** 协议签署时间. */
+  readonly contract_signed_time?: string;
+  /** 协议到期时间. */
+  readonly contract_expired_time?: string;
+  /** 协议解约信息. */
+  readonly contract_terminate_info?: TerminationInfo;
+  /** 用户OpenID. */
+  readonly openid?: string;
+}
+
+/** 跨境代扣签约协议 (every field optional in the docs). */
+export interface GlobalPapayContract {
+  /** 商户号 (direct). */
+  readonly mchid?: string;
+  /** AppID (direct). */
+  readonly appid?: string;
+  /** 机构商户号. */
+  readonly sp_mchid?: string;
+  /** 子商户号. */
+  readonly sub_mchid?: string;
+  /** 机构AppID. */
+  readonly sp_appid?: string;
+  /** 子商户AppID. */
+  readonly sub_appid?: string;
+  /** 委托代扣协议ID. */
+  readonly contract_id?: string;
+  /** 委托代扣模板ID. */
+  readonly plan_id?: string;
+  /** 商户签约协议号. */
+  readonly out_contract_code?: string;
+  /** 用户展示名称. */
+  readonly user_display_name?: string;
+  /** 协议状态, e.g. `SIGNED`, `TERMINATED`. */
+  readonly state?: string;
+  /** 签约时间. */
+  readonly signed_time?: string;
+  /** 解约时间. */
+  readonly terminated_time?: string;
+  /** 解约方式, e.g. `USER`, `MERCHANT`. */
+  readonly termination_mode?: string;
+  /** 解约备注. */
+  readonly termination_note?: string;
+  /** 用户标识. */
+  readonly openid?: string;
+}
+
+/** 教育续费通签约协议. */
+export interface EduPapayContract {
+  /** 服务商商户号 / 商户号. */
+  readonly sp_mchid?: string;
+  /** AppID. */
+  readonly appid?: string;
+  /** 子商户号. */
+  readonly sub_mchid?: string;
+  /** 子商户AppID. */
+  readonly sub_appid?: string;
+  /** 用户标识. */
+  readonly openid?: string;
+  /** 子商户用户标识. */
+  readonly sub_openid?: string;
+  /** 签约模板ID (a string here). */
+  readonly plan_id?: string;
+  /** 签约信息: `contract_status` is `ADD` (signed) or `DELETE` (terminated). */
+  readonly contract_information: ContractInformation;
+}
+
+/** The contract part of `ENTRUST.RELEASE`. */
+export interface ContractInformation {
+  /** 签约协议号. */
+  readonly contract_id: string;
+  /** `ADD` (signed) or `DELETE` (terminated). */
+  readonly contract_status: string;
+  /** 时间. */
+  readonly create_time?: string;
+}
+
+/** 刷脸用户信息. */
+export interface FacepayUser {
+  /** 微信刷脸用户ID (the docs spell the field `use_id`). */
+  readonly use_id?: string;
+  /** 商户侧用户ID. */
+  readonly out_user_id?: string;
+  /** 机构ID. */
+  readonly organization_id?: string;
+  /** 姓名. */
+  readonly user_name?: string;
+  /** `STUDENT` or `STUFF`. */
+  readonly user_type?: string;
+  /** `NORMAL` or `DISABLED`. */
+  readonly status?: string;
+  /** `NOT_CONTRACTED`, `CONTRACTED` or `TERMINATED`. */
+  readonly contract_state?: string;
+  /** 人脸图片是否可用. */
+  readonly face_image_ok?: boolean;
+  /** 签约协议号. */
+  readonly contract_id?: string;
+}
+
+/** 支付分授权关系 (direct, partner and acquiring-bank queries). */
+export interface PayscorePermission {
+  /** 支付分服务ID. */
+  readonly service_id: string;
+  /** AppID. */
+  readonly appid?: string;
+  /** 商户号. */
+  readonly mchid?: string;
+  /** 子商户号 (partner and acquiring bank). */
+  readonly sub_mchid?: string;
+  /** 子商户AppID. */
+  readonly sub_appid?: string;
+  /** 用户标识. */
+  readonly openid?: string;
+  /** 子商户用户标识. */
+  readonly sub_openid?: string;
+  /** 授权协议号. */
+  readonly authorization_code?: string;
+  /** `UNBINDUSER`, `AVAILABLE` or `UNAVAILABLE` (revoked). */
+  readonly authorization_state: string;
+  /** 授权回调地址. */
+  readonly notify_url?: string;
+  /** 最近一次解除授权时间. */
+  readonly cancel_authorization_time?: string;
+  /** 最近一次授权成功时间. */
+  readonly authorization_success_time?: string;
+  /** 渠道商商户号 (acquiring bank). */
+  readonly channel_id?: string;
+}
+
+/** 用户授权状态 (the older 普通授权 API). */
+export interface PayscoreUserServiceState {
+  /** AppID. */
+  readonly appid: string;
+  /** 支付分服务ID. */
+  readonly service_id: string;
+  /** 用户标识. */
+  readonly openid?: string;
+  /** `AVAILABLE` or `UNAVAILABLE`. */
+  readonly use_service_state: string;
+}
+
+/** 企业员工授权状态: one entry per authorization of the enterprise user. */
+export interface WebizpayEmployeeAuthorizations {
+  /** 服务商商户号. */
+  readonly sp_mchid: string;
+  /** 子商户号. */
+  readonly sub_mchid: string;
+  /** 企业员工ID. */
+  readonly user_id: string;
+  /** 员工授权列表. */
+  readonly employee_list?: WebizpayEmployeeAuthorization[];
+}
+
+/** One authorization of a WeBizPay employee. */
+export interface WebizpayEmployeeAuthorization {
+  /** 微信授权关系ID (what revoke takes as `employee_id`). */
+  readonly employee_id: string;
+  /** `AUTHORIZED` or `REVOKED`. */
+  readonly authorization_state: string;
+  /** 授权时间. */
+  readonly authorization_time?: string;
+  /** 解除授权时间 (documented as required, but an authorized entry has none). */
+  readonly authorization_revoked_time?: string;
+}
+
 /** `ENTRUST.TERMINATE`: a papay contract (direct or partner) was terminated. */
 export interface PapayTerminated {
   /** 委托代扣协议ID. */
@@ -274,16 +512,6 @@ export interface PapayTerminated {
   readonly sp_openid?: string;
   /** 子商户用户标识. */
   readonly sub_openid?: string;
-}
-
-/** 协议解约信息 of a notification (the termination time may be absent). */
-export interface TerminationInfo {
-  /** 解约方式: `USER_TERMINATE`, `MCH_API_TERMINATE`, `CUSTOMER_SERVICE_TERMINATE`, … */
-  readonly contract_termination_mode: string;
-  /** 解约时间. */
-  readonly contract_terminated_time?: string;
-  /** 解约备注. */
-  readonly contract_termination_remark?: string;
 }
 
 /** `INSURANCE_ENTRUST.TERMINATE`: an insurance renewal contract was terminated. */
@@ -418,16 +646,6 @@ export interface EduPapayReleased {
   readonly plan_id?: string;
   /** 协议信息. */
   readonly contract_information: ContractInformation;
-}
-
-/** The contract part of `ENTRUST.RELEASE`. */
-export interface ContractInformation {
-  /** 签约协议号. */
-  readonly contract_id: string;
-  /** `ADD` (signed) or `DELETE` (terminated). */
-  readonly contract_status: string;
-  /** 时间. */
-  readonly create_time?: string;
 }
 
 /** `PAYSCORE.USER_CLOSE_SERVICE`: the user closed a pay-score service (also eduschoolpay). */
@@ -600,13 +818,13 @@ export interface TerminateCreditRepaymentContractParams {
 export interface TerminateGlobalPapayContractParams {
   /** 委托代扣协议ID. (path, ≤64 characters) */
   contract_id: string;
-  /** 公众账号ID (direct merchants only). (body) */
+  /** 公众账号ID (direct merchants only). (body, ≤32 characters) */
   appid?: string;
-  /** 服务商公众账号ID (institutions only). (body) */
+  /** 服务商公众账号ID (institutions only). (body, ≤32 characters) */
   sp_appid?: string;
-  /** 子商户号 (institutions only). (body) */
+  /** 子商户号 (institutions only). (body, ≤32 characters) */
   sub_mchid?: string;
-  /** 子商户公众账号ID (institutions only). (body) */
+  /** 子商户公众账号ID (institutions only). (body, ≤32 characters) */
   sub_appid?: string;
   /** 解约备注. (body, ≤256 characters) */
   termination_note?: string;
@@ -628,68 +846,68 @@ export interface TerminateFacepayUserContractParams {
 
 /** Params of `terminate_payscore_permission_by_authorization_code`: 商户解除用户授权关系（授权协议号）. */
 export interface TerminatePayscorePermissionByAuthorizationCodeParams {
-  /** 授权协议号. (path) */
+  /** 授权协议号. (path, ≤32 characters) */
   authorization_code: string;
-  /** 支付分服务ID. (body) */
+  /** 支付分服务ID. (body, ≤32 characters) */
   service_id: string;
-  /** 解除授权原因. (body) */
+  /** 解除授权原因. (body, ≤50 characters) */
   reason: string;
 }
 
 /** Params of `terminate_payscore_permission_by_openid`: 商户解除用户授权关系（openid）. */
 export interface TerminatePayscorePermissionByOpenidParams {
-  /** 用户标识. (path) */
+  /** 用户标识. (path, ≤128 characters) */
   openid: string;
-  /** 支付分服务ID. (body) */
+  /** 支付分服务ID. (body, ≤32 characters) */
   service_id: string;
-  /** 应用ID. (body) */
+  /** 应用ID. (body, ≤32 characters) */
   appid: string;
-  /** 解除授权原因. (body) */
+  /** 解除授权原因. (body, ≤50 characters) */
   reason: string;
 }
 
 /** Params of `terminate_payscore_partner_permission_by_authorization_code`: 服务商解除用户授权关系（授权协议号）. */
 export interface TerminatePayscorePartnerPermissionByAuthorizationCodeParams {
-  /** 授权协议号. (path) */
+  /** 授权协议号. (path, ≤32 characters) */
   authorization_code: string;
-  /** 支付分服务ID. (body) */
+  /** 支付分服务ID. (body, ≤32 characters) */
   service_id: string;
-  /** 子商户号. (body) */
+  /** 子商户号. (body, ≤32 characters) */
   sub_mchid: string;
-  /** 解除授权原因. (body) */
+  /** 解除授权原因. (body, ≤50 characters) */
   reason: string;
 }
 
 /** Params of `terminate_payscore_partner_permission`: 服务商解除用户授权关系（openid）. */
 export interface TerminatePayscorePartnerPermissionParams {
-  /** 支付分服务ID. (body) */
+  /** 支付分服务ID. (body, ≤32 characters) */
   service_id: string;
-  /** 服务商应用ID. (body) */
+  /** 服务商应用ID. (body, ≤32 characters) */
   appid: string;
-  /** 子商户号. (body) */
+  /** 子商户号. (body, ≤32 characters) */
   sub_mchid: string;
-  /** 解除授权原因. (body) */
+  /** 解除授权原因. (body, ≤50 characters) */
   reason: string;
-  /** 用户在服务商应用下的标识. (body) */
+  /** 用户在服务商应用下的标识. (body, ≤128 characters) */
   openid?: string;
-  /** 用户在子商户应用下的标识. (body) */
+  /** 用户在子商户应用下的标识. (body, ≤128 characters) */
   sub_openid?: string;
-  /** 子商户应用ID. (body) */
+  /** 子商户应用ID. (body, ≤32 characters) */
   sub_appid?: string;
 }
 
 /** Params of `terminate_payscore_acquiringbank_permission`: 从业机构解除用户授权关系（授权协议号）. */
 export interface TerminatePayscoreAcquiringbankPermissionParams {
-  /** 授权协议号. (path) */
+  /** 授权协议号. (path, ≤32 characters) */
   authorization_code: string;
-  /** 支付分服务ID. (body) */
+  /** 支付分服务ID. (body, ≤32 characters) */
   service_id: string;
-  /** 子商户号. (body) */
+  /** 子商户号. (body, ≤32 characters) */
   sub_mchid: string;
-  /** 解除授权原因. (body) */
+  /** 解除授权原因. (body, ≤50 characters) */
   reason: string;
-  /** 渠道商商户号. (body) */
-  channel_id?: string;
+  /** 渠道商商户号 (required on the official page, 4012461012). (body, ≤32 characters) */
+  channel_id: string;
 }
 
 /** Params of `terminate_payscore_user_permission`: 解除用户授权关系（普通授权）. */
@@ -706,23 +924,199 @@ export interface TerminatePayscoreUserPermissionParams {
 
 /** Params of `close_transfer_authorization`: 商户解除免确认收款授权. */
 export interface CloseTransferAuthorizationParams {
-  /** 商户侧授权单号. (path) */
+  /** 商户侧授权单号. (path, ≤32 characters) */
   out_authorization_no: string;
 }
 
 /** Params of `close_transfer_partner_authorization`: 服务商解除免确认收款授权. */
 export interface CloseTransferPartnerAuthorizationParams {
-  /** 商户侧授权单号. (path) */
+  /** 商户侧授权单号. (path, ≤32 characters) */
   out_authorization_no: string;
 }
 
 /** Params of `revoke_webizpay_employee`: 解除员工授权. */
 export interface RevokeWebizpayEmployeeParams {
-  /** 员工ID. (path) */
+  /** 员工ID. (path, ≤64 characters) */
   employee_id: string;
-  /** 服务商商户号. (body) */
+  /** 服务商商户号. (body, ≤32 characters) */
   sp_mchid: string;
-  /** 子商户号. (body) */
+  /** 子商户号. (body, ≤32 characters) */
+  sub_mchid: string;
+}
+
+/** Params of `query_eduschoolpay_contract`: 查询签约协议（校园轻松付）. */
+export interface QueryEduschoolpayContractParams {
+  /** 签约协议号. (path, ≤32 characters) */
+  contract_id: string;
+}
+
+/** Params of `query_password_exempt_contract`: 商户通过商户协议号查询协议. */
+export interface QueryPasswordExemptContractParams {
+  /** 免密支付服务ID. (path) */
+  service_id: number;
+  /** 商户签约协议号: digits and letters only. (path, ≤32 characters, letters and digits only) */
+  out_contract_code: string;
+}
+
+/** Params of `query_papay_contract`: 通过商户协议号查询委托代扣签约协议. */
+export interface QueryPapayContractParams {
+  /** 委托代扣模板ID. (path) */
+  plan_id: number;
+  /** 商户签约协议号. (path, ≤32 characters) */
+  out_contract_code: string;
+}
+
+/** Params of `query_papay_partner_contract`: 通过商户协议号查询委托代扣签约协议（服务商）. */
+export interface QueryPapayPartnerContractParams {
+  /** 委托代扣模板ID. (path) */
+  plan_id: number;
+  /** 商户签约协议号. (path, ≤32 characters) */
+  out_contract_code: string;
+  /** 子商户号. (query, ≤32 characters) */
+  sub_mchid: string;
+}
+
+/** Params of `query_papay_insurance_contract`: 保险商户查询保险自动续费协议. */
+export interface QueryPapayInsuranceContractParams {
+  /** 委托代扣模板ID. (path) */
+  plan_id: number;
+  /** 商户签约协议号. (path, ≤32 characters) */
+  out_contract_code: string;
+}
+
+/** Params of `query_combine_papay_contract`: 合单代扣通过商户协议号查询协议. */
+export interface QueryCombinePapayContractParams {
+  /** 委托代扣模板ID. (path) */
+  plan_id: number;
+  /** 商户签约协议号. (path, ≤32 characters) */
+  out_contract_code: string;
+}
+
+/** Params of `query_credit_repayment_contract`: 查询自动还款协议. */
+export interface QueryCreditRepaymentContractParams {
+  /** 服务商签约协议号: digits and letters only. (path, ≤32 characters, letters and digits only) */
+  out_contract_code: string;
+}
+
+/** Params of `query_global_papay_contract`: 查询签约协议（跨境）. */
+export interface QueryGlobalPapayContractParams {
+  /** 委托代扣协议ID. (path, ≤64 characters) */
+  contract_id: string;
+  /** 公众账号ID (direct merchants only). (query, ≤32 characters) */
+  appid?: string;
+  /** 子商户号 (institutions only). (query, ≤32 characters) */
+  sub_mchid?: string;
+  /** 服务商公众账号ID (institutions only). (query, ≤32 characters) */
+  sp_appid?: string;
+  /** 子商户公众账号ID (institutions, optional). (query, ≤32 characters) */
+  sub_appid?: string;
+}
+
+/** Params of `query_edu_papay_contract`: 通过协议号查询签约（教育续费通）. */
+export interface QueryEduPapayContractParams {
+  /** 签约协议号. (path, ≤32 characters) */
+  contract_id: string;
+  /** 服务商/商户 AppID. (query, ≤32 characters) */
+  appid: string;
+  /** 子商户号 (partner only). (query, ≤32 characters) */
+  sub_mchid?: string;
+  /** 子商户AppID (partner only). (query, ≤32 characters) */
+  sub_appid?: string;
+}
+
+/** Params of `query_facepay_user`: 刷脸用户信息查询. */
+export interface QueryFacepayUserParams {
+  /** 机构ID. (path) */
+  organization_id: string;
+  /** 商户侧用户ID. (path) */
+  out_user_id: string;
+}
+
+/** Params of `query_payscore_permission_by_authorization_code`: 查询用户授权记录（授权协议号）. */
+export interface QueryPayscorePermissionByAuthorizationCodeParams {
+  /** 授权协议号. (path, ≤32 characters) */
+  authorization_code: string;
+  /** 支付分服务ID. (query, ≤32 characters) */
+  service_id: string;
+}
+
+/** Params of `query_payscore_permission_by_openid`: 查询用户授权记录（openid）. */
+export interface QueryPayscorePermissionByOpenidParams {
+  /** 用户标识. (path) */
+  openid: string;
+  /** 支付分服务ID. (query) */
+  service_id: string;
+  /** 应用ID. (query) */
+  appid: string;
+}
+
+/** Params of `query_payscore_partner_permission_by_authorization_code`: 服务商查询用户授权记录（授权协议号）. */
+export interface QueryPayscorePartnerPermissionByAuthorizationCodeParams {
+  /** 授权协议号. (path, ≤32 characters) */
+  authorization_code: string;
+  /** 支付分服务ID. (query, ≤32 characters) */
+  service_id: string;
+  /** 子商户号. (query, ≤32 characters) */
+  sub_mchid: string;
+}
+
+/** Params of `query_payscore_partner_permission`: 服务商查询用户授权记录（openid）. */
+export interface QueryPayscorePartnerPermissionParams {
+  /** 支付分服务ID. (query) */
+  service_id: string;
+  /** 服务商应用ID. (query) */
+  appid: string;
+  /** 子商户号. (query) */
+  sub_mchid: string;
+  /** 子商户应用ID. (query) */
+  sub_appid?: string;
+  /** 用户在服务商应用下的标识. (query) */
+  openid?: string;
+  /** 用户在子商户应用下的标识. (query) */
+  sub_openid?: string;
+}
+
+/** Params of `query_payscore_acquiringbank_permission`: 从业机构查询用户授权记录（授权协议号）. */
+export interface QueryPayscoreAcquiringbankPermissionParams {
+  /** 授权协议号. (path, ≤32 characters) */
+  authorization_code: string;
+  /** 支付分服务ID. (query, ≤32 characters) */
+  service_id: string;
+  /** 渠道商商户号. (query, ≤32 characters) */
+  channel_id: string;
+  /** 子商户号. (query, ≤32 characters) */
+  sub_mchid: string;
+}
+
+/** Params of `query_payscore_user_service_state`: 查询用户授权状态（普通授权）. */
+export interface QueryPayscoreUserServiceStateParams {
+  /** 应用ID. (query) */
+  appid: string;
+  /** 支付分服务ID. (query) */
+  service_id: string;
+  /** 用户标识. (query) */
+  openid: string;
+}
+
+/** Params of `query_transfer_authorization`: 商户单号查询免确认收款授权结果. */
+export interface QueryTransferAuthorizationParams {
+  /** 商户侧授权单号. (path, ≤32 characters) */
+  out_authorization_no: string;
+}
+
+/** Params of `query_transfer_partner_authorization`: 服务商商户单号查询免确认收款授权结果. */
+export interface QueryTransferPartnerAuthorizationParams {
+  /** 商户侧授权单号. (path, ≤32 characters) */
+  out_authorization_no: string;
+}
+
+/** Params of `query_webizpay_employee_authorization`: 企业商户查询企业员工开通授权状态. */
+export interface QueryWebizpayEmployeeAuthorizationParams {
+  /** 企业员工ID. (path, ≤32 characters) */
+  user_id: string;
+  /** 服务商商户号. (query, ≤32 characters) */
+  sp_mchid: string;
+  /** 子商户号. (query, ≤32 characters) */
   sub_mchid: string;
 }
 
@@ -747,6 +1141,25 @@ export interface OperationResults {
   close_transfer_authorization: TransferAuthorization;
   close_transfer_partner_authorization: TransferAuthorization;
   revoke_webizpay_employee: EmployeeRevocation;
+  query_eduschoolpay_contract: EduschoolpayContract;
+  query_password_exempt_contract: PasswordExemptContractDetails;
+  query_papay_contract: PapayContract;
+  query_papay_partner_contract: PapayPartnerContract;
+  query_papay_insurance_contract: InsuranceContract;
+  query_combine_papay_contract: CombinePapayContractDetails;
+  query_credit_repayment_contract: CreditRepaymentContract;
+  query_global_papay_contract: GlobalPapayContract;
+  query_edu_papay_contract: EduPapayContract;
+  query_facepay_user: FacepayUser;
+  query_payscore_permission_by_authorization_code: PayscorePermission;
+  query_payscore_permission_by_openid: PayscorePermission;
+  query_payscore_partner_permission_by_authorization_code: PayscorePermission;
+  query_payscore_partner_permission: PayscorePermission;
+  query_payscore_acquiringbank_permission: PayscorePermission;
+  query_payscore_user_service_state: PayscoreUserServiceState;
+  query_transfer_authorization: TransferAuthorization;
+  query_transfer_partner_authorization: TransferAuthorization;
+  query_webizpay_employee_authorization: WebizpayEmployeeAuthorizations;
 }
 
 /** The params of each operation id. */
@@ -770,6 +1183,25 @@ export interface OperationParams {
   close_transfer_authorization: CloseTransferAuthorizationParams;
   close_transfer_partner_authorization: CloseTransferPartnerAuthorizationParams;
   revoke_webizpay_employee: RevokeWebizpayEmployeeParams;
+  query_eduschoolpay_contract: QueryEduschoolpayContractParams;
+  query_password_exempt_contract: QueryPasswordExemptContractParams;
+  query_papay_contract: QueryPapayContractParams;
+  query_papay_partner_contract: QueryPapayPartnerContractParams;
+  query_papay_insurance_contract: QueryPapayInsuranceContractParams;
+  query_combine_papay_contract: QueryCombinePapayContractParams;
+  query_credit_repayment_contract: QueryCreditRepaymentContractParams;
+  query_global_papay_contract: QueryGlobalPapayContractParams;
+  query_edu_papay_contract: QueryEduPapayContractParams;
+  query_facepay_user: QueryFacepayUserParams;
+  query_payscore_permission_by_authorization_code: QueryPayscorePermissionByAuthorizationCodeParams;
+  query_payscore_permission_by_openid: QueryPayscorePermissionByOpenidParams;
+  query_payscore_partner_permission_by_authorization_code: QueryPayscorePartnerPermissionByAuthorizationCodeParams;
+  query_payscore_partner_permission: QueryPayscorePartnerPermissionParams;
+  query_payscore_acquiringbank_permission: QueryPayscoreAcquiringbankPermissionParams;
+  query_payscore_user_service_state: QueryPayscoreUserServiceStateParams;
+  query_transfer_authorization: QueryTransferAuthorizationParams;
+  query_transfer_partner_authorization: QueryTransferPartnerAuthorizationParams;
+  query_webizpay_employee_authorization: QueryWebizpayEmployeeAuthorizationParams;
 }
 
 export type OperationId = keyof OperationResults;
@@ -1098,6 +1530,104 @@ interface SignedCalls {
    * @see https://pay.weixin.qq.com/doc/v3/partner/4014507156
    */
   revokeWebizpayEmployee(params: RevokeWebizpayEmployeeParams, options?: CallOptions): Promise<Request<EmployeeRevocation>>;
+  /**
+   * 查询签约协议（校园轻松付）: `GET /v3/eduschoolpay/contracts/{contract_id}` → 200.
+   * @see https://pay.weixin.qq.com/docs/partner/apis/campus-easy-pay/contracts/query-contract.html
+   */
+  queryEduschoolpayContract(params: QueryEduschoolpayContractParams, options?: CallOptions): Promise<Request<EduschoolpayContract>>;
+  /**
+   * 商户通过商户协议号查询协议: `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/merchant/4012472855
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4012715321
+   */
+  queryPasswordExemptContract(params: QueryPasswordExemptContractParams, options?: CallOptions): Promise<Request<PasswordExemptContractDetails>>;
+  /**
+   * 通过商户协议号查询委托代扣签约协议: `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html
+   */
+  queryPapayContract(params: QueryPapayContractParams, options?: CallOptions): Promise<Request<PapayContract>>;
+  /**
+   * 通过商户协议号查询委托代扣签约协议（服务商）: `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html
+   */
+  queryPapayPartnerContract(params: QueryPapayPartnerContractParams, options?: CallOptions): Promise<Request<PapayPartnerContract>>;
+  /**
+   * 保险商户查询保险自动续费协议: `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/merchant/4016724540
+   */
+  queryPapayInsuranceContract(params: QueryPapayInsuranceContractParams, options?: CallOptions): Promise<Request<InsuranceContract>>;
+  /**
+   * 合单代扣通过商户协议号查询协议: `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4012884060
+   */
+  queryCombinePapayContract(params: QueryCombinePapayContractParams, options?: CallOptions): Promise<Request<CombinePapayContractDetails>>;
+  /**
+   * 查询自动还款协议: `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4016125810
+   */
+  queryCreditRepaymentContract(params: QueryCreditRepaymentContractParams, options?: CallOptions): Promise<Request<CreditRepaymentContract>>;
+  /**
+   * 查询签约协议（跨境）: `GET /v3/global/papay/contracts/{contract_id}` → 200.
+   * @see https://pay.weixin.qq.com/doc/global/v3/zh/4013015470
+   * @see https://pay.weixin.qq.com/doc/global/v3/en/4012356579
+   */
+  queryGlobalPapayContract(params: QueryGlobalPapayContractParams, options?: CallOptions): Promise<Request<GlobalPapayContract>>;
+  /**
+   * 通过协议号查询签约（教育续费通）: `GET /v3/edu-papay/contracts/id/{contract_id}` → 200.
+   * @see https://pay.weixin.qq.com/docs/merchant/apis/education-fee-payment/contracts/query-contract.html
+   * @see https://pay.weixin.qq.com/docs/partner/apis/education-fee-payment/contracts/query-contract.html
+   */
+  queryEduPapayContract(params: QueryEduPapayContractParams, options?: CallOptions): Promise<Request<EduPapayContract>>;
+  /**
+   * 刷脸用户信息查询: `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` → 200.
+   * @see https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html
+   */
+  queryFacepayUser(params: QueryFacepayUserParams, options?: CallOptions): Promise<Request<FacepayUser>>;
+  /**
+   * 查询用户授权记录（授权协议号）: `GET /v3/payscore/permissions/authorization-code/{authorization_code}` → 200.
+   * @see https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score-no-confirm/get-permissions-by-authorization-code.html
+   */
+  queryPayscorePermissionByAuthorizationCode(params: QueryPayscorePermissionByAuthorizationCodeParams, options?: CallOptions): Promise<Request<PayscorePermission>>;
+  /**
+   * 查询用户授权记录（openid）: `GET /v3/payscore/permissions/openid/{openid}` → 200.
+   * @see https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-open-id.html
+   */
+  queryPayscorePermissionByOpenid(params: QueryPayscorePermissionByOpenidParams, options?: CallOptions): Promise<Request<PayscorePermission>>;
+  /**
+   * 服务商查询用户授权记录（授权协议号）: `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` → 200.
+   * @see https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-code.html
+   */
+  queryPayscorePartnerPermissionByAuthorizationCode(params: QueryPayscorePartnerPermissionByAuthorizationCodeParams, options?: CallOptions): Promise<Request<PayscorePermission>>;
+  /**
+   * 服务商查询用户授权记录（openid）: `GET /v3/payscore/partner/permissions/search` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4012692798
+   */
+  queryPayscorePartnerPermission(params: QueryPayscorePartnerPermissionParams, options?: CallOptions): Promise<Request<PayscorePermission>>;
+  /**
+   * 从业机构查询用户授权记录（授权协议号）: `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4012461004
+   */
+  queryPayscoreAcquiringbankPermission(params: QueryPayscoreAcquiringbankPermissionParams, options?: CallOptions): Promise<Request<PayscorePermission>>;
+  /**
+   * 查询用户授权状态（普通授权）: `GET /v3/payscore/user-service-state` → 200.
+   * @see https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml
+   */
+  queryPayscoreUserServiceState(params: QueryPayscoreUserServiceStateParams, options?: CallOptions): Promise<Request<PayscoreUserServiceState>>;
+  /**
+   * 商户单号查询免确认收款授权结果: `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/merchant/4014399423
+   */
+  queryTransferAuthorization(params: QueryTransferAuthorizationParams, options?: CallOptions): Promise<Request<TransferAuthorization>>;
+  /**
+   * 服务商商户单号查询免确认收款授权结果: `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4016809859
+   */
+  queryTransferPartnerAuthorization(params: QueryTransferPartnerAuthorizationParams, options?: CallOptions): Promise<Request<TransferAuthorization>>;
+  /**
+   * 企业商户查询企业员工开通授权状态: `GET /v3/webizpay/users/{user_id}/authorization-state` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4014507163
+   */
+  queryWebizpayEmployeeAuthorization(params: QueryWebizpayEmployeeAuthorizationParams, options?: CallOptions): Promise<Request<WebizpayEmployeeAuthorizations>>;
   prepare<K extends OperationId>(operation: K, params: OperationParams[K], options?: CallOptions): Promise<Request<OperationResults[K]>>;
   request(method: string, template: string, call?: GenericCall): Promise<Request<unknown>>;
   /** The platform-certificate download (`GET /v3/certificates?algorithm_type=RSA`, or the global host's): send it, then `parseCertificates`. */
@@ -1204,6 +1734,104 @@ interface UnsignedCalls {
    * @see https://pay.weixin.qq.com/doc/v3/partner/4014507156
    */
   revokeWebizpayEmployee(params: RevokeWebizpayEmployeeParams, options?: CallOptions): UnsignedRequest<EmployeeRevocation>;
+  /**
+   * 查询签约协议（校园轻松付）: `GET /v3/eduschoolpay/contracts/{contract_id}` → 200.
+   * @see https://pay.weixin.qq.com/docs/partner/apis/campus-easy-pay/contracts/query-contract.html
+   */
+  queryEduschoolpayContract(params: QueryEduschoolpayContractParams, options?: CallOptions): UnsignedRequest<EduschoolpayContract>;
+  /**
+   * 商户通过商户协议号查询协议: `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/merchant/4012472855
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4012715321
+   */
+  queryPasswordExemptContract(params: QueryPasswordExemptContractParams, options?: CallOptions): UnsignedRequest<PasswordExemptContractDetails>;
+  /**
+   * 通过商户协议号查询委托代扣签约协议: `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html
+   */
+  queryPapayContract(params: QueryPapayContractParams, options?: CallOptions): UnsignedRequest<PapayContract>;
+  /**
+   * 通过商户协议号查询委托代扣签约协议（服务商）: `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html
+   */
+  queryPapayPartnerContract(params: QueryPapayPartnerContractParams, options?: CallOptions): UnsignedRequest<PapayPartnerContract>;
+  /**
+   * 保险商户查询保险自动续费协议: `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/merchant/4016724540
+   */
+  queryPapayInsuranceContract(params: QueryPapayInsuranceContractParams, options?: CallOptions): UnsignedRequest<InsuranceContract>;
+  /**
+   * 合单代扣通过商户协议号查询协议: `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4012884060
+   */
+  queryCombinePapayContract(params: QueryCombinePapayContractParams, options?: CallOptions): UnsignedRequest<CombinePapayContractDetails>;
+  /**
+   * 查询自动还款协议: `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4016125810
+   */
+  queryCreditRepaymentContract(params: QueryCreditRepaymentContractParams, options?: CallOptions): UnsignedRequest<CreditRepaymentContract>;
+  /**
+   * 查询签约协议（跨境）: `GET /v3/global/papay/contracts/{contract_id}` → 200.
+   * @see https://pay.weixin.qq.com/doc/global/v3/zh/4013015470
+   * @see https://pay.weixin.qq.com/doc/global/v3/en/4012356579
+   */
+  queryGlobalPapayContract(params: QueryGlobalPapayContractParams, options?: CallOptions): UnsignedRequest<GlobalPapayContract>;
+  /**
+   * 通过协议号查询签约（教育续费通）: `GET /v3/edu-papay/contracts/id/{contract_id}` → 200.
+   * @see https://pay.weixin.qq.com/docs/merchant/apis/education-fee-payment/contracts/query-contract.html
+   * @see https://pay.weixin.qq.com/docs/partner/apis/education-fee-payment/contracts/query-contract.html
+   */
+  queryEduPapayContract(params: QueryEduPapayContractParams, options?: CallOptions): UnsignedRequest<EduPapayContract>;
+  /**
+   * 刷脸用户信息查询: `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` → 200.
+   * @see https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html
+   */
+  queryFacepayUser(params: QueryFacepayUserParams, options?: CallOptions): UnsignedRequest<FacepayUser>;
+  /**
+   * 查询用户授权记录（授权协议号）: `GET /v3/payscore/permissions/authorization-code/{authorization_code}` → 200.
+   * @see https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score-no-confirm/get-permissions-by-authorization-code.html
+   */
+  queryPayscorePermissionByAuthorizationCode(params: QueryPayscorePermissionByAuthorizationCodeParams, options?: CallOptions): UnsignedRequest<PayscorePermission>;
+  /**
+   * 查询用户授权记录（openid）: `GET /v3/payscore/permissions/openid/{openid}` → 200.
+   * @see https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-open-id.html
+   */
+  queryPayscorePermissionByOpenid(params: QueryPayscorePermissionByOpenidParams, options?: CallOptions): UnsignedRequest<PayscorePermission>;
+  /**
+   * 服务商查询用户授权记录（授权协议号）: `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` → 200.
+   * @see https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-code.html
+   */
+  queryPayscorePartnerPermissionByAuthorizationCode(params: QueryPayscorePartnerPermissionByAuthorizationCodeParams, options?: CallOptions): UnsignedRequest<PayscorePermission>;
+  /**
+   * 服务商查询用户授权记录（openid）: `GET /v3/payscore/partner/permissions/search` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4012692798
+   */
+  queryPayscorePartnerPermission(params: QueryPayscorePartnerPermissionParams, options?: CallOptions): UnsignedRequest<PayscorePermission>;
+  /**
+   * 从业机构查询用户授权记录（授权协议号）: `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4012461004
+   */
+  queryPayscoreAcquiringbankPermission(params: QueryPayscoreAcquiringbankPermissionParams, options?: CallOptions): UnsignedRequest<PayscorePermission>;
+  /**
+   * 查询用户授权状态（普通授权）: `GET /v3/payscore/user-service-state` → 200.
+   * @see https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml
+   */
+  queryPayscoreUserServiceState(params: QueryPayscoreUserServiceStateParams, options?: CallOptions): UnsignedRequest<PayscoreUserServiceState>;
+  /**
+   * 商户单号查询免确认收款授权结果: `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/merchant/4014399423
+   */
+  queryTransferAuthorization(params: QueryTransferAuthorizationParams, options?: CallOptions): UnsignedRequest<TransferAuthorization>;
+  /**
+   * 服务商商户单号查询免确认收款授权结果: `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4016809859
+   */
+  queryTransferPartnerAuthorization(params: QueryTransferPartnerAuthorizationParams, options?: CallOptions): UnsignedRequest<TransferAuthorization>;
+  /**
+   * 企业商户查询企业员工开通授权状态: `GET /v3/webizpay/users/{user_id}/authorization-state` → 200.
+   * @see https://pay.weixin.qq.com/doc/v3/partner/4014507163
+   */
+  queryWebizpayEmployeeAuthorization(params: QueryWebizpayEmployeeAuthorizationParams, options?: CallOptions): UnsignedRequest<WebizpayEmployeeAuthorizations>;
   prepare<K extends OperationId>(operation: K, params: OperationParams[K], options?: CallOptions): UnsignedRequest<OperationResults[K]>;
   request(method: string, template: string, call?: GenericCall): UnsignedRequest<unknown>;
   certificatesRequest(host?: 'api' | 'global', options?: CallOptions): UnsignedRequest<unknown>;

@@ -17,6 +17,9 @@ own copy of the docs/notifications.md table) and spot-checked.  Certificate-down
 cases (`certificates`) encrypt the committed platform certificate PEMs the same way, sign the
 response, run it back through `process_certificates` and re-open every entry independently;
 `certificates_request` cases go through the same `request_expect` as `request` cases.
+Query operations (`query_*`) put their `query` parameters into `?name=value&…` in declaration order,
+encoded like path values, absent optional ones left out, and sign path + query; their cases are
+re-checked against hand-written URLs and urllib's parse_qsl.
 The library rules on URLs (dot segments refused, absolute hosts limited to WeChat Pay's and the
 configured ones, RFC 3986 encoding) and on response headers (conflicting duplicate proof headers,
 Signature-Type, exact public key ids, RSA before the clock) are encoded in `build_request`,
@@ -593,7 +596,7 @@ class InvalidInput(Exception):
 
 
 class P:
-    """A parameter: kind is 'str' or 'int'; loc is 'path' or 'body'."""
+    """A parameter: kind is 'str' or 'int'; loc is 'path', 'query' or 'body'."""
 
     def __init__(self, name, kind="str", loc="body", required=True, max_len=None, alnum=False):
         self.name, self.kind, self.loc, self.required = name, kind, loc, required
@@ -612,6 +615,12 @@ def body(name, required=True, max_len=None, alnum=False):
     return P(name, "str", "body", required, max_len, alnum)
 
 
+def query_s(name, required=True, max_len=None, alnum=False):
+    """A query-string parameter: appended as `name=value` in declaration order, encoded like a
+    path value, part of the signed canonical URL; an absent optional one is left out."""
+    return P(name, "str", "query", required, max_len, alnum)
+
+
 class Op:
     def __init__(self, op_id, method, path, params, success, output=None, host="api"):
         self.id, self.method, self.path, self.params = op_id, method, path, params
@@ -621,9 +630,14 @@ class Op:
     def body_params(self):
         return [p for p in self.params if p.loc == "body"]
 
+    @property
+    def query_params(self):
+        return [p for p in self.params if p.loc == "query"]
 
-# --- output schemas: name -> (type, required); type is 'str', 'int', 'str_coerce',
-#     'int_coerce', or a nested schema dict.  'amount' objects accept the alias.
+
+# --- output schemas: name -> (type, required[, accepted alternate names]); type is 'str', 'int',
+#     'bool', 'str_coerce', 'int_coerce', a nested schema dict, or a one-element list [schema] for an
+#     array of objects.  'amount' objects accept the alias.
 AMOUNT = {"total": ("int", True), "currency": ("str", False)}
 TERMINATE_INFO = {
     "contract_termination_mode": ("str", True),
@@ -695,7 +709,9 @@ CREDIT_CONTRACT_INFO = {
     "contract_state": ("str", True),
     "contract_signed_time": ("str", False),
     "contract_terminated_time": ("str", False),
-    "contract_terminated_mode": ("str", False),
+    # newer pages spell it contract_terminated_mode, older ones contract_termination_mode
+    # (docs/query-endpoints.md §1.7): both are read, the output says contract_terminated_mode
+    "contract_terminated_mode": ("str", False, ("contract_termination_mode",)),
     "contract_termination_remark": ("str", False),
     "repayment_day": ("int", False),
     "openid": ("str", False),
@@ -712,7 +728,7 @@ TRANSFER_AUTHORIZATION = {
     "state": ("str", True),
     "authorize_time": ("str", False),
     "close_info": ({"close_time": ("str", True), "close_reason": ("str", True)}, False),
-    "transfer_scene_id": ("str", False),
+    "transfer_scene_id": ("str_coerce", False),  # e.g. 1005 or "1005"; output a string
     "user_recv_perception": ("str", False),
     "create_time": ("str", False),
 }
@@ -723,6 +739,126 @@ WEBIZPAY_OUT = {
     "authorization_state": ("str", True),
     "authorization_revoked_time": ("str", True),
     "reason": ("str", True),
+}
+
+# --- query outputs (docs/query-endpoints.md; required flags as in the typed result models, which
+#     keep a field the docs mark required optional where sources disagree or a state omits it) ---
+# 解约信息 as the password-exempt and combine-papay queries return it: the time is optional there.
+QUERY_TERMINATE_INFO = {
+    "contract_termination_mode": ("str", True),
+    "contract_terminated_time": ("str", False),
+    "contract_termination_remark": ("str", False),
+}
+PASSWORD_EXEMPT_DETAILS = {  # §1.6
+    "mchid": ("str", True),
+    "contract_id": ("str", True),
+    "appid": ("str", True),
+    "openid": ("str", True),
+    "sub_appid": ("str", False),
+    "sub_openid": ("str", False),
+    "service_id": ("int", True),
+    "out_contract_code": ("str", True),
+    "contract_display_account": ("str", False),
+    "contract_state": ("str", True),
+    "contract_signed_time": ("str", False),
+    "contract_terminate_info": (QUERY_TERMINATE_INFO, False),
+}
+COMBINE_DETAILS = {  # §1.4
+    "mchid": ("str", True),
+    "contract_id": ("str", True),
+    "appid": ("str", True),
+    "plan_id": ("int", True),
+    "out_contract_code": ("str", True),
+    "contract_display_account": ("str", False),
+    "contract_state": ("str", True),
+    "contract_signed_time": ("str", False),
+    "contract_expired_time": ("str", False),
+    "contract_terminate_info": (QUERY_TERMINATE_INFO, False),
+    "openid": ("str", False),
+}
+GLOBAL_PAPAY_CONTRACT = {  # §1.5: no field marked required; plan_id an int (read as number or string)
+    "mchid": ("str", False),
+    "appid": ("str", False),
+    "sp_mchid": ("str", False),
+    "sub_mchid": ("str", False),
+    "sp_appid": ("str", False),
+    "sub_appid": ("str", False),
+    "contract_id": ("str", False),
+    "plan_id": ("str_coerce", False),
+    "out_contract_code": ("str", False),
+    "user_display_name": ("str", False),
+    "state": ("str", False),
+    "signed_time": ("str", False),
+    "terminated_time": ("str", False),
+    "termination_mode": ("str", False),
+    "termination_note": ("str", False),
+    "openid": ("str", False),
+}
+CONTRACT_INFORMATION = {"contract_id": ("str", True), "contract_status": ("str", True), "create_time": ("str", False)}
+EDU_PAPAY_CONTRACT = {  # §2.1 A
+    "sp_mchid": ("str", False),
+    "appid": ("str", False),
+    "sub_mchid": ("str", False),
+    "sub_appid": ("str", False),
+    "openid": ("str", False),
+    "sub_openid": ("str", False),
+    "plan_id": ("str_coerce", False),
+    "contract_information": (CONTRACT_INFORMATION, True),
+}
+EDUSCHOOLPAY_CONTRACT = {  # §2.2 A
+    "contract_id": ("str", True),
+    "mchid": ("str", False),
+    "appid": ("str", False),
+    "openid": ("str", False),
+    "plan_id": ("str_coerce", False),
+    "contract_status": ("str", True),
+    "create_time": ("str", False),
+    "out_contract_code": ("str", False),
+}
+FACEPAY_USER = {  # §2.3: no required flags; the docs spell the user id `use_id`, `user_id` also read
+    "use_id": ("str", False, ("user_id",)),
+    "out_user_id": ("str", False),
+    "organization_id": ("str", False),
+    "user_name": ("str", False),
+    "user_type": ("str", False),
+    "status": ("str", False),
+    "contract_state": ("str", False),
+    "face_image_ok": ("bool", False),
+    "contract_id": ("str", False),
+}
+PAYSCORE_PERMISSION = {  # §3.1–3.5
+    "service_id": ("str_coerce", True),
+    "appid": ("str", False),
+    "mchid": ("str", False),
+    "sub_mchid": ("str", False),
+    "sub_appid": ("str", False),
+    "openid": ("str", False),
+    "sub_openid": ("str", False),
+    "authorization_code": ("str", False),
+    "authorization_state": ("str", True),
+    "notify_url": ("str", False),
+    "cancel_authorization_time": ("str", False),
+    "authorization_success_time": ("str", False),
+    "channel_id": ("str", False),
+}
+PAYSCORE_USER_SERVICE_STATE = {  # §3.6
+    "appid": ("str", True),
+    "service_id": ("str_coerce", True),
+    "openid": ("str", False),
+    "use_service_state": ("str", True),
+}
+WEBIZPAY_EMPLOYEE_AUTHORIZATION = {  # §3.8 employee_list[]
+    "employee_id": ("str", True),
+    "authorization_state": ("str", True),
+    "authorization_time": ("str", False),
+    "authorization_revoked_time": ("str", False),  # documented required, but an AUTHORIZED entry has none
+}
+WEBIZPAY_EMPLOYEE_AUTHORIZATIONS = {
+    "sp_mchid": ("str", True),
+    "sub_mchid": ("str", True),
+    "user_id": ("str", True),
+    # not marked required; no vector sends a body without it (the model reads an absent list as [])
+    "employee_list": ([WEBIZPAY_EMPLOYEE_AUTHORIZATION], False),
 }
 
 REMARK256 = lambda: body("contract_termination_remark", True, 256)  # noqa: E731
@@ -752,8 +888,8 @@ CATALOG = {
            [body("out_contract_code", True, 32, alnum=True), body("contract_termination_remark", True, 128)], 200,
            CREDIT_OUT),
         Op("terminate_global_papay_contract", "POST", "/v3/global/papay/contracts/{contract_id}/terminate",
-           [path_s("contract_id", 64), body("appid", False), body("sp_appid", False), body("sub_mchid", False),
-            body("sub_appid", False), body("termination_note", False, 256)], 204, host="global"),
+           [path_s("contract_id", 64), body("appid", False, 32), body("sp_appid", False, 32), body("sub_mchid", False, 32),
+            body("sub_appid", False, 32), body("termination_note", False, 256)], 204, host="global"),
         Op("terminate_edu_papay_contract", "DELETE", "/v3/edu-papay/contracts/{contract_id}",
            [path_s("contract_id", 32)], 204),
         Op("terminate_facepay_user_contract", "POST",
@@ -761,32 +897,97 @@ CATALOG = {
            [path_s("organization_id"), path_s("user_id")], 204),
         Op("terminate_payscore_permission_by_authorization_code", "POST",
            "/v3/payscore/permissions/authorization-code/{authorization_code}/terminate",
-           [path_s("authorization_code"), body("service_id"), body("reason")], 204),
+           [path_s("authorization_code", 32), body("service_id", True, 32), body("reason", True, 50)], 204),
         Op("terminate_payscore_permission_by_openid", "POST", "/v3/payscore/permissions/openid/{openid}/terminate",
-           [path_s("openid"), body("service_id"), body("appid"), body("reason")], 204),
+           [path_s("openid", 128), body("service_id", True, 32), body("appid", True, 32), body("reason", True, 50)], 204),
         Op("terminate_payscore_partner_permission_by_authorization_code", "POST",
            "/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate",
-           [path_s("authorization_code"), body("service_id"), body("sub_mchid"), body("reason")], 204),
+           [path_s("authorization_code", 32), body("service_id", True, 32), body("sub_mchid", True, 32),
+            body("reason", True, 50)], 204),
         Op("terminate_payscore_partner_permission", "POST", "/v3/payscore/partner/permissions/terminate",
-           [body("service_id"), body("appid"), body("sub_mchid"), body("reason"), body("openid", False),
-            body("sub_openid", False), body("sub_appid", False)], 204),
+           [body("service_id", True, 32), body("appid", True, 32), body("sub_mchid", True, 32), body("reason", True, 50),
+            body("openid", False, 128), body("sub_openid", False, 128), body("sub_appid", False, 32)], 204),
         Op("terminate_payscore_acquiringbank_permission", "POST",
            "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate",
-           [path_s("authorization_code"), body("service_id"), body("sub_mchid"), body("reason"),
-            body("channel_id", False)], 204),
+           [path_s("authorization_code", 32), body("service_id", True, 32), body("sub_mchid", True, 32),
+            body("reason", True, 50), body("channel_id", True, 32)], 204),  # channel_id: 必填 on 4012461012
         Op("terminate_payscore_user_permission", "POST", "/v3/payscore/users/{openid}/permissions/{service_id}/terminate",
            [path_s("openid"), path_s("service_id"), body("appid"), body("reason")], 204),
         Op("close_transfer_authorization", "POST",
            "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close",
-           [path_s("out_authorization_no")], 200, TRANSFER_AUTHORIZATION),
+           [path_s("out_authorization_no", 32)], 200, TRANSFER_AUTHORIZATION),
         Op("close_transfer_partner_authorization", "POST",
            "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close",
-           [path_s("out_authorization_no")], 200, TRANSFER_AUTHORIZATION),
+           [path_s("out_authorization_no", 32)], 200, TRANSFER_AUTHORIZATION),
         Op("revoke_webizpay_employee", "POST", "/v3/webizpay/employees/{employee_id}/revoke",
-           [path_s("employee_id"), body("sp_mchid"), body("sub_mchid")], 200, WEBIZPAY_OUT),
+           [path_s("employee_id", 64), body("sp_mchid", True, 32), body("sub_mchid", True, 32)], 200, WEBIZPAY_OUT),
+        # --- queries: GET, no body, 200 + JSON (docs/query-endpoints.md, section in each comment) ---
+        Op("query_eduschoolpay_contract", "GET", "/v3/eduschoolpay/contracts/{contract_id}",  # §2.2 A
+           [path_s("contract_id", 32)], 200, EDUSCHOOLPAY_CONTRACT),
+        Op("query_password_exempt_contract", "GET",  # §1.6
+           "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}",
+           [path_i("service_id"), path_s("out_contract_code", 32, alnum=True)], 200, PASSWORD_EXEMPT_DETAILS),
+        Op("query_papay_contract", "GET",  # §1.1
+           "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+           [path_i("plan_id"), path_s("out_contract_code", 32)], 200, PAPAY_CONTRACT),
+        Op("query_papay_partner_contract", "GET",  # §1.2: sub_mchid in the query (terminate has it in the body)
+           "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+           [path_i("plan_id"), path_s("out_contract_code", 32), query_s("sub_mchid", True, 32)], 200,
+           PAPAY_PARTNER_CONTRACT),
+        Op("query_papay_insurance_contract", "GET",  # §1.3
+           "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+           [path_i("plan_id"), path_s("out_contract_code", 32)], 200, INSURANCE_CONTRACT),
+        Op("query_combine_papay_contract", "GET",  # §1.4
+           "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+           [path_i("plan_id"), path_s("out_contract_code", 32)], 200, COMBINE_DETAILS),
+        Op("query_credit_repayment_contract", "GET", "/v3/credit-repayment/partner/contracts/{out_contract_code}",  # §1.7
+           [path_s("out_contract_code", 32, alnum=True)], 200, CREDIT_CONTRACT_INFO),
+        Op("query_global_papay_contract", "GET", "/v3/global/papay/contracts/{contract_id}",  # §1.5 A
+           [path_s("contract_id", 64), query_s("appid", False, 32), query_s("sub_mchid", False, 32),
+            query_s("sp_appid", False, 32), query_s("sub_appid", False, 32)], 200, GLOBAL_PAPAY_CONTRACT,
+           host="global"),
+        Op("query_edu_papay_contract", "GET", "/v3/edu-papay/contracts/id/{contract_id}",  # §2.1 A
+           [path_s("contract_id", 32), query_s("appid", True, 32), query_s("sub_mchid", False, 32),
+            query_s("sub_appid", False, 32)], 200, EDU_PAPAY_CONTRACT),
+        Op("query_facepay_user", "GET",  # §2.3: keyed by out_user_id
+           "/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}",
+           [path_s("organization_id"), path_s("out_user_id")], 200, FACEPAY_USER),
+        Op("query_payscore_permission_by_authorization_code", "GET",  # §3.1
+           "/v3/payscore/permissions/authorization-code/{authorization_code}",
+           [path_s("authorization_code", 32), query_s("service_id", True, 32)], 200, PAYSCORE_PERMISSION),
+        Op("query_payscore_permission_by_openid", "GET", "/v3/payscore/permissions/openid/{openid}",  # §3.2
+           [path_s("openid"), query_s("service_id"), query_s("appid")], 200, PAYSCORE_PERMISSION),
+        Op("query_payscore_partner_permission_by_authorization_code", "GET",  # §3.3
+           "/v3/payscore/partner/permissions/authorization-code/{authorization_code}",
+           [path_s("authorization_code", 32), query_s("service_id", True, 32), query_s("sub_mchid", True, 32)], 200,
+           PAYSCORE_PERMISSION),
+        Op("query_payscore_partner_permission", "GET", "/v3/payscore/partner/permissions/search",  # §3.4
+           [query_s("service_id"), query_s("appid"), query_s("sub_mchid"), query_s("sub_appid", False),
+            query_s("openid", False), query_s("sub_openid", False)], 200, PAYSCORE_PERMISSION),
+        Op("query_payscore_acquiringbank_permission", "GET",  # §3.5: channel_id required here
+           "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}",
+           [path_s("authorization_code", 32), query_s("service_id", True, 32), query_s("channel_id", True, 32),
+            query_s("sub_mchid", True, 32)], 200, PAYSCORE_PERMISSION),
+        Op("query_payscore_user_service_state", "GET", "/v3/payscore/user-service-state",  # §3.6
+           [query_s("appid"), query_s("service_id"), query_s("openid")], 200, PAYSCORE_USER_SERVICE_STATE),
+        Op("query_transfer_authorization", "GET",  # §3.7 direct
+           "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}",
+           [path_s("out_authorization_no", 32)], 200, TRANSFER_AUTHORIZATION),
+        Op("query_transfer_partner_authorization", "GET",  # §3.7 partner
+           "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}",
+           [path_s("out_authorization_no", 32)], 200, TRANSFER_AUTHORIZATION),
+        Op("query_webizpay_employee_authorization", "GET", "/v3/webizpay/users/{user_id}/authorization-state",  # §3.8
+           [path_s("user_id", 32), query_s("sp_mchid", True, 32), query_s("sub_mchid", True, 32)], 200,
+           WEBIZPAY_EMPLOYEE_AUTHORIZATIONS),
     ]
 }
-check(len(CATALOG) == 19, "catalog must have 19 operations")
+check(len(CATALOG) == 38, "catalog must have 19 termination and 19 query operations")
+QUERY_OPS = [op_id for op_id in CATALOG if op_id.startswith("query_")]
+check(len(QUERY_OPS) == 19, "19 query operations")
+for _id in QUERY_OPS:
+    _q = CATALOG[_id]
+    check(_q.method == "GET" and not _q.body_params and _q.success == 200 and _q.output is not None,
+          f"{_id}: a query is a GET without a body answered 200 + JSON")
 for _op in CATALOG.values():
     _vars = re.findall(r"\{([a-z_]+)\}", _op.path)
     check(_vars == [p.name for p in _op.params if p.loc == "path"], f"{_op.id}: path vars vs params")
@@ -816,11 +1017,11 @@ def validate_value(p: P, v) -> None:
         raise InvalidInput(p.name, "not a string")
     if has_non_bmp(v):
         raise InvalidInput(p.name, "character outside the BMP")
-    if p.loc == "path":
+    if p.loc in ("path", "query"):
         if v == "":
-            raise InvalidInput(p.name, "empty path parameter")
+            raise InvalidInput(p.name, f"empty {p.loc} parameter")
         if has_ws_or_ctrl(v):
-            raise InvalidInput(p.name, "whitespace/control character in path parameter")
+            raise InvalidInput(p.name, f"whitespace/control character in {p.loc} parameter")
     if p.max_len is not None and len(v) > p.max_len:
         raise InvalidInput(p.name, f"longer than {p.max_len}")
     if p.alnum and not re.fullmatch(r"[A-Za-z0-9]*", v):
@@ -890,11 +1091,15 @@ def build_request(client_name: str, op_id: str, params: dict, ts, nonce, keys: K
     c = CLIENTS[client_name]
     base = (c["global_base_url"] or DEFAULT_GLOBAL_BASE_URL) if op.host == "global" else (c["base_url"] or DEFAULT_BASE_URL)
     path = re.sub(r"\{([a-z_]+)\}", lambda m: quote(str(params[m.group(1)])), op.path)
+    # query parameters: declaration order, encoded like path values, absent optional ones left out;
+    # request_expect signs path + '?' + query
+    pairs = [f"{quote(p.name)}={quote(params[p.name])}" for p in op.query_params if params.get(p.name) is not None]
+    query = ("?" + "&".join(pairs)) if pairs else ""
     body_str = None
     if op.body_params:
         obj = {p.name: params[p.name] for p in op.body_params if params.get(p.name) is not None}
         body_str = compact(obj)
-    return request_expect(client_name, op.method, base + path, body_str, ts, nonce, keys)
+    return request_expect(client_name, op.method, base + path + query, body_str, ts, nonce, keys)
 
 
 # The only origins an absolute generic template may name besides the client's own base URLs.
@@ -962,17 +1167,29 @@ def project(schema: dict, obj, where: str = ""):
     if not isinstance(obj, dict):
         raise Outcome("decode", why=f"{where or 'body'} is not an object")
     out = {}
-    for name, (typ, required) in schema.items():
-        key = name
-        if name == "total" and schema is AMOUNT and "total" not in obj and "amount" in obj:
-            key = "amount"
-        if key not in obj:
+    for name, spec in schema.items():
+        typ, required = spec[0], spec[1]
+        aliases = spec[2] if len(spec) > 2 else ()
+        if name == "total" and schema is AMOUNT:
+            aliases = ("amount",)
+        present = [k for k in (name, *aliases) if k in obj]
+        if len(present) > 1:
+            raise Outcome("decode", why=f"{where}/{name} given twice ({present})")
+        if not present:
             if required:
                 raise Outcome("decode", why=f"missing {where}/{name}")
             continue
-        v = obj[key]
+        v = obj[present[0]]
         if isinstance(typ, dict):
             out[name] = project(typ, v, f"{where}/{name}")
+        elif isinstance(typ, list):
+            if not isinstance(v, list):
+                raise Outcome("decode", why=f"{where}/{name} not an array")
+            out[name] = [project(typ[0], x, f"{where}/{name}[{i}]") for i, x in enumerate(v)]
+        elif typ == "bool":
+            if not isinstance(v, bool):
+                raise Outcome("decode", why=f"{where}/{name} not a boolean")
+            out[name] = v
         elif typ == "str":
             if not isinstance(v, str):
                 raise Outcome("decode", why=f"{where}/{name} not a string")
@@ -1329,6 +1546,86 @@ REQUESTS = [
      {"openid": "o(x)*[y]@z", "service_id": "500,001!$'", "appid": APPID, "reason": "用户投诉"},
      "Two string path params (openid, service_id: no length or alnum limit) with reserved characters, each encoded "
      "with upper-case hex; the body is unaffected."),
+    # --- queries: GET, no body (signed body line empty, no Content-Type); query params in declaration order ---
+    ("query_eduschoolpay_contract_doc_pubkey", "doc_pubkey", "query_eduschoolpay_contract",
+     {"contract_id": CONTRACT_ID},
+     "eduschoolpay contract query (docs/query-endpoints.md §2.2): GET, no query, no body."),
+    ("query_password_exempt_contract_go_platform", "go_platform", "query_password_exempt_contract",
+     {"service_id": 12535, "out_contract_code": OCC},
+     "password-exempt query by merchant code (§1.6): integer service_id in the path, api2 base URL."),
+    ("query_papay_contract_migration", "migration", "query_papay_contract",
+     {"plan_id": 12535, "out_contract_code": OCC},
+     "papay query by merchant code (§1.1) on the migration client (http://127.0.0.1:8080)."),
+    ("query_papay_partner_contract_doc_pubkey", "doc_pubkey", "query_papay_partner_contract",
+     {"plan_id": 12535, "out_contract_code": OCC, "sub_mchid": SUB_MCHID},
+     "papay partner query (§1.2): sub_mchid goes in the query string (the terminate sends it in the body); "
+     "the URL is the official curl example …/out-contract-code/wxwtdk20200910100000?sub_mchid=1900000109."),
+    ("query_papay_insurance_contract_go_platform", "go_platform", "query_papay_insurance_contract",
+     {"plan_id": 10086, "out_contract_code": OCC},
+     "papay insurance query (§1.3)."),
+    ("query_combine_papay_contract_doc_pubkey", "doc_pubkey", "query_combine_papay_contract",
+     {"plan_id": 12535, "out_contract_code": "combine20240101000001"},
+     "combine-papay query (§1.4): no query parameters (sub_mchid is not used)."),
+    ("query_credit_repayment_contract_go_platform", "go_platform", "query_credit_repayment_contract",
+     {"out_contract_code": "100001256"},
+     "credit-repayment query (§1.7): out_contract_code in the PATH (the terminate sends it in the body)."),
+    ("query_global_papay_direct_doc_pubkey", "doc_pubkey", "query_global_papay_contract",
+     {"contract_id": "100005698", "appid": "wxcbda96de0b165486"},
+     "global papay query, direct mode (§1.5 A): host apihk; only appid is sent, the three absent optional query "
+     "params are left out: …/contracts/100005698?appid=wxcbda96de0b165486 (the official example)."),
+    ("query_global_papay_institution_go_platform", "go_platform", "query_global_papay_contract",
+     {"contract_id": "100005698", "sub_mchid": "10000097", "sp_appid": "wxdace645e0bc2cXXX", "sub_appid": SUB_APPID},
+     "global papay query, institution mode (§1.5 A): three query params in declaration order sub_mchid, sp_appid, "
+     "sub_appid (not the alphabetical order of params), appid absent; the api2 base_url does not affect the host."),
+    ("query_edu_papay_contract_migration", "migration", "query_edu_papay_contract",
+     {"contract_id": "wx2020010112000000000000000000", "appid": APPID},
+     "edu-papay query by contract id (§2.1 A), direct merchant: the required appid is sent, the optional "
+     "sub_mchid and sub_appid are absent and left out."),
+    ("query_edu_papay_contract_partner_doc_pubkey", "doc_pubkey", "query_edu_papay_contract",
+     {"contract_id": "wx2020010112000000000000000000", "appid": APPID, "sub_mchid": SUB_MCHID, "sub_appid": SUB_APPID},
+     "edu-papay query by contract id, partner: appid, sub_mchid, sub_appid in declaration order."),
+    ("query_facepay_user_doc_pubkey", "doc_pubkey", "query_facepay_user",
+     {"organization_id": "12345678", "out_user_id": "stu20200901001"},
+     "face-pay user query (§2.3): keyed by the merchant's out_user_id, not the user_id terminate takes."),
+    ("query_payscore_by_authorization_code_go_platform", "go_platform",
+     "query_payscore_permission_by_authorization_code",
+     {"authorization_code": AUTH_CODE, "service_id": SERVICE_ID},
+     "pay-score direct query by authorization code (§3.1): ?service_id=500001."),
+    ("query_payscore_by_openid_doc_pubkey", "doc_pubkey", "query_payscore_permission_by_openid",
+     {"openid": OPENID, "service_id": SERVICE_ID, "appid": APPID},
+     "pay-score direct query by openid (§3.2): service_id then appid (declaration order)."),
+    ("query_payscore_partner_by_authorization_code_migration", "migration",
+     "query_payscore_partner_permission_by_authorization_code",
+     {"authorization_code": AUTH_CODE, "service_id": SERVICE_ID, "sub_mchid": SUB_MCHID},
+     "pay-score partner query by authorization code (§3.3): ?service_id=…&sub_mchid=…."),
+    ("query_payscore_partner_search_go_platform", "go_platform", "query_payscore_partner_permission",
+     {"service_id": SERVICE_ID, "appid": APPID, "sub_mchid": SUB_MCHID, "sub_appid": SUB_APPID,
+      "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p"},
+     "pay-score partner search (§3.4): no path params, five query params in declaration order, openid absent."),
+    ("query_payscore_partner_search_encoding_doc_pubkey", "doc_pubkey", "query_payscore_partner_permission",
+     {"service_id": SERVICE_ID, "appid": APPID, "sub_mchid": SUB_MCHID, "openid": "o+Up/F8=u&M中文?#%2B"},
+     "A query value needing percent-encoding (synthetic openid): '+' → %2B, '/' → %2F, '=' → %3D, '&' → %26, "
+     "'?' → %3F, '#' → %23, a literal '%2B' → %252B, 中文 → UTF-8 %XX; the canonical URL is the encoded one."),
+    ("query_payscore_acquiringbank_doc_pubkey", "doc_pubkey", "query_payscore_acquiringbank_permission",
+     {"authorization_code": AUTH_CODE, "service_id": SERVICE_ID, "channel_id": "1900009231", "sub_mchid": SUB_MCHID},
+     "pay-score acquiring-bank query (§3.5): channel_id is required here (optional on terminate); order "
+     "service_id, channel_id, sub_mchid."),
+    ("query_payscore_user_service_state_go_platform", "go_platform", "query_payscore_user_service_state",
+     {"appid": APPID, "service_id": SERVICE_ID, "openid": OPENID},
+     "older pay-score 普通授权 query (§3.6): all three parameters in the query, order appid, service_id, openid."),
+    ("query_value_dot_dot_migration", "migration", "query_payscore_user_service_state",
+     {"appid": APPID, "service_id": SERVICE_ID, "openid": ".."},
+     "A query value '..' is fine (dot segments are a path-only rule): sent as openid=.. unencoded."),
+    ("query_transfer_authorization_doc_pubkey", "doc_pubkey", "query_transfer_authorization",
+     {"out_authorization_no": "plfk2020042013"},
+     "mch-transfer authorization query (§3.7 direct)."),
+    ("query_transfer_partner_authorization_go_platform", "go_platform", "query_transfer_partner_authorization",
+     {"out_authorization_no": "plfk2020042013"},
+     "mch-transfer partner authorization query (§3.7 partner): no sub_mchid parameter."),
+    ("query_webizpay_employee_authorization_migration", "migration", "query_webizpay_employee_authorization",
+     {"user_id": "emp_1001-A", "sp_mchid": SP_MCHID, "sub_mchid": SUB_MCHID},
+     "WeBizPay employee authorization query (§3.8): keyed by the enterprise user_id; sp_mchid and sub_mchid in the "
+     "query (revoke sends them in the body)."),
 ]
 
 
@@ -1375,6 +1672,36 @@ def gen_requests(keys: KeySet) -> None:
         canon = e["request"]["url"].split("://", 1)[1]
         canon = canon[canon.index("/"):]
         check(e["string_to_sign"].split("\n")[1] == canon, f"{name}: the canonical URL is the encoded path")
+    # the query cases, with hand-written URLs (the first two are the official examples of §1.2 and §1.5)
+    check(url("query_papay_partner_contract_doc_pubkey") == "https://api.mch.weixin.qq.com/v3/papay/sign/partner/contracts/"
+          "plan-id/12535/out-contract-code/wxwtdk20200910100000?sub_mchid=1900000109", "papay partner query url")
+    check(url("query_global_papay_direct_doc_pubkey") ==
+          "https://apihk.mch.weixin.qq.com/v3/global/papay/contracts/100005698?appid=wxcbda96de0b165486", "global query url")
+    check(url("query_global_papay_institution_go_platform") == "https://apihk.mch.weixin.qq.com/v3/global/papay/contracts/"
+          "100005698?sub_mchid=10000097&sp_appid=wxdace645e0bc2cXXX&sub_appid=wx8888888888888888", "global institution url")
+    check(url("query_edu_papay_contract_migration") ==
+          "http://127.0.0.1:8080/v3/edu-papay/contracts/id/wx2020010112000000000000000000?appid=wxd678efh567hg6787",
+          "edu-papay query url")
+    check(url("query_payscore_partner_search_encoding_doc_pubkey") == "https://api.mch.weixin.qq.com/v3/payscore/partner/"
+          "permissions/search?service_id=500001&appid=wxd678efh567hg6787&sub_mchid=1900000109"
+          "&openid=o%2BUp%2FF8%3Du%26M%E4%B8%AD%E6%96%87%3F%23%252B", "encoded query url")
+    check(url("query_value_dot_dot_migration") ==
+          "http://127.0.0.1:8080/v3/payscore/user-service-state?appid=wxd678efh567hg6787&service_id=500001&openid=..",
+          "dot-dot query url")
+    check(url("query_eduschoolpay_contract_doc_pubkey") ==
+          "https://api.mch.weixin.qq.com/v3/eduschoolpay/contracts/" + CONTRACT_ID, "query without params: no '?'")
+    for name, _, op, params, _ in REQUESTS:
+        if not op.startswith("query_"):
+            continue
+        w = WRITTEN[f"request/{name}.json"]
+        e = w["expect"]
+        parts = urllib.parse.urlsplit(e["request"]["url"])
+        # urllib's own reading of the query gives back exactly the present query params, in declaration order
+        want = [(p.name, params[p.name]) for p in CATALOG[op].query_params if p.name in params]
+        check(urllib.parse.parse_qsl(parts.query, keep_blank_values=True) == want, f"{name}: query round-trip")
+        check(e["string_to_sign"] == f"GET\n{parts.path}{'?' + parts.query if parts.query else ''}\n"
+              f"{w['timestamp']}\n{w['nonce']}\n\n", f"{name}: signed path?query and an empty body line")
+        check(e["request"]["body"] is None and "Content-Type" in e["request"]["absent_headers"], f"{name}: no body")
 
 
 # ---------------------------------------------------------------------------
@@ -1541,6 +1868,15 @@ def gen_request_errors(keys: KeySet) -> None:
          {"contract_id": "1" * 65}, None, None, "contract_id", "Global contract_id of 65 characters (limit 64)."),
         ("eduschoolpay_contract_id_33_chars", "doc_pubkey", "terminate_eduschoolpay_contract",
          {"contract_id": "1" * 33}, None, None, "contract_id", "eduschoolpay contract_id of 33 characters (limit 32)."),
+        ("payscore_reason_51_chars", "go_platform", "terminate_payscore_permission_by_authorization_code",
+         {"authorization_code": "1234323JKHDFE1243252", "service_id": SERVICE_ID, "reason": "解" * 51}, None, None,
+         "reason", "Pay-score reason of 51 characters (limit 50, official page 4012647410)."),
+        ("acquiringbank_without_channel_id", "go_platform", "terminate_payscore_acquiringbank_permission",
+         {"authorization_code": "1234323JKHDFE1243252", "service_id": SERVICE_ID, "sub_mchid": SUB_MCHID, "reason": "ok"},
+         None, None, "channel_id", "Acquiring-bank termination without channel_id (必填 on official page 4012461012)."),
+        ("webizpay_employee_id_65_chars", "go_platform", "revoke_webizpay_employee",
+         {"employee_id": "W" * 65, "sp_mchid": "1900007291", "sub_mchid": SUB_MCHID}, None, None, "employee_id",
+         "WeBizPay employee_id of 65 characters (limit 64, official page 4014507156)."),
         ("credit_remark_129_chars", "go_platform", "terminate_credit_repayment_contract",
          {**cr_ok, "contract_termination_remark": CJK256[:129]}, None, None, "contract_termination_remark",
          "credit-repayment remark of 129 characters (limit 128)."),
@@ -1581,6 +1917,44 @@ def gen_request_errors(keys: KeySet) -> None:
         ("facepay_user_id_pct2e_upper", "doc_pubkey", "terminate_facepay_user_contract",
          {"organization_id": "12345678", "user_id": "%2E"}, None, None, "user_id",
          "facepay user_id '%2E' is '.' spelt with %2E (the field is the offending parameter, not the first one)."),
+        # --- query-string parameters: validated like path values ---
+        ("query_missing_required_sub_mchid", "doc_pubkey", "query_papay_partner_contract",
+         {"plan_id": 12535, "out_contract_code": OCC}, None, None, "sub_mchid",
+         "papay partner query without its required query parameter sub_mchid."),
+        ("query_missing_required_channel_id", "go_platform", "query_payscore_acquiringbank_permission",
+         {"authorization_code": AUTH_CODE, "service_id": SERVICE_ID, "sub_mchid": SUB_MCHID}, None, None, "channel_id",
+         "Acquiring-bank query without channel_id: optional on terminate, required on this query (§3.5)."),
+        ("query_missing_required_appid_edu_papay", "migration", "query_edu_papay_contract",
+         {"contract_id": "wx2020010112000000000000000000", "sub_mchid": SUB_MCHID}, None, None, "appid",
+         "edu-papay query without appid (required for the query, not needed by the DELETE, §2.1)."),
+        ("query_value_33_chars", "go_platform", "query_papay_partner_contract",
+         {"plan_id": 12535, "out_contract_code": OCC, "sub_mchid": "1" * 33}, None, None, "sub_mchid",
+         "Query value sub_mchid of 33 characters (limit 32)."),
+        ("query_optional_value_33_chars", "doc_pubkey", "query_global_papay_contract",
+         {"contract_id": "100005698", "appid": "w" * 33}, None, None, "appid",
+         "Optional global query value appid of 33 characters (limit 32, official string[1,32])."),
+        ("query_value_with_space", "doc_pubkey", "query_payscore_permission_by_authorization_code",
+         {"authorization_code": AUTH_CODE, "service_id": "500 001"}, None, None, "service_id",
+         "Query value containing a space (a query value is validated like a path value)."),
+        ("query_value_with_newline", "go_platform", "query_payscore_user_service_state",
+         {"appid": APPID, "service_id": SERVICE_ID, "openid": "oUpF8uMu\nAJO"}, None, None, "openid",
+         "Query value containing a control character (LF)."),
+        ("query_optional_value_empty", "doc_pubkey", "query_global_papay_contract",
+         {"contract_id": "100005698", "sub_mchid": "10000097", "sp_appid": ""}, None, None, "sp_appid",
+         "An optional query parameter given as the empty string (present, so it must be non-empty like a path value)."),
+        ("query_value_emoji", "go_platform", "query_payscore_partner_permission",
+         {"service_id": SERVICE_ID, "appid": APPID, "sub_mchid": SUB_MCHID, "openid": "o😀"}, None, None, "openid",
+         "Query value with a 4-byte UTF-8 character (emoji U+1F600)."),
+        ("query_unknown_param_plan_id", "doc_pubkey", "query_global_papay_contract",
+         {"contract_id": "100005698", "appid": "wxcbda96de0b165486", "plan_id": 123}, None, None, "plan_id",
+         "plan_id on the global contract-id query: YAML/im list it, the official pages do not (§1.5), so it is an "
+         "unknown parameter."),
+        ("query_unknown_param_sub_mchid", "go_platform", "query_papay_contract",
+         {"plan_id": 12535, "out_contract_code": OCC, "sub_mchid": SUB_MCHID}, None, None, "sub_mchid",
+         "The direct papay query has no sub_mchid (only the partner query has)."),
+        ("query_out_contract_code_not_alnum", "go_platform", "query_credit_repayment_contract",
+         {"out_contract_code": "10000-1256"}, None, None, "out_contract_code",
+         "credit-repayment query: out_contract_code is digits and letters only."),
     ]
     for name, client, op, params, ts, nonce, field, desc in typed:
         ts = 1700000200 if ts is None else ts
@@ -1815,6 +2189,134 @@ BODY_TRANSFER_MIN = {"out_authorization_no": "plfk2020042014", "appid": APPID, "
 BODY_WEBIZPAY = {
     "sp_mchid": SP_MCHID, "sub_mchid": SUB_MCHID, "user_id": "2000000000000000001", "authorization_state": "REVOKED",
     "authorization_revoked_time": "2024-11-24T10:00:00+08:00", "reason": "员工离职", **UNKNOWN,
+}
+
+# --- query bodies (docs/query-endpoints.md; each with one unknown field that must be dropped) ---
+QBODY_EDUSCHOOLPAY = {  # §2.2 A: a terminated contract reads contract_status DELETE; plan_id is a string
+    "contract_id": CONTRACT_ID, "mchid": SP_MCHID, "appid": APPID, "openid": OPENID, "plan_id": "10086",
+    "contract_status": "DELETE", "create_time": "2024-11-24T10:00:00+08:00",
+    "out_contract_code": "edu20240101000001", **UNKNOWN,
+}
+QBODY_PASSWORD_EXEMPT = {  # §1.6: contract_terminate_info without its time (not required on this page)
+    "mchid": "1900000109", "contract_id": "100005698", "appid": APPID, "openid": OPENID, "sub_appid": SUB_APPID,
+    "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p", "service_id": 12535, "out_contract_code": OCC,
+    "contract_display_account": "微信免密支付", "contract_state": "TERMINATED",
+    "contract_signed_time": "2024-01-01T10:00:00+08:00",
+    "contract_terminate_info": {"contract_termination_mode": "MCH_API_TERMINATE", "contract_termination_remark": REMARK},
+    **UNKNOWN,
+}
+QBODY_PAPAY = {  # §1.1: a terminated direct papay contract
+    "mchid": "1900000109", "contract_id": "Wx15463511252015071056489715", "appid": APPID, "plan_id": 12535,
+    "out_contract_code": OCC, "contract_display_account": "微信代扣", "contract_state": "TERMINATED",
+    "contract_signed_time": "2024-01-01T10:00:00+08:00", "contract_expired_time": "2099-12-31T23:59:59+08:00",
+    "openid": OPENID, "contract_terminate_info": TERM_INFO, "out_user_code": "user_20240101", **UNKNOWN,
+}
+QBODY_PAPAY_PARTNER = {  # §1.2
+    "contract_id": "Wx15463511252015071056489715", "sp_mchid": SP_MCHID, "sp_appid": APPID, "sub_mchid": SUB_MCHID,
+    "sub_appid": SUB_APPID, "plan_id": 12535, "out_contract_code": OCC, "contract_display_account": "微信代扣",
+    "contract_state": "TERMINATED", "contract_signed_time": "2024-01-01T10:00:00+08:00",
+    "contract_expired_time": "2099-12-31T23:59:59+08:00", "sp_openid": OPENID,
+    "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p",
+    "contract_terminate_info": {"contract_termination_mode": "USER_TERMINATE",
+                                "contract_terminated_time": "2024-11-24T10:00:00+08:00"},
+    "out_user_code": "user_20240101", **UNKNOWN,
+}
+QBODY_INSURANCE_PENDING = {  # §1.3: TERMINATE_PENDING, no terminate info yet
+    "mchid": "1900000109", "contract_id": "Wx15463511252015071056489716", "appid": APPID, "plan_id": 10086,
+    "out_contract_code": OCC, "insured_display_name": "张*", "contract_state": "TERMINATE_PENDING",
+    "contract_signed_time": "2024-01-01T10:00:00+08:00", "contract_expired_time": "2025-01-01T10:00:00+08:00",
+    "openid": OPENID, "out_user_code": "insured_20240101", **UNKNOWN,
+}
+QBODY_COMBINE = {  # §1.4: timestamps with milliseconds as in the YAML example
+    "mchid": "1900000109", "contract_id": "Wx15463511252015071056489717", "appid": APPID, "plan_id": 12535,
+    "out_contract_code": "combine20240101000001", "contract_display_account": "微信代扣",
+    "contract_state": "TERMINATED", "contract_signed_time": "2020-09-10T13:29:35.120+08:00",
+    "contract_expired_time": "2025-09-10T13:29:35.120+08:00",
+    "contract_terminate_info": {"contract_termination_mode": "MCH_API_TERMINATE",
+                                "contract_terminated_time": "2024-11-24T10:00:00.000+08:00",
+                                "contract_termination_remark": REMARK},
+    "openid": OPENID, **UNKNOWN,
+}
+QBODY_CREDIT_OLD_SPELLING = {  # §1.7: the contract at the top level, mode spelt contract_termination_mode
+    "contract_id": "100005698", "plan_id": "200001", "out_contract_code": "100001256", "display_name": "*明",
+    "contract_state": "CONTRACT_STATE_TERMINATED", "contract_signed_time": "2024-01-01T10:00:00+08:00",
+    "contract_terminated_time": "2024-11-24T10:00:00+08:00",
+    "contract_termination_mode": "TERMINATION_MODE_BY_MERCHANT", "contract_termination_remark": REMARK,
+    "repayment_day": 5, "repayment_amount_limit": 100000, **UNKNOWN,
+}
+QBODY_GLOBAL = {  # §1.5: plan_id an int in the docs → the typed output holds the string "12535"
+    "mchid": "1900000109", "appid": "wxcbda96de0b165486", "contract_id": "100005698", "plan_id": 12535,
+    "out_contract_code": "global20240101000001", "user_display_name": "Zhang San", "state": "TERMINATED",
+    "signed_time": "2024-01-01T10:00:00+08:00", "terminated_time": "2024-11-24T10:00:00+08:00",
+    "termination_mode": "MERCHANT", "termination_note": "用户申请解约", "openid": OPENID, **UNKNOWN,
+}
+QBODY_EDU_PAPAY = {  # §2.1 A
+    "sp_mchid": SP_MCHID, "appid": APPID, "sub_mchid": SUB_MCHID, "sub_appid": SUB_APPID, "openid": OPENID,
+    "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p", "plan_id": "10086",
+    "contract_information": {"contract_id": "wx2020010112000000000000000000", "contract_status": "DELETE",
+                             "create_time": "2024-11-24T10:00:00+08:00", "nested_unknown": 1},
+    **UNKNOWN,
+}
+QBODY_FACEPAY = {  # §2.3: use_id (sic); student_info is documented but not kept by the typed result
+    "use_id": "o-0aHsx4xLb6GXHsiQfCDGKXtJN8", "out_user_id": "stu20200901001", "organization_id": "12345678",
+    "user_name": "张三", "user_type": "STUDENT", "student_info": {"class_name": "初一1班"}, "status": "NORMAL",
+    "contract_state": "TERMINATED", "face_image_ok": True, "contract_id": "20200901000000000001", **UNKNOWN,
+}
+QBODY_PAYSCORE_CODE = {  # §3.1: revoked → UNAVAILABLE with cancel_authorization_time
+    "service_id": SERVICE_ID, "appid": APPID, "mchid": "1900000109", "openid": OPENID,
+    "authorization_code": AUTH_CODE, "authorization_state": "UNAVAILABLE",
+    "notify_url": "https://api.test.com/payscore/notify", "cancel_authorization_time": "2024-11-24T10:00:00+08:00",
+    "authorization_success_time": "2024-01-01T10:00:00+08:00", "user_risk_level": 1, **UNKNOWN,
+}
+QBODY_PAYSCORE_OPENID = {  # §3.2: service_id sent as a number → the typed output holds the string
+    "service_id": 500001, "appid": APPID, "mchid": "1900000109", "openid": OPENID,
+    "authorization_state": "UNAVAILABLE", "cancel_authorization_time": "2024-11-24T10:00:00+08:00",
+    "authorization_success_time": "2024-01-01T10:00:00+08:00", **UNKNOWN,
+}
+QBODY_PAYSCORE_PARTNER_CODE = {  # §3.3
+    "service_id": SERVICE_ID, "appid": APPID, "mchid": SP_MCHID, "openid": OPENID,
+    "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p", "authorization_code": AUTH_CODE,
+    "authorization_state": "UNAVAILABLE", "cancel_authorization_time": "2024-11-24T10:00:00+08:00",
+    "authorization_success_time": "2024-01-01T10:00:00+08:00", "sub_mchid": SUB_MCHID, "sub_appid": SUB_APPID,
+    **UNKNOWN,
+}
+QBODY_PAYSCORE_PARTNER_SEARCH = {  # §3.4: still AVAILABLE (not yet revoked), no authorization_code
+    "service_id": SERVICE_ID, "appid": APPID, "mchid": SP_MCHID, "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p",
+    "authorization_state": "AVAILABLE", "authorization_success_time": "2024-01-01T10:00:00+08:00",
+    "sub_mchid": SUB_MCHID, "sub_appid": SUB_APPID, **UNKNOWN,
+}
+QBODY_PAYSCORE_ACQUIRINGBANK = {  # §3.5
+    "service_id": SERVICE_ID, "appid": APPID, "mchid": SP_MCHID, "openid": OPENID, "authorization_code": AUTH_CODE,
+    "authorization_state": "UNAVAILABLE", "notify_url": "https://api.test.com/payscore/notify",
+    "cancel_authorization_time": "2024-11-24T10:00:00+08:00", "authorization_success_time": "2024-01-01T10:00:00+08:00",
+    "sub_mchid": SUB_MCHID, "sub_appid": SUB_APPID, "channel_id": "1900009231", **UNKNOWN,
+}
+QBODY_PAYSCORE_USER_SERVICE_STATE = {  # §3.6
+    "appid": APPID, "service_id": SERVICE_ID, "openid": OPENID, "use_service_state": "UNAVAILABLE", **UNKNOWN,
+}
+QBODY_TRANSFER = {  # §3.7 direct
+    "out_authorization_no": "plfk2020042013", "appid": APPID, "openid": OPENID, "user_display_name": "张*",
+    "authorization_id": "1330000114850082", "state": "CLOSED", "authorize_time": "2024-01-01T10:00:00+08:00",
+    "close_info": {"close_time": "2024-11-24T10:00:00+08:00", "close_reason": "CLOSE_VIA_MCH_API"},
+    "transfer_scene_id": "1005", "user_recv_perception": "劳务报酬", "create_time": "2024-01-01T09:59:00+08:00",
+    **UNKNOWN,
+}
+QBODY_TRANSFER_PARTNER = {  # §3.7 partner: closed because never confirmed; transfer_scene_id as a number
+    "out_authorization_no": "plfk2020042013", "appid": APPID, "openid": OPENID, "user_display_name": "张*",
+    "authorization_id": "1330000114850083", "state": "CLOSED", "authorize_time": "2024-01-01T10:00:00+08:00",
+    "close_info": {"close_time": "2024-01-08T10:00:00+08:00", "close_reason": "USER_OVERDUE_UNCONFIRMED"},
+    "transfer_scene_id": 1005, "create_time": "2024-01-01T09:59:00+08:00", **UNKNOWN,
+}
+QBODY_WEBIZPAY = {  # §3.8: two authorizations of one enterprise user, the revoked one and a newer one
+    "sp_mchid": SP_MCHID, "sub_mchid": SUB_MCHID, "user_id": "emp_1001-A",
+    "employee_list": [
+        {"employee_id": "WeBizPay_a968402a-0001", "authorization_state": "REVOKED",
+         "authorization_time": "2024-01-01T10:00:00+08:00", "authorization_revoked_time": "2024-11-24T10:00:00+08:00",
+         "entry_unknown": "x"},
+        {"employee_id": "WeBizPay_a968402a-0002", "authorization_state": "AUTHORIZED",
+         "authorization_time": "2024-11-25T10:00:00+08:00"},
+    ],
+    **UNKNOWN,
 }
 
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
@@ -2083,6 +2585,88 @@ def response_cases() -> list[R]:
         R("bad_signature_and_clock_skew_minus_400", "go_platform", "terminate_eduschoolpay_contract",
           "204 whose signature covers a non-empty body AND now = ts − 400 → invalid_signature (not clock_skew).",
           status=204, raw=b"", serial=A, sign_body=b"{}", now_delta=-400, expect_kind="invalid_signature"),
+        # --- queries: one 200 per query operation (docs/query-endpoints.md), unknown fields dropped ---
+        R("query_eduschoolpay_contract_200_pubkey", "doc_pubkey", "query_eduschoolpay_contract",
+          "eduschoolpay contract after termination: contract_status DELETE, plan_id a string.", body=QBODY_EDUSCHOOLPAY),
+        R("query_password_exempt_contract_200_cert_a", "go_platform", "query_password_exempt_contract",
+          "password-exempt contract TERMINATED; its contract_terminate_info has no time (optional on this page), "
+          "the time stays absent.", body=QBODY_PASSWORD_EXEMPT, serial=A),
+        R("query_papay_contract_terminated_200_migration", "migration", "query_papay_contract",
+          "A terminated direct papay contract (contract_state TERMINATED, contract_terminate_info).", body=QBODY_PAPAY),
+        R("query_papay_partner_contract_200_cert_b", "go_platform", "query_papay_partner_contract",
+          "Partner papay contract terminated by the user, no deduct_schedule.", body=QBODY_PAPAY_PARTNER, serial=B),
+        R("query_papay_insurance_terminate_pending_200_pubkey", "doc_pubkey", "query_papay_insurance_contract",
+          "Insurance contract in TERMINATE_PENDING without contract_terminate_info (absent optional stays absent).",
+          body=QBODY_INSURANCE_PENDING),
+        R("query_combine_papay_contract_200_cert_a", "go_platform", "query_combine_papay_contract",
+          "combine-papay query returns the full contract (not the terminate echo); times with milliseconds are kept "
+          "as sent.", body=QBODY_COMBINE, serial=A),
+        R("query_credit_repayment_old_mode_spelling_200_pubkey", "doc_pubkey", "query_credit_repayment_contract",
+          "credit-repayment contract at the top level, mode spelt contract_termination_mode (older YAML / wechatpay.im): "
+          "the typed output says contract_terminated_mode.", body=QBODY_CREDIT_OLD_SPELLING),
+        R("query_credit_repayment_new_spelling_200_cert_a", "go_platform", "query_credit_repayment_contract",
+          "credit-repayment contract with the newer contract_terminated_mode spelling, plan_id as a number (→ \"200001\") "
+          "and repayment_amount_limit as a digit string (→ 100000).",
+          body={**{k: v for k, v in QBODY_CREDIT_OLD_SPELLING.items() if k != "contract_termination_mode"},
+                "contract_terminated_mode": "TERMINATION_MODE_BY_USER", "plan_id": 200001,
+                "repayment_amount_limit": "100000", "openid": OPENID, "appid": APPID}, serial=A),
+        R("query_global_papay_plan_id_number_200_cert_a", "go_platform", "query_global_papay_contract",
+          "global papay contract TERMINATED with plan_id sent as a JSON number: the typed output holds \"12535\".",
+          body=QBODY_GLOBAL, serial=A),
+        R("query_edu_papay_contract_200_migration_cert_a", "migration", "query_edu_papay_contract",
+          "edu-papay contract with contract_information.contract_status DELETE; unknown fields dropped at both levels.",
+          body=QBODY_EDU_PAPAY, serial=A),
+        R("query_facepay_user_use_id_200_pubkey", "doc_pubkey", "query_facepay_user",
+          "face-pay user TERMINATED, the id spelt use_id as documented; face_image_ok a boolean; student_info is not "
+          "kept by the typed result.", body=QBODY_FACEPAY),
+        R("query_facepay_user_id_alias_200_cert_b", "go_platform", "query_facepay_user",
+          "face-pay user whose id comes as user_id (the corrected spelling): read as use_id.",
+          body={"user_id": "o-0aHsx4xLb6GXHsiQfCDGKXtJN8", "out_user_id": "stu20200901001",
+                "organization_id": "12345678", "contract_state": "NOT_CONTRACTED", **UNKNOWN}, serial=B),
+        R("query_payscore_by_authorization_code_200_pubkey", "doc_pubkey",
+          "query_payscore_permission_by_authorization_code",
+          "pay-score permission revoked: UNAVAILABLE with cancel_authorization_time; user_risk_level (im only) dropped.",
+          body=QBODY_PAYSCORE_CODE),
+        R("query_payscore_by_openid_service_id_number_200_cert_a", "go_platform", "query_payscore_permission_by_openid",
+          "pay-score permission with service_id sent as a number: the typed output holds the string \"500001\".",
+          body=QBODY_PAYSCORE_OPENID, serial=A),
+        R("query_payscore_partner_by_authorization_code_200_migration", "migration",
+          "query_payscore_partner_permission_by_authorization_code", "pay-score partner permission revoked.",
+          body=QBODY_PAYSCORE_PARTNER_CODE),
+        R("query_payscore_partner_search_200_cert_b", "go_platform", "query_payscore_partner_permission",
+          "pay-score partner search: still AVAILABLE, no authorization_code or openid (absent stay absent).",
+          body=QBODY_PAYSCORE_PARTNER_SEARCH, serial=B),
+        R("query_payscore_acquiringbank_200_pubkey", "doc_pubkey", "query_payscore_acquiringbank_permission",
+          "pay-score acquiring-bank permission revoked, channel_id kept.", body=QBODY_PAYSCORE_ACQUIRINGBANK),
+        R("query_payscore_user_service_state_200_cert_a", "go_platform", "query_payscore_user_service_state",
+          "older pay-score user service state: use_service_state UNAVAILABLE.", body=QBODY_PAYSCORE_USER_SERVICE_STATE,
+          serial=A),
+        R("query_transfer_authorization_200_pubkey", "doc_pubkey", "query_transfer_authorization",
+          "Transfer authorization CLOSED via CLOSE_VIA_MCH_API (the confirm condition of §3.7).", body=QBODY_TRANSFER),
+        R("query_transfer_partner_authorization_200_cert_b", "go_platform", "query_transfer_partner_authorization",
+          "Partner transfer authorization closed with USER_OVERDUE_UNCONFIRMED; transfer_scene_id sent as the number "
+          "1005 comes out as \"1005\"; user_recv_perception absent.", body=QBODY_TRANSFER_PARTNER, serial=B),
+        R("query_webizpay_two_employees_200_migration", "migration", "query_webizpay_employee_authorization",
+          "WeBizPay user with two authorizations (REVOKED, then AUTHORIZED without a revoked time); unknown fields "
+          "dropped at the top level and inside a list entry.", body=QBODY_WEBIZPAY),
+        # --- query failures ---
+        R("query_papay_missing_contract_state_decode", "doc_pubkey", "query_papay_contract",
+          "Signed 200 papay query body without the required contract_state → decode.",
+          body={k: v for k, v in QBODY_PAPAY.items() if k != "contract_state"}, expect_kind="decode"),
+        R("query_payscore_missing_authorization_state_decode", "go_platform",
+          "query_payscore_permission_by_authorization_code",
+          "Signed 200 pay-score query body without the required authorization_state → decode.",
+          body={k: v for k, v in QBODY_PAYSCORE_CODE.items() if k != "authorization_state"}, serial=A,
+          expect_kind="decode"),
+        R("query_webizpay_entry_missing_employee_id_decode", "doc_pubkey", "query_webizpay_employee_authorization",
+          "Signed 200 WeBizPay query whose employee_list entry lacks the required employee_id → decode.",
+          body={**QBODY_WEBIZPAY, "employee_list": [{"authorization_state": "REVOKED"}]}, expect_kind="decode"),
+        R("query_edu_papay_error_404_not_found", "doc_pubkey", "query_edu_papay_contract",
+          "404 NOT_FOUND from the edu-papay query (older docs answer a terminated contract this way, §2.1) → api, "
+          "not retryable.", status=404, body={"code": "NOT_FOUND", "message": "签约信息不存在"}, expect_kind="api"),
+        R("query_transfer_partner_error_404_not_found", "go_platform", "query_transfer_partner_authorization",
+          "404 NOT_FOUND for an overdue-unconfirmed authorization closed more than 30 days ago (§3.7) → api.",
+          status=404, serial=A, body={"code": "NOT_FOUND", "message": "授权记录不存在"}, expect_kind="api"),
     ]
     return out
 
@@ -2206,6 +2790,38 @@ def gen_responses(keys: KeySet) -> None:
     check(w("error_403_no_auth")["error"]["detail"] is None, "403 detail null")
     check(w("generic_200_raw_json")["ok"]["data"]["extra"] == {"a": [1, 2]}, "generic raw")
     check(w("error_503_empty_body")["error"]["request_id"] is None, "503 request id")
+    # the query cases
+    check(w("query_global_papay_plan_id_number_200_cert_a")["ok"]["data"]["plan_id"] == "12535", "global plan_id")
+    credit_old = w("query_credit_repayment_old_mode_spelling_200_pubkey")["ok"]["data"]
+    check(credit_old["contract_terminated_mode"] == "TERMINATION_MODE_BY_MERCHANT"
+          and "contract_termination_mode" not in credit_old, "credit old spelling")
+    credit_new = w("query_credit_repayment_new_spelling_200_cert_a")["ok"]["data"]
+    check(credit_new["plan_id"] == "200001" and credit_new["repayment_amount_limit"] == 100000, "credit coercions")
+    check(w("query_facepay_user_use_id_200_pubkey")["ok"]["data"]["use_id"] == "o-0aHsx4xLb6GXHsiQfCDGKXtJN8"
+          and "student_info" not in w("query_facepay_user_use_id_200_pubkey")["ok"]["data"], "facepay use_id")
+    check(w("query_facepay_user_id_alias_200_cert_b")["ok"]["data"] ==
+          {"use_id": "o-0aHsx4xLb6GXHsiQfCDGKXtJN8", "out_user_id": "stu20200901001", "organization_id": "12345678",
+           "contract_state": "NOT_CONTRACTED"}, "facepay alias")
+    check(w("query_papay_insurance_terminate_pending_200_pubkey")["ok"]["data"]["contract_state"] == "TERMINATE_PENDING"
+          and "contract_terminate_info" not in w("query_papay_insurance_terminate_pending_200_pubkey")["ok"]["data"],
+          "insurance pending")
+    check(w("query_papay_contract_terminated_200_migration")["ok"]["data"]["contract_terminate_info"] == TERM_INFO,
+          "papay terminated info")
+    check(w("query_password_exempt_contract_200_cert_a")["ok"]["data"]["contract_terminate_info"] ==
+          {"contract_termination_mode": "MCH_API_TERMINATE", "contract_termination_remark": REMARK}, "pe info no time")
+    check(w("query_payscore_by_openid_service_id_number_200_cert_a")["ok"]["data"]["service_id"] == "500001", "service_id")
+    check(w("query_transfer_partner_authorization_200_cert_b")["ok"]["data"]["transfer_scene_id"] == "1005", "scene id")
+    webiz = w("query_webizpay_two_employees_200_migration")["ok"]["data"]
+    check(webiz["employee_list"] == [
+        {"employee_id": "WeBizPay_a968402a-0001", "authorization_state": "REVOKED",
+         "authorization_time": "2024-01-01T10:00:00+08:00", "authorization_revoked_time": "2024-11-24T10:00:00+08:00"},
+        {"employee_id": "WeBizPay_a968402a-0002", "authorization_state": "AUTHORIZED",
+         "authorization_time": "2024-11-25T10:00:00+08:00"}], "webizpay list")
+    check(w("query_edu_papay_error_404_not_found")["error"]["code"] == "NOT_FOUND"
+          and w("query_edu_papay_error_404_not_found")["error"]["retryable"] is False, "edu 404")
+    for rel, case in WRITTEN.items():
+        if rel.startswith("response/query_") and "ok" in case["expect"]:
+            check("unknown_field_for_test" not in case["expect"]["ok"]["data"], f"{rel}: unknown dropped")
     # the rule cases
     def hdrs(name):
         return WRITTEN[f"response/{name}.json"]["response"]["headers"]

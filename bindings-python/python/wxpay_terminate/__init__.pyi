@@ -56,6 +56,7 @@ __all__ = [
     "Client",
     "ClockSkewError",
     "CombinePapayContract",
+    "CombinePapayContractDetails",
     "CombinePapayTerminated",
     "CombinePapayTerminatedNotification",
     "ContractInformation",
@@ -70,12 +71,16 @@ __all__ = [
     "DownloadedCertificate",
     "ERROR_KINDS",
     "EVENT_TYPES",
+    "EduPapayContract",
     "EduPapayReleased",
     "EduPapayReleasedNotification",
+    "EduschoolpayContract",
     "EmployeeRevocation",
+    "FacepayUser",
     "FacepayUserStateChanged",
     "FacepayUserStateChangedNotification",
     "GenericNotification",
+    "GlobalPapayContract",
     "GlobalPapayTerminated",
     "GlobalPapayTerminatedNotification",
     "InsuranceContract",
@@ -94,8 +99,11 @@ __all__ = [
     "PapayTerminatedNotification",
     "Parsed",
     "PasswordExemptContract",
+    "PasswordExemptContractDetails",
+    "PayscorePermission",
     "PayscoreServiceClosed",
     "PayscoreServiceClosedNotification",
+    "PayscoreUserServiceState",
     "RESULT_TYPES",
     "Request",
     "ResponseVerificationError",
@@ -109,6 +117,8 @@ __all__ = [
     "UnknownSerialError",
     "UnsignedRequest",
     "UnsignedResponseError",
+    "WebizpayEmployeeAuthorization",
+    "WebizpayEmployeeAuthorizations",
     "WebizpayRevoked",
     "WebizpayRevokedNotification",
     "WxpayError",
@@ -280,7 +290,7 @@ class CreditRepaymentContract(TypedDict):
     # 协议解约时间.
     contract_terminated_time: NotRequired[str]
     # `TERMINATION_MODE_INVALID`, `TERMINATION_MODE_BY_USER`, `TERMINATION_MODE_BY_MERCHANT`,
-    # `TERMINATION_MODE_BY_CUSTOMER_SERVICE`.
+    # `TERMINATION_MODE_BY_CUSTOMER_SERVICE`. Older pages spell it `contract_termination_mode`.
     contract_terminated_mode: NotRequired[str]
     # 协议解约备注.
     contract_termination_remark: NotRequired[str]
@@ -340,6 +350,232 @@ class EmployeeRevocation(TypedDict):
     # 解除授权原因.
     reason: str
 
+class EduschoolpayContract(TypedDict):
+    """校园轻松付签约协议."""
+    # 签约协议号.
+    contract_id: str
+    # 商户号.
+    mchid: NotRequired[str]
+    # AppID.
+    appid: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+    # 签约模板ID.
+    plan_id: NotRequired[str]
+    # `ADD` (signed) or `DELETE` (terminated).
+    contract_status: str
+    # 签约时间.
+    create_time: NotRequired[str]
+    # 商户签约协议号.
+    out_contract_code: NotRequired[str]
+
+class PasswordExemptContractDetails(TypedDict):
+    """免密支付签约协议, as the query returns it."""
+    # 商户号.
+    mchid: str
+    # 免密支付协议ID.
+    contract_id: str
+    # 商户AppID.
+    appid: str
+    # 用户OpenID.
+    openid: str
+    # 子商户AppID.
+    sub_appid: NotRequired[str]
+    # 用户在子商户AppID下的OpenID.
+    sub_openid: NotRequired[str]
+    # 免密支付服务ID.
+    service_id: int
+    # 商户签约协议号.
+    out_contract_code: str
+    # 用户账户展示名称.
+    contract_display_account: NotRequired[str]
+    # 协议状态, e.g. `SIGNED`, `TERMINATED`.
+    contract_state: str
+    # 协议签署时间.
+    contract_signed_time: NotRequired[str]
+    # 协议解约信息 (the time is optional on this page).
+    contract_terminate_info: NotRequired[TerminationInfo]
+
+class TerminationInfo(TypedDict):
+    """协议解约信息 of a notification (the termination time may be absent)."""
+    # 解约方式: `USER_TERMINATE`, `MCH_API_TERMINATE`, `CUSTOMER_SERVICE_TERMINATE`, …
+    contract_termination_mode: str
+    # 解约时间.
+    contract_terminated_time: NotRequired[str]
+    # 解约备注.
+    contract_termination_remark: NotRequired[str]
+
+class CombinePapayContractDetails(TypedDict):
+    """合单代扣签约协议, as the query returns it."""
+    # 商户号.
+    mchid: str
+    # 委托代扣协议ID.
+    contract_id: str
+    # 商户AppID.
+    appid: str
+    # 委托代扣模板ID.
+    plan_id: int
+    # 商户签约协议号.
+    out_contract_code: str
+    # 用户账户展示名称.
+    contract_display_account: NotRequired[str]
+    # `NOT_SIGNED`, `SIGNED` or `TERMINATED`.
+    contract_state: str
+    # 协议签署时间.
+    contract_signed_time: NotRequired[str]
+    # 协议到期时间.
+    contract_expired_time: NotRequired[str]
+    # 协议解约信息.
+    contract_terminate_info: NotRequired[TerminationInfo]
+    # 用户OpenID.
+    openid: NotRequired[str]
+
+class GlobalPapayContract(TypedDict):
+    """跨境代扣签约协议 (every field optional in the docs)."""
+    # 商户号 (direct).
+    mchid: NotRequired[str]
+    # AppID (direct).
+    appid: NotRequired[str]
+    # 机构商户号.
+    sp_mchid: NotRequired[str]
+    # 子商户号.
+    sub_mchid: NotRequired[str]
+    # 机构AppID.
+    sp_appid: NotRequired[str]
+    # 子商户AppID.
+    sub_appid: NotRequired[str]
+    # 委托代扣协议ID.
+    contract_id: NotRequired[str]
+    # 委托代扣模板ID.
+    plan_id: NotRequired[str]
+    # 商户签约协议号.
+    out_contract_code: NotRequired[str]
+    # 用户展示名称.
+    user_display_name: NotRequired[str]
+    # 协议状态, e.g. `SIGNED`, `TERMINATED`.
+    state: NotRequired[str]
+    # 签约时间.
+    signed_time: NotRequired[str]
+    # 解约时间.
+    terminated_time: NotRequired[str]
+    # 解约方式, e.g. `USER`, `MERCHANT`.
+    termination_mode: NotRequired[str]
+    # 解约备注.
+    termination_note: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+
+class EduPapayContract(TypedDict):
+    """教育续费通签约协议."""
+    # 服务商商户号 / 商户号.
+    sp_mchid: NotRequired[str]
+    # AppID.
+    appid: NotRequired[str]
+    # 子商户号.
+    sub_mchid: NotRequired[str]
+    # 子商户AppID.
+    sub_appid: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+    # 子商户用户标识.
+    sub_openid: NotRequired[str]
+    # 签约模板ID (a string here).
+    plan_id: NotRequired[str]
+    # 签约信息: `contract_status` is `ADD` (signed) or `DELETE` (terminated).
+    contract_information: ContractInformation
+
+class ContractInformation(TypedDict):
+    """The contract part of `ENTRUST.RELEASE`."""
+    # 签约协议号.
+    contract_id: str
+    # `ADD` (signed) or `DELETE` (terminated).
+    contract_status: str
+    # 时间.
+    create_time: NotRequired[str]
+
+class FacepayUser(TypedDict):
+    """刷脸用户信息."""
+    # 微信刷脸用户ID (the docs spell the field `use_id`).
+    use_id: NotRequired[str]
+    # 商户侧用户ID.
+    out_user_id: NotRequired[str]
+    # 机构ID.
+    organization_id: NotRequired[str]
+    # 姓名.
+    user_name: NotRequired[str]
+    # `STUDENT` or `STUFF`.
+    user_type: NotRequired[str]
+    # `NORMAL` or `DISABLED`.
+    status: NotRequired[str]
+    # `NOT_CONTRACTED`, `CONTRACTED` or `TERMINATED`.
+    contract_state: NotRequired[str]
+    # 人脸图片是否可用.
+    face_image_ok: NotRequired[bool]
+    # 签约协议号.
+    contract_id: NotRequired[str]
+
+class PayscorePermission(TypedDict):
+    """支付分授权关系 (direct, partner and acquiring-bank queries)."""
+    # 支付分服务ID.
+    service_id: str
+    # AppID.
+    appid: NotRequired[str]
+    # 商户号.
+    mchid: NotRequired[str]
+    # 子商户号 (partner and acquiring bank).
+    sub_mchid: NotRequired[str]
+    # 子商户AppID.
+    sub_appid: NotRequired[str]
+    # 用户标识.
+    openid: NotRequired[str]
+    # 子商户用户标识.
+    sub_openid: NotRequired[str]
+    # 授权协议号.
+    authorization_code: NotRequired[str]
+    # `UNBINDUSER`, `AVAILABLE` or `UNAVAILABLE` (revoked).
+    authorization_state: str
+    # 授权回调地址.
+    notify_url: NotRequired[str]
+    # 最近一次解除授权时间.
+    cancel_authorization_time: NotRequired[str]
+    # 最近一次授权成功时间.
+    authorization_success_time: NotRequired[str]
+    # 渠道商商户号 (acquiring bank).
+    channel_id: NotRequired[str]
+
+class PayscoreUserServiceState(TypedDict):
+    """用户授权状态 (the older 普通授权 API)."""
+    # AppID.
+    appid: str
+    # 支付分服务ID.
+    service_id: str
+    # 用户标识.
+    openid: NotRequired[str]
+    # `AVAILABLE` or `UNAVAILABLE`.
+    use_service_state: str
+
+class WebizpayEmployeeAuthorizations(TypedDict):
+    """企业员工授权状态: one entry per authorization of the enterprise user."""
+    # 服务商商户号.
+    sp_mchid: str
+    # 子商户号.
+    sub_mchid: str
+    # 企业员工ID.
+    user_id: str
+    # 员工授权列表.
+    employee_list: NotRequired[List[WebizpayEmployeeAuthorization]]
+
+class WebizpayEmployeeAuthorization(TypedDict):
+    """One authorization of a WeBizPay employee."""
+    # 微信授权关系ID (what revoke takes as `employee_id`).
+    employee_id: str
+    # `AUTHORIZED` or `REVOKED`.
+    authorization_state: str
+    # 授权时间.
+    authorization_time: NotRequired[str]
+    # 解除授权时间 (documented as required, but an authorized entry has none).
+    authorization_revoked_time: NotRequired[str]
+
 class PapayTerminated(TypedDict):
     """`ENTRUST.TERMINATE`: a papay contract (direct or partner) was terminated."""
     # 委托代扣协议ID.
@@ -380,15 +616,6 @@ class PapayTerminated(TypedDict):
     sp_openid: NotRequired[str]
     # 子商户用户标识.
     sub_openid: NotRequired[str]
-
-class TerminationInfo(TypedDict):
-    """协议解约信息 of a notification (the termination time may be absent)."""
-    # 解约方式: `USER_TERMINATE`, `MCH_API_TERMINATE`, `CUSTOMER_SERVICE_TERMINATE`, …
-    contract_termination_mode: str
-    # 解约时间.
-    contract_terminated_time: NotRequired[str]
-    # 解约备注.
-    contract_termination_remark: NotRequired[str]
 
 class InsuranceTerminated(TypedDict):
     """`INSURANCE_ENTRUST.TERMINATE`: an insurance renewal contract was terminated."""
@@ -518,15 +745,6 @@ class EduPapayReleased(TypedDict):
     plan_id: NotRequired[str]
     # 协议信息.
     contract_information: ContractInformation
-
-class ContractInformation(TypedDict):
-    """The contract part of `ENTRUST.RELEASE`."""
-    # 签约协议号.
-    contract_id: str
-    # `ADD` (signed) or `DELETE` (terminated).
-    contract_status: str
-    # 时间.
-    create_time: NotRequired[str]
 
 class PayscoreServiceClosed(TypedDict):
     """`PAYSCORE.USER_CLOSE_SERVICE`: the user closed a pay-score service (also eduschoolpay)."""
@@ -1003,10 +1221,10 @@ class _UnsignedCalls:
     ) -> UnsignedRequest[None]:
         """申请解约（跨境）: ``POST /v3/global/papay/contracts/{contract_id}/terminate`` → 204.
         :param contract_id: 委托代扣协议ID. (string, path, required, ≤64 characters)
-        :param appid: 公众账号ID (direct merchants only). (string, body, optional)
-        :param sp_appid: 服务商公众账号ID (institutions only). (string, body, optional)
-        :param sub_mchid: 子商户号 (institutions only). (string, body, optional)
-        :param sub_appid: 子商户公众账号ID (institutions only). (string, body, optional)
+        :param appid: 公众账号ID (direct merchants only). (string, body, optional, ≤32 characters)
+        :param sp_appid: 服务商公众账号ID (institutions only). (string, body, optional, ≤32 characters)
+        :param sub_mchid: 子商户号 (institutions only). (string, body, optional, ≤32 characters)
+        :param sub_appid: 子商户公众账号ID (institutions only). (string, body, optional, ≤32 characters)
         :param termination_note: 解约备注. (string, body, optional, ≤256 characters)
         Official docs: https://pay.weixin.qq.com/doc/global/v3/zh/4013015478
         Official docs: https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml
@@ -1049,9 +1267,9 @@ class _UnsignedCalls:
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[None]:
         """商户解除用户授权关系（授权协议号）: ``POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate`` → 204.
-        :param authorization_code: 授权协议号. (string, path, required)
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4012647410
         """
         ...
@@ -1066,10 +1284,10 @@ class _UnsignedCalls:
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[None]:
         """商户解除用户授权关系（openid）: ``POST /v3/payscore/permissions/openid/{openid}/terminate`` → 204.
-        :param openid: 用户标识. (string, path, required)
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param appid: 应用ID. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
+        :param openid: 用户标识. (string, path, required, ≤128 characters)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param appid: 应用ID. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4012647413
         """
         ...
@@ -1084,10 +1302,10 @@ class _UnsignedCalls:
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[None]:
         """服务商解除用户授权关系（授权协议号）: ``POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`` → 204.
-        :param authorization_code: 授权协议号. (string, path, required)
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param sub_mchid: 子商户号. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012382049
         """
         ...
@@ -1105,13 +1323,13 @@ class _UnsignedCalls:
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[None]:
         """服务商解除用户授权关系（openid）: ``POST /v3/payscore/partner/permissions/terminate`` → 204.
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param appid: 服务商应用ID. (string, body, required)
-        :param sub_mchid: 子商户号. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
-        :param openid: 用户在服务商应用下的标识. (string, body, optional)
-        :param sub_openid: 用户在子商户应用下的标识. (string, body, optional)
-        :param sub_appid: 子商户应用ID. (string, body, optional)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param appid: 服务商应用ID. (string, body, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
+        :param openid: 用户在服务商应用下的标识. (string, body, optional, ≤128 characters)
+        :param sub_openid: 用户在子商户应用下的标识. (string, body, optional, ≤128 characters)
+        :param sub_appid: 子商户应用ID. (string, body, optional, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012461154
         """
         ...
@@ -1122,16 +1340,16 @@ class _UnsignedCalls:
         service_id: str,
         sub_mchid: str,
         reason: str,
-        channel_id: Optional[str] = None,
+        channel_id: str,
         timestamp: Optional[int] = None,
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[None]:
         """从业机构解除用户授权关系（授权协议号）: ``POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`` → 204.
-        :param authorization_code: 授权协议号. (string, path, required)
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param sub_mchid: 子商户号. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
-        :param channel_id: 渠道商商户号. (string, body, optional)
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
+        :param channel_id: 渠道商商户号 (required on the official page, 4012461012). (string, body, required, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012461012
         """
         ...
@@ -1161,7 +1379,7 @@ class _UnsignedCalls:
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[TransferAuthorization]:
         """商户解除免确认收款授权: ``POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`` → 200.
-        :param out_authorization_no: 商户侧授权单号. (string, path, required)
+        :param out_authorization_no: 商户侧授权单号. (string, path, required, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4015653811
         """
         ...
@@ -1173,7 +1391,7 @@ class _UnsignedCalls:
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[TransferAuthorization]:
         """服务商解除免确认收款授权: ``POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`` → 200.
-        :param out_authorization_no: 商户侧授权单号. (string, path, required)
+        :param out_authorization_no: 商户侧授权单号. (string, path, required, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4016809851
         """
         ...
@@ -1187,10 +1405,303 @@ class _UnsignedCalls:
         nonce: Optional[str] = None,
     ) -> UnsignedRequest[EmployeeRevocation]:
         """解除员工授权: ``POST /v3/webizpay/employees/{employee_id}/revoke`` → 200.
-        :param employee_id: 员工ID. (string, path, required)
-        :param sp_mchid: 服务商商户号. (string, body, required)
-        :param sub_mchid: 子商户号. (string, body, required)
+        :param employee_id: 员工ID. (string, path, required, ≤64 characters)
+        :param sp_mchid: 服务商商户号. (string, body, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, body, required, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4014507156
+        """
+        ...
+    def query_eduschoolpay_contract(
+        self,
+        *,
+        contract_id: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[EduschoolpayContract]:
+        """查询签约协议（校园轻松付）: ``GET /v3/eduschoolpay/contracts/{contract_id}`` → 200.
+        :param contract_id: 签约协议号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/partner/apis/campus-easy-pay/contracts/query-contract.html
+        """
+        ...
+    def query_password_exempt_contract(
+        self,
+        *,
+        service_id: int,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[PasswordExemptContractDetails]:
+        """商户通过商户协议号查询协议: ``GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param service_id: 免密支付服务ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号: digits and letters only. (string, path, required, ≤32 characters, letters and digits only)
+        Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4012472855
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012715321
+        """
+        ...
+    def query_papay_contract(
+        self,
+        *,
+        plan_id: int,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[PapayContract]:
+        """通过商户协议号查询委托代扣签约协议: ``GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param plan_id: 委托代扣模板ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html
+        """
+        ...
+    def query_papay_partner_contract(
+        self,
+        *,
+        plan_id: int,
+        out_contract_code: str,
+        sub_mchid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[PapayPartnerContract]:
+        """通过商户协议号查询委托代扣签约协议（服务商）: ``GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param plan_id: 委托代扣模板ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号. (string, path, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html
+        """
+        ...
+    def query_papay_insurance_contract(
+        self,
+        *,
+        plan_id: int,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[InsuranceContract]:
+        """保险商户查询保险自动续费协议: ``GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param plan_id: 委托代扣模板ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4016724540
+        """
+        ...
+    def query_combine_papay_contract(
+        self,
+        *,
+        plan_id: int,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[CombinePapayContractDetails]:
+        """合单代扣通过商户协议号查询协议: ``GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param plan_id: 委托代扣模板ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012884060
+        """
+        ...
+    def query_credit_repayment_contract(
+        self,
+        *,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[CreditRepaymentContract]:
+        """查询自动还款协议: ``GET /v3/credit-repayment/partner/contracts/{out_contract_code}`` → 200.
+        :param out_contract_code: 服务商签约协议号: digits and letters only. (string, path, required, ≤32 characters, letters and digits only)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4016125810
+        """
+        ...
+    def query_global_papay_contract(
+        self,
+        *,
+        contract_id: str,
+        appid: Optional[str] = None,
+        sub_mchid: Optional[str] = None,
+        sp_appid: Optional[str] = None,
+        sub_appid: Optional[str] = None,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[GlobalPapayContract]:
+        """查询签约协议（跨境）: ``GET /v3/global/papay/contracts/{contract_id}`` → 200.
+        :param contract_id: 委托代扣协议ID. (string, path, required, ≤64 characters)
+        :param appid: 公众账号ID (direct merchants only). (string, query, optional, ≤32 characters)
+        :param sub_mchid: 子商户号 (institutions only). (string, query, optional, ≤32 characters)
+        :param sp_appid: 服务商公众账号ID (institutions only). (string, query, optional, ≤32 characters)
+        :param sub_appid: 子商户公众账号ID (institutions, optional). (string, query, optional, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/global/v3/zh/4013015470
+        Official docs: https://pay.weixin.qq.com/doc/global/v3/en/4012356579
+        """
+        ...
+    def query_edu_papay_contract(
+        self,
+        *,
+        contract_id: str,
+        appid: str,
+        sub_mchid: Optional[str] = None,
+        sub_appid: Optional[str] = None,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[EduPapayContract]:
+        """通过协议号查询签约（教育续费通）: ``GET /v3/edu-papay/contracts/id/{contract_id}`` → 200.
+        :param contract_id: 签约协议号. (string, path, required, ≤32 characters)
+        :param appid: 服务商/商户 AppID. (string, query, required, ≤32 characters)
+        :param sub_mchid: 子商户号 (partner only). (string, query, optional, ≤32 characters)
+        :param sub_appid: 子商户AppID (partner only). (string, query, optional, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/merchant/apis/education-fee-payment/contracts/query-contract.html
+        Official docs: https://pay.weixin.qq.com/docs/partner/apis/education-fee-payment/contracts/query-contract.html
+        """
+        ...
+    def query_facepay_user(
+        self,
+        *,
+        organization_id: str,
+        out_user_id: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[FacepayUser]:
+        """刷脸用户信息查询: ``GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`` → 200.
+        :param organization_id: 机构ID. (string, path, required)
+        :param out_user_id: 商户侧用户ID. (string, path, required)
+        Official docs: https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html
+        """
+        ...
+    def query_payscore_permission_by_authorization_code(
+        self,
+        *,
+        authorization_code: str,
+        service_id: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[PayscorePermission]:
+        """查询用户授权记录（授权协议号）: ``GET /v3/payscore/permissions/authorization-code/{authorization_code}`` → 200.
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score-no-confirm/get-permissions-by-authorization-code.html
+        """
+        ...
+    def query_payscore_permission_by_openid(
+        self,
+        *,
+        openid: str,
+        service_id: str,
+        appid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[PayscorePermission]:
+        """查询用户授权记录（openid）: ``GET /v3/payscore/permissions/openid/{openid}`` → 200.
+        :param openid: 用户标识. (string, path, required)
+        :param service_id: 支付分服务ID. (string, query, required)
+        :param appid: 应用ID. (string, query, required)
+        Official docs: https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-open-id.html
+        """
+        ...
+    def query_payscore_partner_permission_by_authorization_code(
+        self,
+        *,
+        authorization_code: str,
+        service_id: str,
+        sub_mchid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[PayscorePermission]:
+        """服务商查询用户授权记录（授权协议号）: ``GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}`` → 200.
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, query, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-code.html
+        """
+        ...
+    def query_payscore_partner_permission(
+        self,
+        *,
+        service_id: str,
+        appid: str,
+        sub_mchid: str,
+        sub_appid: Optional[str] = None,
+        openid: Optional[str] = None,
+        sub_openid: Optional[str] = None,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[PayscorePermission]:
+        """服务商查询用户授权记录（openid）: ``GET /v3/payscore/partner/permissions/search`` → 200.
+        :param service_id: 支付分服务ID. (string, query, required)
+        :param appid: 服务商应用ID. (string, query, required)
+        :param sub_mchid: 子商户号. (string, query, required)
+        :param sub_appid: 子商户应用ID. (string, query, optional)
+        :param openid: 用户在服务商应用下的标识. (string, query, optional)
+        :param sub_openid: 用户在子商户应用下的标识. (string, query, optional)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012692798
+        """
+        ...
+    def query_payscore_acquiringbank_permission(
+        self,
+        *,
+        authorization_code: str,
+        service_id: str,
+        channel_id: str,
+        sub_mchid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[PayscorePermission]:
+        """从业机构查询用户授权记录（授权协议号）: ``GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}`` → 200.
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, query, required, ≤32 characters)
+        :param channel_id: 渠道商商户号. (string, query, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012461004
+        """
+        ...
+    def query_payscore_user_service_state(
+        self,
+        *,
+        appid: str,
+        service_id: str,
+        openid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[PayscoreUserServiceState]:
+        """查询用户授权状态（普通授权）: ``GET /v3/payscore/user-service-state`` → 200.
+        :param appid: 应用ID. (string, query, required)
+        :param service_id: 支付分服务ID. (string, query, required)
+        :param openid: 用户标识. (string, query, required)
+        Official docs: https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml
+        """
+        ...
+    def query_transfer_authorization(
+        self,
+        *,
+        out_authorization_no: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[TransferAuthorization]:
+        """商户单号查询免确认收款授权结果: ``GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}`` → 200.
+        :param out_authorization_no: 商户侧授权单号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4014399423
+        """
+        ...
+    def query_transfer_partner_authorization(
+        self,
+        *,
+        out_authorization_no: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[TransferAuthorization]:
+        """服务商商户单号查询免确认收款授权结果: ``GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`` → 200.
+        :param out_authorization_no: 商户侧授权单号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4016809859
+        """
+        ...
+    def query_webizpay_employee_authorization(
+        self,
+        *,
+        user_id: str,
+        sp_mchid: str,
+        sub_mchid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> UnsignedRequest[WebizpayEmployeeAuthorizations]:
+        """企业商户查询企业员工开通授权状态: ``GET /v3/webizpay/users/{user_id}/authorization-state`` → 200.
+        :param user_id: 企业员工ID. (string, path, required, ≤32 characters)
+        :param sp_mchid: 服务商商户号. (string, query, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4014507163
         """
         ...
 
@@ -1386,10 +1897,10 @@ class Client:
     ) -> Request[None]:
         """申请解约（跨境）: ``POST /v3/global/papay/contracts/{contract_id}/terminate`` → 204.
         :param contract_id: 委托代扣协议ID. (string, path, required, ≤64 characters)
-        :param appid: 公众账号ID (direct merchants only). (string, body, optional)
-        :param sp_appid: 服务商公众账号ID (institutions only). (string, body, optional)
-        :param sub_mchid: 子商户号 (institutions only). (string, body, optional)
-        :param sub_appid: 子商户公众账号ID (institutions only). (string, body, optional)
+        :param appid: 公众账号ID (direct merchants only). (string, body, optional, ≤32 characters)
+        :param sp_appid: 服务商公众账号ID (institutions only). (string, body, optional, ≤32 characters)
+        :param sub_mchid: 子商户号 (institutions only). (string, body, optional, ≤32 characters)
+        :param sub_appid: 子商户公众账号ID (institutions only). (string, body, optional, ≤32 characters)
         :param termination_note: 解约备注. (string, body, optional, ≤256 characters)
         Official docs: https://pay.weixin.qq.com/doc/global/v3/zh/4013015478
         Official docs: https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml
@@ -1432,9 +1943,9 @@ class Client:
         nonce: Optional[str] = None,
     ) -> Request[None]:
         """商户解除用户授权关系（授权协议号）: ``POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate`` → 204.
-        :param authorization_code: 授权协议号. (string, path, required)
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4012647410
         """
         ...
@@ -1449,10 +1960,10 @@ class Client:
         nonce: Optional[str] = None,
     ) -> Request[None]:
         """商户解除用户授权关系（openid）: ``POST /v3/payscore/permissions/openid/{openid}/terminate`` → 204.
-        :param openid: 用户标识. (string, path, required)
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param appid: 应用ID. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
+        :param openid: 用户标识. (string, path, required, ≤128 characters)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param appid: 应用ID. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4012647413
         """
         ...
@@ -1467,10 +1978,10 @@ class Client:
         nonce: Optional[str] = None,
     ) -> Request[None]:
         """服务商解除用户授权关系（授权协议号）: ``POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`` → 204.
-        :param authorization_code: 授权协议号. (string, path, required)
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param sub_mchid: 子商户号. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012382049
         """
         ...
@@ -1488,13 +1999,13 @@ class Client:
         nonce: Optional[str] = None,
     ) -> Request[None]:
         """服务商解除用户授权关系（openid）: ``POST /v3/payscore/partner/permissions/terminate`` → 204.
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param appid: 服务商应用ID. (string, body, required)
-        :param sub_mchid: 子商户号. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
-        :param openid: 用户在服务商应用下的标识. (string, body, optional)
-        :param sub_openid: 用户在子商户应用下的标识. (string, body, optional)
-        :param sub_appid: 子商户应用ID. (string, body, optional)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param appid: 服务商应用ID. (string, body, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
+        :param openid: 用户在服务商应用下的标识. (string, body, optional, ≤128 characters)
+        :param sub_openid: 用户在子商户应用下的标识. (string, body, optional, ≤128 characters)
+        :param sub_appid: 子商户应用ID. (string, body, optional, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012461154
         """
         ...
@@ -1505,16 +2016,16 @@ class Client:
         service_id: str,
         sub_mchid: str,
         reason: str,
-        channel_id: Optional[str] = None,
+        channel_id: str,
         timestamp: Optional[int] = None,
         nonce: Optional[str] = None,
     ) -> Request[None]:
         """从业机构解除用户授权关系（授权协议号）: ``POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`` → 204.
-        :param authorization_code: 授权协议号. (string, path, required)
-        :param service_id: 支付分服务ID. (string, body, required)
-        :param sub_mchid: 子商户号. (string, body, required)
-        :param reason: 解除授权原因. (string, body, required)
-        :param channel_id: 渠道商商户号. (string, body, optional)
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, body, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, body, required, ≤32 characters)
+        :param reason: 解除授权原因. (string, body, required, ≤50 characters)
+        :param channel_id: 渠道商商户号 (required on the official page, 4012461012). (string, body, required, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012461012
         """
         ...
@@ -1544,7 +2055,7 @@ class Client:
         nonce: Optional[str] = None,
     ) -> Request[TransferAuthorization]:
         """商户解除免确认收款授权: ``POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`` → 200.
-        :param out_authorization_no: 商户侧授权单号. (string, path, required)
+        :param out_authorization_no: 商户侧授权单号. (string, path, required, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4015653811
         """
         ...
@@ -1556,7 +2067,7 @@ class Client:
         nonce: Optional[str] = None,
     ) -> Request[TransferAuthorization]:
         """服务商解除免确认收款授权: ``POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`` → 200.
-        :param out_authorization_no: 商户侧授权单号. (string, path, required)
+        :param out_authorization_no: 商户侧授权单号. (string, path, required, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4016809851
         """
         ...
@@ -1570,9 +2081,302 @@ class Client:
         nonce: Optional[str] = None,
     ) -> Request[EmployeeRevocation]:
         """解除员工授权: ``POST /v3/webizpay/employees/{employee_id}/revoke`` → 200.
-        :param employee_id: 员工ID. (string, path, required)
-        :param sp_mchid: 服务商商户号. (string, body, required)
-        :param sub_mchid: 子商户号. (string, body, required)
+        :param employee_id: 员工ID. (string, path, required, ≤64 characters)
+        :param sp_mchid: 服务商商户号. (string, body, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, body, required, ≤32 characters)
         Official docs: https://pay.weixin.qq.com/doc/v3/partner/4014507156
+        """
+        ...
+    def query_eduschoolpay_contract(
+        self,
+        *,
+        contract_id: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[EduschoolpayContract]:
+        """查询签约协议（校园轻松付）: ``GET /v3/eduschoolpay/contracts/{contract_id}`` → 200.
+        :param contract_id: 签约协议号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/partner/apis/campus-easy-pay/contracts/query-contract.html
+        """
+        ...
+    def query_password_exempt_contract(
+        self,
+        *,
+        service_id: int,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[PasswordExemptContractDetails]:
+        """商户通过商户协议号查询协议: ``GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param service_id: 免密支付服务ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号: digits and letters only. (string, path, required, ≤32 characters, letters and digits only)
+        Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4012472855
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012715321
+        """
+        ...
+    def query_papay_contract(
+        self,
+        *,
+        plan_id: int,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[PapayContract]:
+        """通过商户协议号查询委托代扣签约协议: ``GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param plan_id: 委托代扣模板ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html
+        """
+        ...
+    def query_papay_partner_contract(
+        self,
+        *,
+        plan_id: int,
+        out_contract_code: str,
+        sub_mchid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[PapayPartnerContract]:
+        """通过商户协议号查询委托代扣签约协议（服务商）: ``GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param plan_id: 委托代扣模板ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号. (string, path, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html
+        """
+        ...
+    def query_papay_insurance_contract(
+        self,
+        *,
+        plan_id: int,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[InsuranceContract]:
+        """保险商户查询保险自动续费协议: ``GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param plan_id: 委托代扣模板ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4016724540
+        """
+        ...
+    def query_combine_papay_contract(
+        self,
+        *,
+        plan_id: int,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[CombinePapayContractDetails]:
+        """合单代扣通过商户协议号查询协议: ``GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`` → 200.
+        :param plan_id: 委托代扣模板ID. (integer, path, required)
+        :param out_contract_code: 商户签约协议号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012884060
+        """
+        ...
+    def query_credit_repayment_contract(
+        self,
+        *,
+        out_contract_code: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[CreditRepaymentContract]:
+        """查询自动还款协议: ``GET /v3/credit-repayment/partner/contracts/{out_contract_code}`` → 200.
+        :param out_contract_code: 服务商签约协议号: digits and letters only. (string, path, required, ≤32 characters, letters and digits only)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4016125810
+        """
+        ...
+    def query_global_papay_contract(
+        self,
+        *,
+        contract_id: str,
+        appid: Optional[str] = None,
+        sub_mchid: Optional[str] = None,
+        sp_appid: Optional[str] = None,
+        sub_appid: Optional[str] = None,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[GlobalPapayContract]:
+        """查询签约协议（跨境）: ``GET /v3/global/papay/contracts/{contract_id}`` → 200.
+        :param contract_id: 委托代扣协议ID. (string, path, required, ≤64 characters)
+        :param appid: 公众账号ID (direct merchants only). (string, query, optional, ≤32 characters)
+        :param sub_mchid: 子商户号 (institutions only). (string, query, optional, ≤32 characters)
+        :param sp_appid: 服务商公众账号ID (institutions only). (string, query, optional, ≤32 characters)
+        :param sub_appid: 子商户公众账号ID (institutions, optional). (string, query, optional, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/global/v3/zh/4013015470
+        Official docs: https://pay.weixin.qq.com/doc/global/v3/en/4012356579
+        """
+        ...
+    def query_edu_papay_contract(
+        self,
+        *,
+        contract_id: str,
+        appid: str,
+        sub_mchid: Optional[str] = None,
+        sub_appid: Optional[str] = None,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[EduPapayContract]:
+        """通过协议号查询签约（教育续费通）: ``GET /v3/edu-papay/contracts/id/{contract_id}`` → 200.
+        :param contract_id: 签约协议号. (string, path, required, ≤32 characters)
+        :param appid: 服务商/商户 AppID. (string, query, required, ≤32 characters)
+        :param sub_mchid: 子商户号 (partner only). (string, query, optional, ≤32 characters)
+        :param sub_appid: 子商户AppID (partner only). (string, query, optional, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/merchant/apis/education-fee-payment/contracts/query-contract.html
+        Official docs: https://pay.weixin.qq.com/docs/partner/apis/education-fee-payment/contracts/query-contract.html
+        """
+        ...
+    def query_facepay_user(
+        self,
+        *,
+        organization_id: str,
+        out_user_id: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[FacepayUser]:
+        """刷脸用户信息查询: ``GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`` → 200.
+        :param organization_id: 机构ID. (string, path, required)
+        :param out_user_id: 商户侧用户ID. (string, path, required)
+        Official docs: https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html
+        """
+        ...
+    def query_payscore_permission_by_authorization_code(
+        self,
+        *,
+        authorization_code: str,
+        service_id: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[PayscorePermission]:
+        """查询用户授权记录（授权协议号）: ``GET /v3/payscore/permissions/authorization-code/{authorization_code}`` → 200.
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score-no-confirm/get-permissions-by-authorization-code.html
+        """
+        ...
+    def query_payscore_permission_by_openid(
+        self,
+        *,
+        openid: str,
+        service_id: str,
+        appid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[PayscorePermission]:
+        """查询用户授权记录（openid）: ``GET /v3/payscore/permissions/openid/{openid}`` → 200.
+        :param openid: 用户标识. (string, path, required)
+        :param service_id: 支付分服务ID. (string, query, required)
+        :param appid: 应用ID. (string, query, required)
+        Official docs: https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-open-id.html
+        """
+        ...
+    def query_payscore_partner_permission_by_authorization_code(
+        self,
+        *,
+        authorization_code: str,
+        service_id: str,
+        sub_mchid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[PayscorePermission]:
+        """服务商查询用户授权记录（授权协议号）: ``GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}`` → 200.
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, query, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-code.html
+        """
+        ...
+    def query_payscore_partner_permission(
+        self,
+        *,
+        service_id: str,
+        appid: str,
+        sub_mchid: str,
+        sub_appid: Optional[str] = None,
+        openid: Optional[str] = None,
+        sub_openid: Optional[str] = None,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[PayscorePermission]:
+        """服务商查询用户授权记录（openid）: ``GET /v3/payscore/partner/permissions/search`` → 200.
+        :param service_id: 支付分服务ID. (string, query, required)
+        :param appid: 服务商应用ID. (string, query, required)
+        :param sub_mchid: 子商户号. (string, query, required)
+        :param sub_appid: 子商户应用ID. (string, query, optional)
+        :param openid: 用户在服务商应用下的标识. (string, query, optional)
+        :param sub_openid: 用户在子商户应用下的标识. (string, query, optional)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012692798
+        """
+        ...
+    def query_payscore_acquiringbank_permission(
+        self,
+        *,
+        authorization_code: str,
+        service_id: str,
+        channel_id: str,
+        sub_mchid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[PayscorePermission]:
+        """从业机构查询用户授权记录（授权协议号）: ``GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}`` → 200.
+        :param authorization_code: 授权协议号. (string, path, required, ≤32 characters)
+        :param service_id: 支付分服务ID. (string, query, required, ≤32 characters)
+        :param channel_id: 渠道商商户号. (string, query, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4012461004
+        """
+        ...
+    def query_payscore_user_service_state(
+        self,
+        *,
+        appid: str,
+        service_id: str,
+        openid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[PayscoreUserServiceState]:
+        """查询用户授权状态（普通授权）: ``GET /v3/payscore/user-service-state`` → 200.
+        :param appid: 应用ID. (string, query, required)
+        :param service_id: 支付分服务ID. (string, query, required)
+        :param openid: 用户标识. (string, query, required)
+        Official docs: https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml
+        """
+        ...
+    def query_transfer_authorization(
+        self,
+        *,
+        out_authorization_no: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[TransferAuthorization]:
+        """商户单号查询免确认收款授权结果: ``GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}`` → 200.
+        :param out_authorization_no: 商户侧授权单号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/merchant/4014399423
+        """
+        ...
+    def query_transfer_partner_authorization(
+        self,
+        *,
+        out_authorization_no: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[TransferAuthorization]:
+        """服务商商户单号查询免确认收款授权结果: ``GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`` → 200.
+        :param out_authorization_no: 商户侧授权单号. (string, path, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4016809859
+        """
+        ...
+    def query_webizpay_employee_authorization(
+        self,
+        *,
+        user_id: str,
+        sp_mchid: str,
+        sub_mchid: str,
+        timestamp: Optional[int] = None,
+        nonce: Optional[str] = None,
+    ) -> Request[WebizpayEmployeeAuthorizations]:
+        """企业商户查询企业员工开通授权状态: ``GET /v3/webizpay/users/{user_id}/authorization-state`` → 200.
+        :param user_id: 企业员工ID. (string, path, required, ≤32 characters)
+        :param sp_mchid: 服务商商户号. (string, query, required, ≤32 characters)
+        :param sub_mchid: 子商户号. (string, query, required, ≤32 characters)
+        Official docs: https://pay.weixin.qq.com/doc/v3/partner/4014507163
         """
         ...

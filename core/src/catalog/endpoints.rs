@@ -203,13 +203,13 @@ declare_endpoints! {
         query: {},
         body: {
             /// 公众账号ID (direct merchants only).
-            appid: Option<String> = Limits::NONE,
+            appid: Option<String> = Limits::max(32),
             /// 服务商公众账号ID (institutions only).
-            sp_appid: Option<String> = Limits::NONE,
+            sp_appid: Option<String> = Limits::max(32),
             /// 子商户号 (institutions only).
-            sub_mchid: Option<String> = Limits::NONE,
+            sub_mchid: Option<String> = Limits::max(32),
             /// 子商户公众账号ID (institutions only).
-            sub_appid: Option<String> = Limits::NONE,
+            sub_appid: Option<String> = Limits::max(32),
             /// 解约备注.
             termination_note: Option<String> = Limits::max(256),
         },
@@ -271,14 +271,14 @@ declare_endpoints! {
         docs: ["https://pay.weixin.qq.com/doc/v3/merchant/4012647410"],
         path_params: {
             /// 授权协议号.
-            authorization_code: String = Limits::NONE,
+            authorization_code: String = Limits::max(32),
         },
         query: {},
         body: {
             /// 支付分服务ID.
-            service_id: String = Limits::NONE,
+            service_id: String = Limits::max(32),
             /// 解除授权原因.
-            reason: String = Limits::NONE,
+            reason: String = Limits::max(50),
         },
     }
 
@@ -295,16 +295,16 @@ declare_endpoints! {
         docs: ["https://pay.weixin.qq.com/doc/v3/merchant/4012647413"],
         path_params: {
             /// 用户标识.
-            openid: String = Limits::NONE,
+            openid: String = Limits::max(128),
         },
         query: {},
         body: {
             /// 支付分服务ID.
-            service_id: String = Limits::NONE,
+            service_id: String = Limits::max(32),
             /// 应用ID.
-            appid: String = Limits::NONE,
+            appid: String = Limits::max(32),
             /// 解除授权原因.
-            reason: String = Limits::NONE,
+            reason: String = Limits::max(50),
         },
     }
 
@@ -321,16 +321,16 @@ declare_endpoints! {
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4012382049"],
         path_params: {
             /// 授权协议号.
-            authorization_code: String = Limits::NONE,
+            authorization_code: String = Limits::max(32),
         },
         query: {},
         body: {
             /// 支付分服务ID.
-            service_id: String = Limits::NONE,
+            service_id: String = Limits::max(32),
             /// 子商户号.
-            sub_mchid: String = Limits::NONE,
+            sub_mchid: String = Limits::max(32),
             /// 解除授权原因.
-            reason: String = Limits::NONE,
+            reason: String = Limits::max(50),
         },
     }
 
@@ -349,19 +349,19 @@ declare_endpoints! {
         query: {},
         body: {
             /// 支付分服务ID.
-            service_id: String = Limits::NONE,
+            service_id: String = Limits::max(32),
             /// 服务商应用ID.
-            appid: String = Limits::NONE,
+            appid: String = Limits::max(32),
             /// 子商户号.
-            sub_mchid: String = Limits::NONE,
+            sub_mchid: String = Limits::max(32),
             /// 解除授权原因.
-            reason: String = Limits::NONE,
+            reason: String = Limits::max(50),
             /// 用户在服务商应用下的标识.
-            openid: Option<String> = Limits::NONE,
+            openid: Option<String> = Limits::max(128),
             /// 用户在子商户应用下的标识.
-            sub_openid: Option<String> = Limits::NONE,
+            sub_openid: Option<String> = Limits::max(128),
             /// 子商户应用ID.
-            sub_appid: Option<String> = Limits::NONE,
+            sub_appid: Option<String> = Limits::max(32),
         },
     }
 
@@ -378,18 +378,18 @@ declare_endpoints! {
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4012461012"],
         path_params: {
             /// 授权协议号.
-            authorization_code: String = Limits::NONE,
+            authorization_code: String = Limits::max(32),
         },
         query: {},
         body: {
             /// 支付分服务ID.
-            service_id: String = Limits::NONE,
+            service_id: String = Limits::max(32),
             /// 子商户号.
-            sub_mchid: String = Limits::NONE,
+            sub_mchid: String = Limits::max(32),
             /// 解除授权原因.
-            reason: String = Limits::NONE,
-            /// 渠道商商户号.
-            channel_id: Option<String> = Limits::NONE,
+            reason: String = Limits::max(50),
+            /// 渠道商商户号 (required on the official page, 4012461012).
+            channel_id: String = Limits::max(32),
         },
     }
 
@@ -432,7 +432,7 @@ declare_endpoints! {
         docs: ["https://pay.weixin.qq.com/doc/v3/merchant/4015653811"],
         path_params: {
             /// 商户侧授权单号.
-            out_authorization_no: String = Limits::NONE,
+            out_authorization_no: String = Limits::max(32),
         },
         query: {},
         body: {},
@@ -451,7 +451,7 @@ declare_endpoints! {
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4016809851"],
         path_params: {
             /// 商户侧授权单号.
-            out_authorization_no: String = Limits::NONE,
+            out_authorization_no: String = Limits::max(32),
         },
         query: {},
         body: {},
@@ -470,14 +470,14 @@ declare_endpoints! {
         docs: ["https://pay.weixin.qq.com/doc/v3/partner/4014507156"],
         path_params: {
             /// 员工ID.
-            employee_id: String = Limits::NONE,
+            employee_id: String = Limits::max(64),
         },
         query: {},
         body: {
             /// 服务商商户号.
-            sp_mchid: String = Limits::NONE,
+            sp_mchid: String = Limits::max(32),
             /// 子商户号.
-            sub_mchid: String = Limits::NONE,
+            sub_mchid: String = Limits::max(32),
         },
     }
     // ---- Queries: the state of one contract or authorization, read after a termination

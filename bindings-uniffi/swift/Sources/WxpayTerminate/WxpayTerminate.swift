@@ -634,6 +634,44 @@ public protocol ClientProtocol: AnyObject, Sendable {
      */
     func prepare(operation: AnyOperation, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
     
+    func queryCombinePapayContract(params: QueryCombinePapayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryCreditRepaymentContract(params: QueryCreditRepaymentContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryEduPapayContract(params: QueryEduPapayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryEduschoolpayContract(params: QueryEduschoolpayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryFacepayUser(params: QueryFacepayUser, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryGlobalPapayContract(params: QueryGlobalPapayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPapayContract(params: QueryPapayContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPapayInsuranceContract(params: QueryPapayInsuranceContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPapayPartnerContract(params: QueryPapayPartnerContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPasswordExemptContract(params: QueryPasswordExemptContract, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPayscoreAcquiringbankPermission(params: QueryPayscoreAcquiringbankPermission, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPayscorePartnerPermission(params: QueryPayscorePartnerPermission, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPayscorePartnerPermissionByAuthorizationCode(params: QueryPayscorePartnerPermissionByAuthorizationCode, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPayscorePermissionByAuthorizationCode(params: QueryPayscorePermissionByAuthorizationCode, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPayscorePermissionByOpenid(params: QueryPayscorePermissionByOpenid, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryPayscoreUserServiceState(params: QueryPayscoreUserServiceState, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryTransferAuthorization(params: QueryTransferAuthorization, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryTransferPartnerAuthorization(params: QueryTransferPartnerAuthorization, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    func queryWebizpayEmployeeAuthorization(params: QueryWebizpayEmployeeAuthorization, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
     func revokeWebizpayEmployee(params: RevokeWebizpayEmployee, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
     
     /**
@@ -907,6 +945,234 @@ open func prepare(operation: AnyOperation, timestamp: Int64? = nil, nonce: Strin
     uniffi_wxpay_terminate_uniffi_fn_method_client_prepare(
             self.uniffiCloneHandle(),
         FfiConverterTypeAnyOperation_lower(operation),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryCombinePapayContract(params: QueryCombinePapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_combine_papay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryCombinePapayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryCreditRepaymentContract(params: QueryCreditRepaymentContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_credit_repayment_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryCreditRepaymentContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryEduPapayContract(params: QueryEduPapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_edu_papay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryEduPapayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryEduschoolpayContract(params: QueryEduschoolpayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_eduschoolpay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryEduschoolpayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryFacepayUser(params: QueryFacepayUser, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_facepay_user(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryFacepayUser_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryGlobalPapayContract(params: QueryGlobalPapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_global_papay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryGlobalPapayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPapayContract(params: QueryPapayContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_papay_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPapayContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPapayInsuranceContract(params: QueryPapayInsuranceContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_papay_insurance_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPapayInsuranceContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPapayPartnerContract(params: QueryPapayPartnerContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_papay_partner_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPapayPartnerContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPasswordExemptContract(params: QueryPasswordExemptContract, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_password_exempt_contract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPasswordExemptContract_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPayscoreAcquiringbankPermission(params: QueryPayscoreAcquiringbankPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_payscore_acquiringbank_permission(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPayscoreAcquiringbankPermission_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPayscorePartnerPermission(params: QueryPayscorePartnerPermission, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_payscore_partner_permission(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPayscorePartnerPermission_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPayscorePartnerPermissionByAuthorizationCode(params: QueryPayscorePartnerPermissionByAuthorizationCode, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_payscore_partner_permission_by_authorization_code(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPayscorePartnerPermissionByAuthorizationCode_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPayscorePermissionByAuthorizationCode(params: QueryPayscorePermissionByAuthorizationCode, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_payscore_permission_by_authorization_code(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPayscorePermissionByAuthorizationCode_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPayscorePermissionByOpenid(params: QueryPayscorePermissionByOpenid, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_payscore_permission_by_openid(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPayscorePermissionByOpenid_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryPayscoreUserServiceState(params: QueryPayscoreUserServiceState, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_payscore_user_service_state(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryPayscoreUserServiceState_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryTransferAuthorization(params: QueryTransferAuthorization, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_transfer_authorization(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryTransferAuthorization_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryTransferPartnerAuthorization(params: QueryTransferPartnerAuthorization, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_transfer_partner_authorization(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryTransferPartnerAuthorization_lower(params),
+        FfiConverterOptionInt64.lower(timestamp),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+open func queryWebizpayEmployeeAuthorization(params: QueryWebizpayEmployeeAuthorization, timestamp: Int64? = nil, nonce: String? = nil)throws  -> RequestRecord  {
+    return try  FfiConverterTypeRequestRecord_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_query_webizpay_employee_authorization(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryWebizpayEmployeeAuthorization_lower(params),
         FfiConverterOptionInt64.lower(timestamp),
         FfiConverterOptionString.lower(nonce),uniffiCallStatus
     )
@@ -2214,6 +2480,63 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_prepare() != 13063) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_combine_papay_contract() != 57035) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_credit_repayment_contract() != 32733) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_edu_papay_contract() != 19196) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_eduschoolpay_contract() != 35660) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_facepay_user() != 17880) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_global_papay_contract() != 20912) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_papay_contract() != 50100) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_papay_insurance_contract() != 14034) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_papay_partner_contract() != 33591) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_password_exempt_contract() != 5708) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_payscore_acquiringbank_permission() != 11997) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_payscore_partner_permission() != 36614) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_payscore_partner_permission_by_authorization_code() != 37946) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_payscore_permission_by_authorization_code() != 59276) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_payscore_permission_by_openid() != 23802) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_payscore_user_service_state() != 39133) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_transfer_authorization() != 27606) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_transfer_partner_authorization() != 32142) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_query_webizpay_employee_authorization() != 31031) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_revoke_webizpay_employee() != 654) {

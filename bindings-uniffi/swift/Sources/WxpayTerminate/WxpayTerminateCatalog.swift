@@ -481,6 +481,22 @@ fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -1165,6 +1181,165 @@ public func FfiConverterTypeCombinePapayContract_lower(_ value: CombinePapayCont
 
 
 /**
+ * 合单代扣签约协议, as the query returns it.
+ */
+public struct CombinePapayContractDetails: Equatable, Hashable {
+    /**
+     * 商户号.
+     */
+    public var mchid: String
+    /**
+     * 委托代扣协议ID.
+     */
+    public var contractId: String
+    /**
+     * 商户AppID.
+     */
+    public var appid: String
+    /**
+     * 委托代扣模板ID.
+     */
+    public var planId: UInt64
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+    /**
+     * 用户账户展示名称.
+     */
+    public var contractDisplayAccount: String?
+    /**
+     * `NOT_SIGNED`, `SIGNED` or `TERMINATED`.
+     */
+    public var contractState: String
+    /**
+     * 协议签署时间.
+     */
+    public var contractSignedTime: String?
+    /**
+     * 协议到期时间.
+     */
+    public var contractExpiredTime: String?
+    /**
+     * 协议解约信息.
+     */
+    public var contractTerminateInfo: TerminationInfo?
+    /**
+     * 用户OpenID.
+     */
+    public var openid: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户号.
+         */mchid: String, 
+        /**
+         * 委托代扣协议ID.
+         */contractId: String, 
+        /**
+         * 商户AppID.
+         */appid: String, 
+        /**
+         * 委托代扣模板ID.
+         */planId: UInt64, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String, 
+        /**
+         * 用户账户展示名称.
+         */contractDisplayAccount: String?, 
+        /**
+         * `NOT_SIGNED`, `SIGNED` or `TERMINATED`.
+         */contractState: String, 
+        /**
+         * 协议签署时间.
+         */contractSignedTime: String?, 
+        /**
+         * 协议到期时间.
+         */contractExpiredTime: String?, 
+        /**
+         * 协议解约信息.
+         */contractTerminateInfo: TerminationInfo?, 
+        /**
+         * 用户OpenID.
+         */openid: String?) {
+        self.mchid = mchid
+        self.contractId = contractId
+        self.appid = appid
+        self.planId = planId
+        self.outContractCode = outContractCode
+        self.contractDisplayAccount = contractDisplayAccount
+        self.contractState = contractState
+        self.contractSignedTime = contractSignedTime
+        self.contractExpiredTime = contractExpiredTime
+        self.contractTerminateInfo = contractTerminateInfo
+        self.openid = openid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CombinePapayContractDetails: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCombinePapayContractDetails: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CombinePapayContractDetails {
+        return
+            try CombinePapayContractDetails(
+                mchid: FfiConverterString.read(from: &buf), 
+                contractId: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterString.read(from: &buf), 
+                planId: FfiConverterUInt64.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf), 
+                contractDisplayAccount: FfiConverterOptionString.read(from: &buf), 
+                contractState: FfiConverterString.read(from: &buf), 
+                contractSignedTime: FfiConverterOptionString.read(from: &buf), 
+                contractExpiredTime: FfiConverterOptionString.read(from: &buf), 
+                contractTerminateInfo: FfiConverterOptionTypeTerminationInfo.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CombinePapayContractDetails, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.mchid, into: &buf)
+        FfiConverterString.write(value.contractId, into: &buf)
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterUInt64.write(value.planId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+        FfiConverterOptionString.write(value.contractDisplayAccount, into: &buf)
+        FfiConverterString.write(value.contractState, into: &buf)
+        FfiConverterOptionString.write(value.contractSignedTime, into: &buf)
+        FfiConverterOptionString.write(value.contractExpiredTime, into: &buf)
+        FfiConverterOptionTypeTerminationInfo.write(value.contractTerminateInfo, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCombinePapayContractDetails_lift(_ buf: RustBuffer) throws -> CombinePapayContractDetails {
+    return try FfiConverterTypeCombinePapayContractDetails.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCombinePapayContractDetails_lower(_ value: CombinePapayContractDetails) -> RustBuffer {
+    return FfiConverterTypeCombinePapayContractDetails.lower(value)
+}
+
+
+/**
  * `ECOMMERCE_ENTRUST.TERMINATE`: a combine-papay contract was terminated (no contract id).
  */
 public struct CombinePapayTerminated: Equatable, Hashable {
@@ -1290,6 +1465,127 @@ public func FfiConverterTypeCombinePapayTerminated_lift(_ buf: RustBuffer) throw
 #endif
 public func FfiConverterTypeCombinePapayTerminated_lower(_ value: CombinePapayTerminated) -> RustBuffer {
     return FfiConverterTypeCombinePapayTerminated.lower(value)
+}
+
+
+/**
+ * How hard to try. Every field has a default; a binding passes only what it changes.
+ */
+public struct ConfirmPolicy: Equatable, Hashable {
+    /**
+     * Terminate sends at most (429, 5xx and resends after a query found it effective).
+     */
+    public var maxTerminateSends: UInt32
+    /**
+     * Query sends at most.
+     */
+    public var maxQuerySends: UInt32
+    /**
+     * Queries that may still find the contract `TERMINATE_PENDING`.
+     */
+    public var maxPendingPolls: UInt32
+    /**
+     * First back-off after a 429 / 5xx / lost answer, in milliseconds; doubled each time.
+     */
+    public var backoffInitialMs: UInt64
+    /**
+     * Longest back-off, in milliseconds.
+     */
+    public var backoffMaxMs: UInt64
+    /**
+     * Wait between queries of a pending termination, in milliseconds.
+     */
+    public var pendingPollMs: UInt64
+    /**
+     * A signed request is sent again unchanged while it is at most this old (seconds):
+     * WeChat Pay rejects timestamps more than 300 s off, so the default leaves a margin.
+     */
+    public var reuseWindowSecs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Terminate sends at most (429, 5xx and resends after a query found it effective).
+         */maxTerminateSends: UInt32, 
+        /**
+         * Query sends at most.
+         */maxQuerySends: UInt32, 
+        /**
+         * Queries that may still find the contract `TERMINATE_PENDING`.
+         */maxPendingPolls: UInt32, 
+        /**
+         * First back-off after a 429 / 5xx / lost answer, in milliseconds; doubled each time.
+         */backoffInitialMs: UInt64, 
+        /**
+         * Longest back-off, in milliseconds.
+         */backoffMaxMs: UInt64, 
+        /**
+         * Wait between queries of a pending termination, in milliseconds.
+         */pendingPollMs: UInt64, 
+        /**
+         * A signed request is sent again unchanged while it is at most this old (seconds):
+         * WeChat Pay rejects timestamps more than 300 s off, so the default leaves a margin.
+         */reuseWindowSecs: Int64) {
+        self.maxTerminateSends = maxTerminateSends
+        self.maxQuerySends = maxQuerySends
+        self.maxPendingPolls = maxPendingPolls
+        self.backoffInitialMs = backoffInitialMs
+        self.backoffMaxMs = backoffMaxMs
+        self.pendingPollMs = pendingPollMs
+        self.reuseWindowSecs = reuseWindowSecs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConfirmPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConfirmPolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConfirmPolicy {
+        return
+            try ConfirmPolicy(
+                maxTerminateSends: FfiConverterUInt32.read(from: &buf), 
+                maxQuerySends: FfiConverterUInt32.read(from: &buf), 
+                maxPendingPolls: FfiConverterUInt32.read(from: &buf), 
+                backoffInitialMs: FfiConverterUInt64.read(from: &buf), 
+                backoffMaxMs: FfiConverterUInt64.read(from: &buf), 
+                pendingPollMs: FfiConverterUInt64.read(from: &buf), 
+                reuseWindowSecs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConfirmPolicy, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.maxTerminateSends, into: &buf)
+        FfiConverterUInt32.write(value.maxQuerySends, into: &buf)
+        FfiConverterUInt32.write(value.maxPendingPolls, into: &buf)
+        FfiConverterUInt64.write(value.backoffInitialMs, into: &buf)
+        FfiConverterUInt64.write(value.backoffMaxMs, into: &buf)
+        FfiConverterUInt64.write(value.pendingPollMs, into: &buf)
+        FfiConverterInt64.write(value.reuseWindowSecs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConfirmPolicy_lift(_ buf: RustBuffer) throws -> ConfirmPolicy {
+    return try FfiConverterTypeConfirmPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConfirmPolicy_lower(_ value: ConfirmPolicy) -> RustBuffer {
+    return FfiConverterTypeConfirmPolicy.lower(value)
 }
 
 
@@ -1485,7 +1781,7 @@ public struct CreditRepaymentContract: Equatable, Hashable {
     public var contractTerminatedTime: String?
     /**
      * `TERMINATION_MODE_INVALID`, `TERMINATION_MODE_BY_USER`, `TERMINATION_MODE_BY_MERCHANT`,
-     * `TERMINATION_MODE_BY_CUSTOMER_SERVICE`.
+     * `TERMINATION_MODE_BY_CUSTOMER_SERVICE`. Older pages spell it `contract_termination_mode`.
      */
     public var contractTerminatedMode: String?
     /**
@@ -1535,7 +1831,7 @@ public struct CreditRepaymentContract: Equatable, Hashable {
          */contractTerminatedTime: String?, 
         /**
          * `TERMINATION_MODE_INVALID`, `TERMINATION_MODE_BY_USER`, `TERMINATION_MODE_BY_MERCHANT`,
-         * `TERMINATION_MODE_BY_CUSTOMER_SERVICE`.
+         * `TERMINATION_MODE_BY_CUSTOMER_SERVICE`. Older pages spell it `contract_termination_mode`.
          */contractTerminatedMode: String?, 
         /**
          * 协议解约备注.
@@ -2079,6 +2375,135 @@ public func FfiConverterTypeDownloadedCertificate_lower(_ value: DownloadedCerti
 
 
 /**
+ * 教育续费通签约协议.
+ */
+public struct EduPapayContract: Equatable, Hashable {
+    /**
+     * 服务商商户号 / 商户号.
+     */
+    public var spMchid: String?
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String?
+    /**
+     * 子商户AppID.
+     */
+    public var subAppid: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * 子商户用户标识.
+     */
+    public var subOpenid: String?
+    /**
+     * 签约模板ID (a string here).
+     */
+    public var planId: String?
+    /**
+     * 签约信息: `contract_status` is `ADD` (signed) or `DELETE` (terminated).
+     */
+    public var contractInformation: ContractInformation
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务商商户号 / 商户号.
+         */spMchid: String?, 
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 子商户号.
+         */subMchid: String?, 
+        /**
+         * 子商户AppID.
+         */subAppid: String?, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * 子商户用户标识.
+         */subOpenid: String?, 
+        /**
+         * 签约模板ID (a string here).
+         */planId: String?, 
+        /**
+         * 签约信息: `contract_status` is `ADD` (signed) or `DELETE` (terminated).
+         */contractInformation: ContractInformation) {
+        self.spMchid = spMchid
+        self.appid = appid
+        self.subMchid = subMchid
+        self.subAppid = subAppid
+        self.openid = openid
+        self.subOpenid = subOpenid
+        self.planId = planId
+        self.contractInformation = contractInformation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EduPapayContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEduPapayContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EduPapayContract {
+        return
+            try EduPapayContract(
+                spMchid: FfiConverterOptionString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                subOpenid: FfiConverterOptionString.read(from: &buf), 
+                planId: FfiConverterOptionString.read(from: &buf), 
+                contractInformation: FfiConverterTypeContractInformation.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EduPapayContract, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.spMchid, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.subOpenid, into: &buf)
+        FfiConverterOptionString.write(value.planId, into: &buf)
+        FfiConverterTypeContractInformation.write(value.contractInformation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEduPapayContract_lift(_ buf: RustBuffer) throws -> EduPapayContract {
+    return try FfiConverterTypeEduPapayContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEduPapayContract_lower(_ value: EduPapayContract) -> RustBuffer {
+    return FfiConverterTypeEduPapayContract.lower(value)
+}
+
+
+/**
  * `ENTRUST.RELEASE`: an education-renewal (edu-papay) contract changed; `DELETE` = terminated.
  */
 public struct EduPapayReleased: Equatable, Hashable {
@@ -2204,6 +2629,135 @@ public func FfiConverterTypeEduPapayReleased_lift(_ buf: RustBuffer) throws -> E
 #endif
 public func FfiConverterTypeEduPapayReleased_lower(_ value: EduPapayReleased) -> RustBuffer {
     return FfiConverterTypeEduPapayReleased.lower(value)
+}
+
+
+/**
+ * 校园轻松付签约协议.
+ */
+public struct EduschoolpayContract: Equatable, Hashable {
+    /**
+     * 签约协议号.
+     */
+    public var contractId: String
+    /**
+     * 商户号.
+     */
+    public var mchid: String?
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * 签约模板ID.
+     */
+    public var planId: String?
+    /**
+     * `ADD` (signed) or `DELETE` (terminated).
+     */
+    public var contractStatus: String
+    /**
+     * 签约时间.
+     */
+    public var createTime: String?
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 签约协议号.
+         */contractId: String, 
+        /**
+         * 商户号.
+         */mchid: String?, 
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * 签约模板ID.
+         */planId: String?, 
+        /**
+         * `ADD` (signed) or `DELETE` (terminated).
+         */contractStatus: String, 
+        /**
+         * 签约时间.
+         */createTime: String?, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String?) {
+        self.contractId = contractId
+        self.mchid = mchid
+        self.appid = appid
+        self.openid = openid
+        self.planId = planId
+        self.contractStatus = contractStatus
+        self.createTime = createTime
+        self.outContractCode = outContractCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EduschoolpayContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEduschoolpayContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EduschoolpayContract {
+        return
+            try EduschoolpayContract(
+                contractId: FfiConverterString.read(from: &buf), 
+                mchid: FfiConverterOptionString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                planId: FfiConverterOptionString.read(from: &buf), 
+                contractStatus: FfiConverterString.read(from: &buf), 
+                createTime: FfiConverterOptionString.read(from: &buf), 
+                outContractCode: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EduschoolpayContract, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.contractId, into: &buf)
+        FfiConverterOptionString.write(value.mchid, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.planId, into: &buf)
+        FfiConverterString.write(value.contractStatus, into: &buf)
+        FfiConverterOptionString.write(value.createTime, into: &buf)
+        FfiConverterOptionString.write(value.outContractCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEduschoolpayContract_lift(_ buf: RustBuffer) throws -> EduschoolpayContract {
+    return try FfiConverterTypeEduschoolpayContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEduschoolpayContract_lower(_ value: EduschoolpayContract) -> RustBuffer {
+    return FfiConverterTypeEduschoolpayContract.lower(value)
 }
 
 
@@ -2469,6 +3023,266 @@ public func FfiConverterTypeErrorRecord_lower(_ value: ErrorRecord) -> RustBuffe
 
 
 /**
+ * The message that proved an outcome.
+ */
+public struct Evidence: Equatable, Hashable {
+    /**
+     * Terminate answer, query answer or notification.
+     */
+    public var source: EvidenceSource
+    /**
+     * The operation id, or the notification's event type.
+     */
+    public var operation: String
+    /**
+     * The HTTP status (answers only).
+     */
+    public var status: UInt16?
+    /**
+     * `Request-ID` of the answer, for support tickets.
+     */
+    public var requestId: String?
+    /**
+     * The notification id (notifications only).
+     */
+    public var notificationId: String?
+    /**
+     * The state as WeChat Pay wrote it (`TERMINATED`, `DELETE`, `UNAVAILABLE`, `CLOSED`, …),
+     * or the error code of a 404.
+     */
+    public var state: String?
+    /**
+     * When the host received it, Unix milliseconds.
+     */
+    public var atMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Terminate answer, query answer or notification.
+         */source: EvidenceSource, 
+        /**
+         * The operation id, or the notification's event type.
+         */operation: String, 
+        /**
+         * The HTTP status (answers only).
+         */status: UInt16?, 
+        /**
+         * `Request-ID` of the answer, for support tickets.
+         */requestId: String?, 
+        /**
+         * The notification id (notifications only).
+         */notificationId: String?, 
+        /**
+         * The state as WeChat Pay wrote it (`TERMINATED`, `DELETE`, `UNAVAILABLE`, `CLOSED`, …),
+         * or the error code of a 404.
+         */state: String?, 
+        /**
+         * When the host received it, Unix milliseconds.
+         */atMs: Int64) {
+        self.source = source
+        self.operation = operation
+        self.status = status
+        self.requestId = requestId
+        self.notificationId = notificationId
+        self.state = state
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Evidence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEvidence: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Evidence {
+        return
+            try Evidence(
+                source: FfiConverterTypeEvidenceSource.read(from: &buf), 
+                operation: FfiConverterString.read(from: &buf), 
+                status: FfiConverterOptionUInt16.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf), 
+                notificationId: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterOptionString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Evidence, into buf: inout [UInt8]) {
+        FfiConverterTypeEvidenceSource.write(value.source, into: &buf)
+        FfiConverterString.write(value.operation, into: &buf)
+        FfiConverterOptionUInt16.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+        FfiConverterOptionString.write(value.notificationId, into: &buf)
+        FfiConverterOptionString.write(value.state, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvidence_lift(_ buf: RustBuffer) throws -> Evidence {
+    return try FfiConverterTypeEvidence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvidence_lower(_ value: Evidence) -> RustBuffer {
+    return FfiConverterTypeEvidence.lower(value)
+}
+
+
+/**
+ * 刷脸用户信息.
+ */
+public struct FacepayUser: Equatable, Hashable {
+    /**
+     * 微信刷脸用户ID (the docs spell the field `use_id`).
+     */
+    public var useId: String?
+    /**
+     * 商户侧用户ID.
+     */
+    public var outUserId: String?
+    /**
+     * 机构ID.
+     */
+    public var organizationId: String?
+    /**
+     * 姓名.
+     */
+    public var userName: String?
+    /**
+     * `STUDENT` or `STUFF`.
+     */
+    public var userType: String?
+    /**
+     * `NORMAL` or `DISABLED`.
+     */
+    public var status: String?
+    /**
+     * `NOT_CONTRACTED`, `CONTRACTED` or `TERMINATED`.
+     */
+    public var contractState: String?
+    /**
+     * 人脸图片是否可用.
+     */
+    public var faceImageOk: Bool?
+    /**
+     * 签约协议号.
+     */
+    public var contractId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 微信刷脸用户ID (the docs spell the field `use_id`).
+         */useId: String?, 
+        /**
+         * 商户侧用户ID.
+         */outUserId: String?, 
+        /**
+         * 机构ID.
+         */organizationId: String?, 
+        /**
+         * 姓名.
+         */userName: String?, 
+        /**
+         * `STUDENT` or `STUFF`.
+         */userType: String?, 
+        /**
+         * `NORMAL` or `DISABLED`.
+         */status: String?, 
+        /**
+         * `NOT_CONTRACTED`, `CONTRACTED` or `TERMINATED`.
+         */contractState: String?, 
+        /**
+         * 人脸图片是否可用.
+         */faceImageOk: Bool?, 
+        /**
+         * 签约协议号.
+         */contractId: String?) {
+        self.useId = useId
+        self.outUserId = outUserId
+        self.organizationId = organizationId
+        self.userName = userName
+        self.userType = userType
+        self.status = status
+        self.contractState = contractState
+        self.faceImageOk = faceImageOk
+        self.contractId = contractId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FacepayUser: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFacepayUser: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FacepayUser {
+        return
+            try FacepayUser(
+                useId: FfiConverterOptionString.read(from: &buf), 
+                outUserId: FfiConverterOptionString.read(from: &buf), 
+                organizationId: FfiConverterOptionString.read(from: &buf), 
+                userName: FfiConverterOptionString.read(from: &buf), 
+                userType: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                contractState: FfiConverterOptionString.read(from: &buf), 
+                faceImageOk: FfiConverterOptionBool.read(from: &buf), 
+                contractId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FacepayUser, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.useId, into: &buf)
+        FfiConverterOptionString.write(value.outUserId, into: &buf)
+        FfiConverterOptionString.write(value.organizationId, into: &buf)
+        FfiConverterOptionString.write(value.userName, into: &buf)
+        FfiConverterOptionString.write(value.userType, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.contractState, into: &buf)
+        FfiConverterOptionBool.write(value.faceImageOk, into: &buf)
+        FfiConverterOptionString.write(value.contractId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFacepayUser_lift(_ buf: RustBuffer) throws -> FacepayUser {
+    return try FfiConverterTypeFacepayUser.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFacepayUser_lower(_ value: FacepayUser) -> RustBuffer {
+    return FfiConverterTypeFacepayUser.lower(value)
+}
+
+
+/**
  * `FACEPAY.USER_STATE_CHANGE`: a face-pay user's contract changed.
  */
 public struct FacepayUserStateChanged: Equatable, Hashable {
@@ -2594,6 +3408,215 @@ public func FfiConverterTypeFacepayUserStateChanged_lift(_ buf: RustBuffer) thro
 #endif
 public func FfiConverterTypeFacepayUserStateChanged_lower(_ value: FacepayUserStateChanged) -> RustBuffer {
     return FfiConverterTypeFacepayUserStateChanged.lower(value)
+}
+
+
+/**
+ * 跨境代扣签约协议 (every field optional in the docs).
+ */
+public struct GlobalPapayContract: Equatable, Hashable {
+    /**
+     * 商户号 (direct).
+     */
+    public var mchid: String?
+    /**
+     * AppID (direct).
+     */
+    public var appid: String?
+    /**
+     * 机构商户号.
+     */
+    public var spMchid: String?
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String?
+    /**
+     * 机构AppID.
+     */
+    public var spAppid: String?
+    /**
+     * 子商户AppID.
+     */
+    public var subAppid: String?
+    /**
+     * 委托代扣协议ID.
+     */
+    public var contractId: String?
+    /**
+     * 委托代扣模板ID.
+     */
+    public var planId: String?
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String?
+    /**
+     * 用户展示名称.
+     */
+    public var userDisplayName: String?
+    /**
+     * 协议状态, e.g. `SIGNED`, `TERMINATED`.
+     */
+    public var state: String?
+    /**
+     * 签约时间.
+     */
+    public var signedTime: String?
+    /**
+     * 解约时间.
+     */
+    public var terminatedTime: String?
+    /**
+     * 解约方式, e.g. `USER`, `MERCHANT`.
+     */
+    public var terminationMode: String?
+    /**
+     * 解约备注.
+     */
+    public var terminationNote: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户号 (direct).
+         */mchid: String?, 
+        /**
+         * AppID (direct).
+         */appid: String?, 
+        /**
+         * 机构商户号.
+         */spMchid: String?, 
+        /**
+         * 子商户号.
+         */subMchid: String?, 
+        /**
+         * 机构AppID.
+         */spAppid: String?, 
+        /**
+         * 子商户AppID.
+         */subAppid: String?, 
+        /**
+         * 委托代扣协议ID.
+         */contractId: String?, 
+        /**
+         * 委托代扣模板ID.
+         */planId: String?, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String?, 
+        /**
+         * 用户展示名称.
+         */userDisplayName: String?, 
+        /**
+         * 协议状态, e.g. `SIGNED`, `TERMINATED`.
+         */state: String?, 
+        /**
+         * 签约时间.
+         */signedTime: String?, 
+        /**
+         * 解约时间.
+         */terminatedTime: String?, 
+        /**
+         * 解约方式, e.g. `USER`, `MERCHANT`.
+         */terminationMode: String?, 
+        /**
+         * 解约备注.
+         */terminationNote: String?, 
+        /**
+         * 用户标识.
+         */openid: String?) {
+        self.mchid = mchid
+        self.appid = appid
+        self.spMchid = spMchid
+        self.subMchid = subMchid
+        self.spAppid = spAppid
+        self.subAppid = subAppid
+        self.contractId = contractId
+        self.planId = planId
+        self.outContractCode = outContractCode
+        self.userDisplayName = userDisplayName
+        self.state = state
+        self.signedTime = signedTime
+        self.terminatedTime = terminatedTime
+        self.terminationMode = terminationMode
+        self.terminationNote = terminationNote
+        self.openid = openid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GlobalPapayContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGlobalPapayContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GlobalPapayContract {
+        return
+            try GlobalPapayContract(
+                mchid: FfiConverterOptionString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                spMchid: FfiConverterOptionString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                spAppid: FfiConverterOptionString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf), 
+                contractId: FfiConverterOptionString.read(from: &buf), 
+                planId: FfiConverterOptionString.read(from: &buf), 
+                outContractCode: FfiConverterOptionString.read(from: &buf), 
+                userDisplayName: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterOptionString.read(from: &buf), 
+                signedTime: FfiConverterOptionString.read(from: &buf), 
+                terminatedTime: FfiConverterOptionString.read(from: &buf), 
+                terminationMode: FfiConverterOptionString.read(from: &buf), 
+                terminationNote: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GlobalPapayContract, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.mchid, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.spMchid, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.spAppid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+        FfiConverterOptionString.write(value.contractId, into: &buf)
+        FfiConverterOptionString.write(value.planId, into: &buf)
+        FfiConverterOptionString.write(value.outContractCode, into: &buf)
+        FfiConverterOptionString.write(value.userDisplayName, into: &buf)
+        FfiConverterOptionString.write(value.state, into: &buf)
+        FfiConverterOptionString.write(value.signedTime, into: &buf)
+        FfiConverterOptionString.write(value.terminatedTime, into: &buf)
+        FfiConverterOptionString.write(value.terminationMode, into: &buf)
+        FfiConverterOptionString.write(value.terminationNote, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGlobalPapayContract_lift(_ buf: RustBuffer) throws -> GlobalPapayContract {
+    return try FfiConverterTypeGlobalPapayContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGlobalPapayContract_lower(_ value: GlobalPapayContract) -> RustBuffer {
+    return FfiConverterTypeGlobalPapayContract.lower(value)
 }
 
 
@@ -3402,6 +4425,115 @@ public func FfiConverterTypeNotificationReply_lower(_ value: NotificationReply) 
 
 
 /**
+ * The final state of one contract and how it is known.
+ */
+public struct Outcome: Equatable, Hashable {
+    /**
+     * Terminated, already terminated, not found or failed.
+     */
+    public var kind: OutcomeKind
+    /**
+     * One line for a report, e.g. `query_papay_contract answered contract_state TERMINATED`.
+     */
+    public var reason: String
+    /**
+     * The message that proved it (`None` only for some failures).
+     */
+    public var evidence: Evidence?
+    /**
+     * The error behind a failure (or the refusal before `already_terminated`).
+     */
+    public var error: ErrorRecord?
+    /**
+     * Terminate requests sent (a resend of the same signed request counts).
+     */
+    public var terminateSends: UInt32
+    /**
+     * Query requests sent.
+     */
+    public var querySends: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Terminated, already terminated, not found or failed.
+         */kind: OutcomeKind, 
+        /**
+         * One line for a report, e.g. `query_papay_contract answered contract_state TERMINATED`.
+         */reason: String, 
+        /**
+         * The message that proved it (`None` only for some failures).
+         */evidence: Evidence?, 
+        /**
+         * The error behind a failure (or the refusal before `already_terminated`).
+         */error: ErrorRecord?, 
+        /**
+         * Terminate requests sent (a resend of the same signed request counts).
+         */terminateSends: UInt32, 
+        /**
+         * Query requests sent.
+         */querySends: UInt32) {
+        self.kind = kind
+        self.reason = reason
+        self.evidence = evidence
+        self.error = error
+        self.terminateSends = terminateSends
+        self.querySends = querySends
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Outcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Outcome {
+        return
+            try Outcome(
+                kind: FfiConverterTypeOutcomeKind.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                evidence: FfiConverterOptionTypeEvidence.read(from: &buf), 
+                error: FfiConverterOptionTypeErrorRecord.read(from: &buf), 
+                terminateSends: FfiConverterUInt32.read(from: &buf), 
+                querySends: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Outcome, into buf: inout [UInt8]) {
+        FfiConverterTypeOutcomeKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterOptionTypeEvidence.write(value.evidence, into: &buf)
+        FfiConverterOptionTypeErrorRecord.write(value.error, into: &buf)
+        FfiConverterUInt32.write(value.terminateSends, into: &buf)
+        FfiConverterUInt32.write(value.querySends, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutcome_lift(_ buf: RustBuffer) throws -> Outcome {
+    return try FfiConverterTypeOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutcome_lower(_ value: Outcome) -> RustBuffer {
+    return FfiConverterTypeOutcome.lower(value)
+}
+
+
+/**
  * 委托代扣签约协议 (direct merchant).
  */
 public struct PapayContract: Equatable, Hashable {
@@ -4108,6 +5240,354 @@ public func FfiConverterTypePasswordExemptContract_lower(_ value: PasswordExempt
 
 
 /**
+ * 免密支付签约协议, as the query returns it.
+ */
+public struct PasswordExemptContractDetails: Equatable, Hashable {
+    /**
+     * 商户号.
+     */
+    public var mchid: String
+    /**
+     * 免密支付协议ID.
+     */
+    public var contractId: String
+    /**
+     * 商户AppID.
+     */
+    public var appid: String
+    /**
+     * 用户OpenID.
+     */
+    public var openid: String
+    /**
+     * 子商户AppID.
+     */
+    public var subAppid: String?
+    /**
+     * 用户在子商户AppID下的OpenID.
+     */
+    public var subOpenid: String?
+    /**
+     * 免密支付服务ID.
+     */
+    public var serviceId: UInt64
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+    /**
+     * 用户账户展示名称.
+     */
+    public var contractDisplayAccount: String?
+    /**
+     * 协议状态, e.g. `SIGNED`, `TERMINATED`.
+     */
+    public var contractState: String
+    /**
+     * 协议签署时间.
+     */
+    public var contractSignedTime: String?
+    /**
+     * 协议解约信息 (the time is optional on this page).
+     */
+    public var contractTerminateInfo: TerminationInfo?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户号.
+         */mchid: String, 
+        /**
+         * 免密支付协议ID.
+         */contractId: String, 
+        /**
+         * 商户AppID.
+         */appid: String, 
+        /**
+         * 用户OpenID.
+         */openid: String, 
+        /**
+         * 子商户AppID.
+         */subAppid: String?, 
+        /**
+         * 用户在子商户AppID下的OpenID.
+         */subOpenid: String?, 
+        /**
+         * 免密支付服务ID.
+         */serviceId: UInt64, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String, 
+        /**
+         * 用户账户展示名称.
+         */contractDisplayAccount: String?, 
+        /**
+         * 协议状态, e.g. `SIGNED`, `TERMINATED`.
+         */contractState: String, 
+        /**
+         * 协议签署时间.
+         */contractSignedTime: String?, 
+        /**
+         * 协议解约信息 (the time is optional on this page).
+         */contractTerminateInfo: TerminationInfo?) {
+        self.mchid = mchid
+        self.contractId = contractId
+        self.appid = appid
+        self.openid = openid
+        self.subAppid = subAppid
+        self.subOpenid = subOpenid
+        self.serviceId = serviceId
+        self.outContractCode = outContractCode
+        self.contractDisplayAccount = contractDisplayAccount
+        self.contractState = contractState
+        self.contractSignedTime = contractSignedTime
+        self.contractTerminateInfo = contractTerminateInfo
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PasswordExemptContractDetails: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasswordExemptContractDetails: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasswordExemptContractDetails {
+        return
+            try PasswordExemptContractDetails(
+                mchid: FfiConverterString.read(from: &buf), 
+                contractId: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterString.read(from: &buf), 
+                openid: FfiConverterString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf), 
+                subOpenid: FfiConverterOptionString.read(from: &buf), 
+                serviceId: FfiConverterUInt64.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf), 
+                contractDisplayAccount: FfiConverterOptionString.read(from: &buf), 
+                contractState: FfiConverterString.read(from: &buf), 
+                contractSignedTime: FfiConverterOptionString.read(from: &buf), 
+                contractTerminateInfo: FfiConverterOptionTypeTerminationInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PasswordExemptContractDetails, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.mchid, into: &buf)
+        FfiConverterString.write(value.contractId, into: &buf)
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+        FfiConverterOptionString.write(value.subOpenid, into: &buf)
+        FfiConverterUInt64.write(value.serviceId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+        FfiConverterOptionString.write(value.contractDisplayAccount, into: &buf)
+        FfiConverterString.write(value.contractState, into: &buf)
+        FfiConverterOptionString.write(value.contractSignedTime, into: &buf)
+        FfiConverterOptionTypeTerminationInfo.write(value.contractTerminateInfo, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordExemptContractDetails_lift(_ buf: RustBuffer) throws -> PasswordExemptContractDetails {
+    return try FfiConverterTypePasswordExemptContractDetails.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordExemptContractDetails_lower(_ value: PasswordExemptContractDetails) -> RustBuffer {
+    return FfiConverterTypePasswordExemptContractDetails.lower(value)
+}
+
+
+/**
+ * 支付分授权关系 (direct, partner and acquiring-bank queries).
+ */
+public struct PayscorePermission: Equatable, Hashable {
+    /**
+     * 支付分服务ID.
+     */
+    public var serviceId: String
+    /**
+     * AppID.
+     */
+    public var appid: String?
+    /**
+     * 商户号.
+     */
+    public var mchid: String?
+    /**
+     * 子商户号 (partner and acquiring bank).
+     */
+    public var subMchid: String?
+    /**
+     * 子商户AppID.
+     */
+    public var subAppid: String?
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * 子商户用户标识.
+     */
+    public var subOpenid: String?
+    /**
+     * 授权协议号.
+     */
+    public var authorizationCode: String?
+    /**
+     * `UNBINDUSER`, `AVAILABLE` or `UNAVAILABLE` (revoked).
+     */
+    public var authorizationState: String
+    /**
+     * 授权回调地址.
+     */
+    public var notifyUrl: String?
+    /**
+     * 最近一次解除授权时间.
+     */
+    public var cancelAuthorizationTime: String?
+    /**
+     * 最近一次授权成功时间.
+     */
+    public var authorizationSuccessTime: String?
+    /**
+     * 渠道商商户号 (acquiring bank).
+     */
+    public var channelId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 支付分服务ID.
+         */serviceId: String, 
+        /**
+         * AppID.
+         */appid: String?, 
+        /**
+         * 商户号.
+         */mchid: String?, 
+        /**
+         * 子商户号 (partner and acquiring bank).
+         */subMchid: String?, 
+        /**
+         * 子商户AppID.
+         */subAppid: String?, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * 子商户用户标识.
+         */subOpenid: String?, 
+        /**
+         * 授权协议号.
+         */authorizationCode: String?, 
+        /**
+         * `UNBINDUSER`, `AVAILABLE` or `UNAVAILABLE` (revoked).
+         */authorizationState: String, 
+        /**
+         * 授权回调地址.
+         */notifyUrl: String?, 
+        /**
+         * 最近一次解除授权时间.
+         */cancelAuthorizationTime: String?, 
+        /**
+         * 最近一次授权成功时间.
+         */authorizationSuccessTime: String?, 
+        /**
+         * 渠道商商户号 (acquiring bank).
+         */channelId: String?) {
+        self.serviceId = serviceId
+        self.appid = appid
+        self.mchid = mchid
+        self.subMchid = subMchid
+        self.subAppid = subAppid
+        self.openid = openid
+        self.subOpenid = subOpenid
+        self.authorizationCode = authorizationCode
+        self.authorizationState = authorizationState
+        self.notifyUrl = notifyUrl
+        self.cancelAuthorizationTime = cancelAuthorizationTime
+        self.authorizationSuccessTime = authorizationSuccessTime
+        self.channelId = channelId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PayscorePermission: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePayscorePermission: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PayscorePermission {
+        return
+            try PayscorePermission(
+                serviceId: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                mchid: FfiConverterOptionString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                subOpenid: FfiConverterOptionString.read(from: &buf), 
+                authorizationCode: FfiConverterOptionString.read(from: &buf), 
+                authorizationState: FfiConverterString.read(from: &buf), 
+                notifyUrl: FfiConverterOptionString.read(from: &buf), 
+                cancelAuthorizationTime: FfiConverterOptionString.read(from: &buf), 
+                authorizationSuccessTime: FfiConverterOptionString.read(from: &buf), 
+                channelId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PayscorePermission, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serviceId, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.mchid, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.subOpenid, into: &buf)
+        FfiConverterOptionString.write(value.authorizationCode, into: &buf)
+        FfiConverterString.write(value.authorizationState, into: &buf)
+        FfiConverterOptionString.write(value.notifyUrl, into: &buf)
+        FfiConverterOptionString.write(value.cancelAuthorizationTime, into: &buf)
+        FfiConverterOptionString.write(value.authorizationSuccessTime, into: &buf)
+        FfiConverterOptionString.write(value.channelId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayscorePermission_lift(_ buf: RustBuffer) throws -> PayscorePermission {
+    return try FfiConverterTypePayscorePermission.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayscorePermission_lower(_ value: PayscorePermission) -> RustBuffer {
+    return FfiConverterTypePayscorePermission.lower(value)
+}
+
+
+/**
  * `PAYSCORE.USER_CLOSE_SERVICE`: the user closed a pay-score service (also eduschoolpay).
  */
 public struct PayscoreServiceClosed: Equatable, Hashable {
@@ -4313,6 +5793,1567 @@ public func FfiConverterTypePayscoreServiceClosed_lift(_ buf: RustBuffer) throws
 #endif
 public func FfiConverterTypePayscoreServiceClosed_lower(_ value: PayscoreServiceClosed) -> RustBuffer {
     return FfiConverterTypePayscoreServiceClosed.lower(value)
+}
+
+
+/**
+ * 用户授权状态 (the older 普通授权 API).
+ */
+public struct PayscoreUserServiceState: Equatable, Hashable {
+    /**
+     * AppID.
+     */
+    public var appid: String
+    /**
+     * 支付分服务ID.
+     */
+    public var serviceId: String
+    /**
+     * 用户标识.
+     */
+    public var openid: String?
+    /**
+     * `AVAILABLE` or `UNAVAILABLE`.
+     */
+    public var useServiceState: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * AppID.
+         */appid: String, 
+        /**
+         * 支付分服务ID.
+         */serviceId: String, 
+        /**
+         * 用户标识.
+         */openid: String?, 
+        /**
+         * `AVAILABLE` or `UNAVAILABLE`.
+         */useServiceState: String) {
+        self.appid = appid
+        self.serviceId = serviceId
+        self.openid = openid
+        self.useServiceState = useServiceState
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PayscoreUserServiceState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePayscoreUserServiceState: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PayscoreUserServiceState {
+        return
+            try PayscoreUserServiceState(
+                appid: FfiConverterString.read(from: &buf), 
+                serviceId: FfiConverterString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                useServiceState: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PayscoreUserServiceState, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterString.write(value.serviceId, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterString.write(value.useServiceState, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayscoreUserServiceState_lift(_ buf: RustBuffer) throws -> PayscoreUserServiceState {
+    return try FfiConverterTypePayscoreUserServiceState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayscoreUserServiceState_lower(_ value: PayscoreUserServiceState) -> RustBuffer {
+    return FfiConverterTypePayscoreUserServiceState.lower(value)
+}
+
+
+/**
+ * `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012884060).
+ *
+ * 收付通合单代扣 · 通过商户协议号查询协议 (e-commerce platform / service provider).
+ */
+public struct QueryCombinePapayContract: Equatable, Hashable {
+    /**
+     * 委托代扣模板ID.
+     */
+    public var planId: UInt64
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 委托代扣模板ID.
+         */planId: UInt64, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String) {
+        self.planId = planId
+        self.outContractCode = outContractCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryCombinePapayContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryCombinePapayContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryCombinePapayContract {
+        return
+            try QueryCombinePapayContract(
+                planId: FfiConverterUInt64.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryCombinePapayContract, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.planId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryCombinePapayContract_lift(_ buf: RustBuffer) throws -> QueryCombinePapayContract {
+    return try FfiConverterTypeQueryCombinePapayContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryCombinePapayContract_lower(_ value: QueryCombinePapayContract) -> RustBuffer {
+    return FfiConverterTypeQueryCombinePapayContract.lower(value)
+}
+
+
+/**
+ * `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4016125810).
+ *
+ * 信用卡自动还款 · 查询自动还款协议 (service provider; the key terminate takes in its body).
+ */
+public struct QueryCreditRepaymentContract: Equatable, Hashable {
+    /**
+     * 服务商签约协议号: digits and letters only.
+     */
+    public var outContractCode: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务商签约协议号: digits and letters only.
+         */outContractCode: String) {
+        self.outContractCode = outContractCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryCreditRepaymentContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryCreditRepaymentContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryCreditRepaymentContract {
+        return
+            try QueryCreditRepaymentContract(
+                outContractCode: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryCreditRepaymentContract, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.outContractCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryCreditRepaymentContract_lift(_ buf: RustBuffer) throws -> QueryCreditRepaymentContract {
+    return try FfiConverterTypeQueryCreditRepaymentContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryCreditRepaymentContract_lower(_ value: QueryCreditRepaymentContract) -> RustBuffer {
+    return FfiConverterTypeQueryCreditRepaymentContract.lower(value)
+}
+
+
+/**
+ * `GET /v3/edu-papay/contracts/id/{contract_id}` — [official page](https://pay.weixin.qq.com/docs/merchant/apis/education-fee-payment/contracts/query-contract.html).
+ *
+ * 教育续费通 · 通过协议号查询签约 (merchant and partner). Older pages answer a terminated
+ * contract with an error, so a 404 after a possibly applied termination confirms it.
+ */
+public struct QueryEduPapayContract: Equatable, Hashable {
+    /**
+     * 签约协议号.
+     */
+    public var contractId: String
+    /**
+     * 服务商/商户 AppID.
+     */
+    public var appid: String
+    /**
+     * 子商户号 (partner only).
+     */
+    public var subMchid: String?
+    /**
+     * 子商户AppID (partner only).
+     */
+    public var subAppid: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 签约协议号.
+         */contractId: String, 
+        /**
+         * 服务商/商户 AppID.
+         */appid: String, 
+        /**
+         * 子商户号 (partner only).
+         */subMchid: String?, 
+        /**
+         * 子商户AppID (partner only).
+         */subAppid: String?) {
+        self.contractId = contractId
+        self.appid = appid
+        self.subMchid = subMchid
+        self.subAppid = subAppid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryEduPapayContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryEduPapayContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryEduPapayContract {
+        return
+            try QueryEduPapayContract(
+                contractId: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryEduPapayContract, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.contractId, into: &buf)
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryEduPapayContract_lift(_ buf: RustBuffer) throws -> QueryEduPapayContract {
+    return try FfiConverterTypeQueryEduPapayContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryEduPapayContract_lower(_ value: QueryEduPapayContract) -> RustBuffer {
+    return FfiConverterTypeQueryEduPapayContract.lower(value)
+}
+
+
+/**
+ * `GET /v3/eduschoolpay/contracts/{contract_id}` — [official page](https://pay.weixin.qq.com/docs/partner/apis/campus-easy-pay/contracts/query-contract.html).
+ *
+ * 校园轻松付 · 查询签约协议 (service provider).
+ */
+public struct QueryEduschoolpayContract: Equatable, Hashable {
+    /**
+     * 签约协议号.
+     */
+    public var contractId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 签约协议号.
+         */contractId: String) {
+        self.contractId = contractId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryEduschoolpayContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryEduschoolpayContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryEduschoolpayContract {
+        return
+            try QueryEduschoolpayContract(
+                contractId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryEduschoolpayContract, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.contractId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryEduschoolpayContract_lift(_ buf: RustBuffer) throws -> QueryEduschoolpayContract {
+    return try FfiConverterTypeQueryEduschoolpayContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryEduschoolpayContract_lower(_ value: QueryEduschoolpayContract) -> RustBuffer {
+    return FfiConverterTypeQueryEduschoolpayContract.lower(value)
+}
+
+
+/**
+ * `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` — [official page](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html).
+ *
+ * 刷脸支付 · 刷脸用户信息查询 (service provider; keyed by the merchant's `out_user_id`, not
+ * the `user_id` termination takes).
+ */
+public struct QueryFacepayUser: Equatable, Hashable {
+    /**
+     * 机构ID.
+     */
+    public var organizationId: String
+    /**
+     * 商户侧用户ID.
+     */
+    public var outUserId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 机构ID.
+         */organizationId: String, 
+        /**
+         * 商户侧用户ID.
+         */outUserId: String) {
+        self.organizationId = organizationId
+        self.outUserId = outUserId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryFacepayUser: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryFacepayUser: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryFacepayUser {
+        return
+            try QueryFacepayUser(
+                organizationId: FfiConverterString.read(from: &buf), 
+                outUserId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryFacepayUser, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.organizationId, into: &buf)
+        FfiConverterString.write(value.outUserId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryFacepayUser_lift(_ buf: RustBuffer) throws -> QueryFacepayUser {
+    return try FfiConverterTypeQueryFacepayUser.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryFacepayUser_lower(_ value: QueryFacepayUser) -> RustBuffer {
+    return FfiConverterTypeQueryFacepayUser.lower(value)
+}
+
+
+/**
+ * `GET /v3/global/papay/contracts/{contract_id}` (Hong Kong host) — [official page](https://pay.weixin.qq.com/doc/global/v3/zh/4013015470).
+ *
+ * 跨境代扣 · 查询签约协议 (direct merchants send `appid`; institutions `sub_mchid` and `sp_appid`).
+ */
+public struct QueryGlobalPapayContract: Equatable, Hashable {
+    /**
+     * 委托代扣协议ID.
+     */
+    public var contractId: String
+    /**
+     * 公众账号ID (direct merchants only).
+     */
+    public var appid: String?
+    /**
+     * 子商户号 (institutions only).
+     */
+    public var subMchid: String?
+    /**
+     * 服务商公众账号ID (institutions only).
+     */
+    public var spAppid: String?
+    /**
+     * 子商户公众账号ID (institutions, optional).
+     */
+    public var subAppid: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 委托代扣协议ID.
+         */contractId: String, 
+        /**
+         * 公众账号ID (direct merchants only).
+         */appid: String?, 
+        /**
+         * 子商户号 (institutions only).
+         */subMchid: String?, 
+        /**
+         * 服务商公众账号ID (institutions only).
+         */spAppid: String?, 
+        /**
+         * 子商户公众账号ID (institutions, optional).
+         */subAppid: String?) {
+        self.contractId = contractId
+        self.appid = appid
+        self.subMchid = subMchid
+        self.spAppid = spAppid
+        self.subAppid = subAppid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryGlobalPapayContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryGlobalPapayContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryGlobalPapayContract {
+        return
+            try QueryGlobalPapayContract(
+                contractId: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterOptionString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                spAppid: FfiConverterOptionString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryGlobalPapayContract, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.contractId, into: &buf)
+        FfiConverterOptionString.write(value.appid, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.spAppid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryGlobalPapayContract_lift(_ buf: RustBuffer) throws -> QueryGlobalPapayContract {
+    return try FfiConverterTypeQueryGlobalPapayContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryGlobalPapayContract_lower(_ value: QueryGlobalPapayContract) -> RustBuffer {
+    return FfiConverterTypeQueryGlobalPapayContract.lower(value)
+}
+
+
+/**
+ * `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` — [official page](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html).
+ *
+ * 委托代扣 · 通过商户协议号查询签约协议 (direct merchant).
+ */
+public struct QueryPapayContract: Equatable, Hashable {
+    /**
+     * 委托代扣模板ID.
+     */
+    public var planId: UInt64
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 委托代扣模板ID.
+         */planId: UInt64, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String) {
+        self.planId = planId
+        self.outContractCode = outContractCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPapayContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPapayContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPapayContract {
+        return
+            try QueryPapayContract(
+                planId: FfiConverterUInt64.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPapayContract, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.planId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPapayContract_lift(_ buf: RustBuffer) throws -> QueryPapayContract {
+    return try FfiConverterTypeQueryPapayContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPapayContract_lower(_ value: QueryPapayContract) -> RustBuffer {
+    return FfiConverterTypeQueryPapayContract.lower(value)
+}
+
+
+/**
+ * `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4016724540).
+ *
+ * 保险自动续费 · 查询协议 (insurance merchant).
+ */
+public struct QueryPapayInsuranceContract: Equatable, Hashable {
+    /**
+     * 委托代扣模板ID.
+     */
+    public var planId: UInt64
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 委托代扣模板ID.
+         */planId: UInt64, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String) {
+        self.planId = planId
+        self.outContractCode = outContractCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPapayInsuranceContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPapayInsuranceContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPapayInsuranceContract {
+        return
+            try QueryPapayInsuranceContract(
+                planId: FfiConverterUInt64.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPapayInsuranceContract, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.planId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPapayInsuranceContract_lift(_ buf: RustBuffer) throws -> QueryPapayInsuranceContract {
+    return try FfiConverterTypeQueryPapayInsuranceContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPapayInsuranceContract_lower(_ value: QueryPapayInsuranceContract) -> RustBuffer {
+    return FfiConverterTypeQueryPapayInsuranceContract.lower(value)
+}
+
+
+/**
+ * `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` — [official page](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html).
+ *
+ * 委托代扣 · 通过商户协议号查询签约协议 (service provider; `sub_mchid` in the query, not the body).
+ */
+public struct QueryPapayPartnerContract: Equatable, Hashable {
+    /**
+     * 委托代扣模板ID.
+     */
+    public var planId: UInt64
+    /**
+     * 商户签约协议号.
+     */
+    public var outContractCode: String
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 委托代扣模板ID.
+         */planId: UInt64, 
+        /**
+         * 商户签约协议号.
+         */outContractCode: String, 
+        /**
+         * 子商户号.
+         */subMchid: String) {
+        self.planId = planId
+        self.outContractCode = outContractCode
+        self.subMchid = subMchid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPapayPartnerContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPapayPartnerContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPapayPartnerContract {
+        return
+            try QueryPapayPartnerContract(
+                planId: FfiConverterUInt64.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPapayPartnerContract, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.planId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+        FfiConverterString.write(value.subMchid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPapayPartnerContract_lift(_ buf: RustBuffer) throws -> QueryPapayPartnerContract {
+    return try FfiConverterTypeQueryPapayPartnerContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPapayPartnerContract_lower(_ value: QueryPapayPartnerContract) -> RustBuffer {
+    return FfiConverterTypeQueryPapayPartnerContract.lower(value)
+}
+
+
+/**
+ * `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4012472855).
+ *
+ * 免密支付 · 商户通过商户协议号查询协议 (merchant and partner, same URL).
+ */
+public struct QueryPasswordExemptContract: Equatable, Hashable {
+    /**
+     * 免密支付服务ID.
+     */
+    public var serviceId: UInt64
+    /**
+     * 商户签约协议号: digits and letters only.
+     */
+    public var outContractCode: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 免密支付服务ID.
+         */serviceId: UInt64, 
+        /**
+         * 商户签约协议号: digits and letters only.
+         */outContractCode: String) {
+        self.serviceId = serviceId
+        self.outContractCode = outContractCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPasswordExemptContract: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPasswordExemptContract: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPasswordExemptContract {
+        return
+            try QueryPasswordExemptContract(
+                serviceId: FfiConverterUInt64.read(from: &buf), 
+                outContractCode: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPasswordExemptContract, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.serviceId, into: &buf)
+        FfiConverterString.write(value.outContractCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPasswordExemptContract_lift(_ buf: RustBuffer) throws -> QueryPasswordExemptContract {
+    return try FfiConverterTypeQueryPasswordExemptContract.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPasswordExemptContract_lower(_ value: QueryPasswordExemptContract) -> RustBuffer {
+    return FfiConverterTypeQueryPasswordExemptContract.lower(value)
+}
+
+
+/**
+ * `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012461004).
+ *
+ * 微信支付分 · 从业机构查询用户授权记录 (acquiring bank; `channel_id` is required here).
+ */
+public struct QueryPayscoreAcquiringbankPermission: Equatable, Hashable {
+    /**
+     * 授权协议号.
+     */
+    public var authorizationCode: String
+    /**
+     * 支付分服务ID.
+     */
+    public var serviceId: String
+    /**
+     * 渠道商商户号.
+     */
+    public var channelId: String
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 授权协议号.
+         */authorizationCode: String, 
+        /**
+         * 支付分服务ID.
+         */serviceId: String, 
+        /**
+         * 渠道商商户号.
+         */channelId: String, 
+        /**
+         * 子商户号.
+         */subMchid: String) {
+        self.authorizationCode = authorizationCode
+        self.serviceId = serviceId
+        self.channelId = channelId
+        self.subMchid = subMchid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPayscoreAcquiringbankPermission: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPayscoreAcquiringbankPermission: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPayscoreAcquiringbankPermission {
+        return
+            try QueryPayscoreAcquiringbankPermission(
+                authorizationCode: FfiConverterString.read(from: &buf), 
+                serviceId: FfiConverterString.read(from: &buf), 
+                channelId: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPayscoreAcquiringbankPermission, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.authorizationCode, into: &buf)
+        FfiConverterString.write(value.serviceId, into: &buf)
+        FfiConverterString.write(value.channelId, into: &buf)
+        FfiConverterString.write(value.subMchid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscoreAcquiringbankPermission_lift(_ buf: RustBuffer) throws -> QueryPayscoreAcquiringbankPermission {
+    return try FfiConverterTypeQueryPayscoreAcquiringbankPermission.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscoreAcquiringbankPermission_lower(_ value: QueryPayscoreAcquiringbankPermission) -> RustBuffer {
+    return FfiConverterTypeQueryPayscoreAcquiringbankPermission.lower(value)
+}
+
+
+/**
+ * `GET /v3/payscore/partner/permissions/search` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4012692798).
+ *
+ * 微信支付分 · 查询用户授权记录（openid） (service provider; everything in the query).
+ */
+public struct QueryPayscorePartnerPermission: Equatable, Hashable {
+    /**
+     * 支付分服务ID.
+     */
+    public var serviceId: String
+    /**
+     * 服务商应用ID.
+     */
+    public var appid: String
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String
+    /**
+     * 子商户应用ID.
+     */
+    public var subAppid: String?
+    /**
+     * 用户在服务商应用下的标识.
+     */
+    public var openid: String?
+    /**
+     * 用户在子商户应用下的标识.
+     */
+    public var subOpenid: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 支付分服务ID.
+         */serviceId: String, 
+        /**
+         * 服务商应用ID.
+         */appid: String, 
+        /**
+         * 子商户号.
+         */subMchid: String, 
+        /**
+         * 子商户应用ID.
+         */subAppid: String?, 
+        /**
+         * 用户在服务商应用下的标识.
+         */openid: String?, 
+        /**
+         * 用户在子商户应用下的标识.
+         */subOpenid: String?) {
+        self.serviceId = serviceId
+        self.appid = appid
+        self.subMchid = subMchid
+        self.subAppid = subAppid
+        self.openid = openid
+        self.subOpenid = subOpenid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPayscorePartnerPermission: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPayscorePartnerPermission: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPayscorePartnerPermission {
+        return
+            try QueryPayscorePartnerPermission(
+                serviceId: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterString.read(from: &buf), 
+                subAppid: FfiConverterOptionString.read(from: &buf), 
+                openid: FfiConverterOptionString.read(from: &buf), 
+                subOpenid: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPayscorePartnerPermission, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serviceId, into: &buf)
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.subAppid, into: &buf)
+        FfiConverterOptionString.write(value.openid, into: &buf)
+        FfiConverterOptionString.write(value.subOpenid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscorePartnerPermission_lift(_ buf: RustBuffer) throws -> QueryPayscorePartnerPermission {
+    return try FfiConverterTypeQueryPayscorePartnerPermission.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscorePartnerPermission_lower(_ value: QueryPayscorePartnerPermission) -> RustBuffer {
+    return FfiConverterTypeQueryPayscorePartnerPermission.lower(value)
+}
+
+
+/**
+ * `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` — [official page](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-code.html).
+ *
+ * 微信支付分 · 查询用户授权记录（授权协议号） (service provider).
+ */
+public struct QueryPayscorePartnerPermissionByAuthorizationCode: Equatable, Hashable {
+    /**
+     * 授权协议号.
+     */
+    public var authorizationCode: String
+    /**
+     * 支付分服务ID.
+     */
+    public var serviceId: String
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 授权协议号.
+         */authorizationCode: String, 
+        /**
+         * 支付分服务ID.
+         */serviceId: String, 
+        /**
+         * 子商户号.
+         */subMchid: String) {
+        self.authorizationCode = authorizationCode
+        self.serviceId = serviceId
+        self.subMchid = subMchid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPayscorePartnerPermissionByAuthorizationCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPayscorePartnerPermissionByAuthorizationCode: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPayscorePartnerPermissionByAuthorizationCode {
+        return
+            try QueryPayscorePartnerPermissionByAuthorizationCode(
+                authorizationCode: FfiConverterString.read(from: &buf), 
+                serviceId: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPayscorePartnerPermissionByAuthorizationCode, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.authorizationCode, into: &buf)
+        FfiConverterString.write(value.serviceId, into: &buf)
+        FfiConverterString.write(value.subMchid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscorePartnerPermissionByAuthorizationCode_lift(_ buf: RustBuffer) throws -> QueryPayscorePartnerPermissionByAuthorizationCode {
+    return try FfiConverterTypeQueryPayscorePartnerPermissionByAuthorizationCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscorePartnerPermissionByAuthorizationCode_lower(_ value: QueryPayscorePartnerPermissionByAuthorizationCode) -> RustBuffer {
+    return FfiConverterTypeQueryPayscorePartnerPermissionByAuthorizationCode.lower(value)
+}
+
+
+/**
+ * `GET /v3/payscore/permissions/authorization-code/{authorization_code}` — [official page](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score-no-confirm/get-permissions-by-authorization-code.html).
+ *
+ * 微信支付分 · 查询用户授权记录（授权协议号） (direct merchant).
+ */
+public struct QueryPayscorePermissionByAuthorizationCode: Equatable, Hashable {
+    /**
+     * 授权协议号.
+     */
+    public var authorizationCode: String
+    /**
+     * 支付分服务ID.
+     */
+    public var serviceId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 授权协议号.
+         */authorizationCode: String, 
+        /**
+         * 支付分服务ID.
+         */serviceId: String) {
+        self.authorizationCode = authorizationCode
+        self.serviceId = serviceId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPayscorePermissionByAuthorizationCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPayscorePermissionByAuthorizationCode: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPayscorePermissionByAuthorizationCode {
+        return
+            try QueryPayscorePermissionByAuthorizationCode(
+                authorizationCode: FfiConverterString.read(from: &buf), 
+                serviceId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPayscorePermissionByAuthorizationCode, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.authorizationCode, into: &buf)
+        FfiConverterString.write(value.serviceId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscorePermissionByAuthorizationCode_lift(_ buf: RustBuffer) throws -> QueryPayscorePermissionByAuthorizationCode {
+    return try FfiConverterTypeQueryPayscorePermissionByAuthorizationCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscorePermissionByAuthorizationCode_lower(_ value: QueryPayscorePermissionByAuthorizationCode) -> RustBuffer {
+    return FfiConverterTypeQueryPayscorePermissionByAuthorizationCode.lower(value)
+}
+
+
+/**
+ * `GET /v3/payscore/permissions/openid/{openid}` — [official page](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-open-id.html).
+ *
+ * 微信支付分 · 查询用户授权记录（openid） (direct merchant).
+ */
+public struct QueryPayscorePermissionByOpenid: Equatable, Hashable {
+    /**
+     * 用户标识.
+     */
+    public var openid: String
+    /**
+     * 支付分服务ID.
+     */
+    public var serviceId: String
+    /**
+     * 应用ID.
+     */
+    public var appid: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 用户标识.
+         */openid: String, 
+        /**
+         * 支付分服务ID.
+         */serviceId: String, 
+        /**
+         * 应用ID.
+         */appid: String) {
+        self.openid = openid
+        self.serviceId = serviceId
+        self.appid = appid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPayscorePermissionByOpenid: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPayscorePermissionByOpenid: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPayscorePermissionByOpenid {
+        return
+            try QueryPayscorePermissionByOpenid(
+                openid: FfiConverterString.read(from: &buf), 
+                serviceId: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPayscorePermissionByOpenid, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.openid, into: &buf)
+        FfiConverterString.write(value.serviceId, into: &buf)
+        FfiConverterString.write(value.appid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscorePermissionByOpenid_lift(_ buf: RustBuffer) throws -> QueryPayscorePermissionByOpenid {
+    return try FfiConverterTypeQueryPayscorePermissionByOpenid.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscorePermissionByOpenid_lower(_ value: QueryPayscorePermissionByOpenid) -> RustBuffer {
+    return FfiConverterTypeQueryPayscorePermissionByOpenid.lower(value)
+}
+
+
+/**
+ * `GET /v3/payscore/user-service-state` — [official page](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml).
+ *
+ * 微信支付分 · 查询用户授权状态 (older 普通授权 API).
+ */
+public struct QueryPayscoreUserServiceState: Equatable, Hashable {
+    /**
+     * 应用ID.
+     */
+    public var appid: String
+    /**
+     * 支付分服务ID.
+     */
+    public var serviceId: String
+    /**
+     * 用户标识.
+     */
+    public var openid: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 应用ID.
+         */appid: String, 
+        /**
+         * 支付分服务ID.
+         */serviceId: String, 
+        /**
+         * 用户标识.
+         */openid: String) {
+        self.appid = appid
+        self.serviceId = serviceId
+        self.openid = openid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryPayscoreUserServiceState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryPayscoreUserServiceState: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryPayscoreUserServiceState {
+        return
+            try QueryPayscoreUserServiceState(
+                appid: FfiConverterString.read(from: &buf), 
+                serviceId: FfiConverterString.read(from: &buf), 
+                openid: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryPayscoreUserServiceState, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterString.write(value.serviceId, into: &buf)
+        FfiConverterString.write(value.openid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscoreUserServiceState_lift(_ buf: RustBuffer) throws -> QueryPayscoreUserServiceState {
+    return try FfiConverterTypeQueryPayscoreUserServiceState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryPayscoreUserServiceState_lower(_ value: QueryPayscoreUserServiceState) -> RustBuffer {
+    return FfiConverterTypeQueryPayscoreUserServiceState.lower(value)
+}
+
+
+/**
+ * `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` — [official page](https://pay.weixin.qq.com/doc/v3/merchant/4014399423).
+ *
+ * 商家转账 · 商户单号查询授权结果 (direct merchant).
+ */
+public struct QueryTransferAuthorization: Equatable, Hashable {
+    /**
+     * 商户侧授权单号.
+     */
+    public var outAuthorizationNo: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户侧授权单号.
+         */outAuthorizationNo: String) {
+        self.outAuthorizationNo = outAuthorizationNo
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryTransferAuthorization: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryTransferAuthorization: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryTransferAuthorization {
+        return
+            try QueryTransferAuthorization(
+                outAuthorizationNo: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryTransferAuthorization, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.outAuthorizationNo, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryTransferAuthorization_lift(_ buf: RustBuffer) throws -> QueryTransferAuthorization {
+    return try FfiConverterTypeQueryTransferAuthorization.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryTransferAuthorization_lower(_ value: QueryTransferAuthorization) -> RustBuffer {
+    return FfiConverterTypeQueryTransferAuthorization.lower(value)
+}
+
+
+/**
+ * `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4016809859).
+ *
+ * 商家转账 · 商户单号查询授权结果 (service provider).
+ */
+public struct QueryTransferPartnerAuthorization: Equatable, Hashable {
+    /**
+     * 商户侧授权单号.
+     */
+    public var outAuthorizationNo: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户侧授权单号.
+         */outAuthorizationNo: String) {
+        self.outAuthorizationNo = outAuthorizationNo
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryTransferPartnerAuthorization: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryTransferPartnerAuthorization: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryTransferPartnerAuthorization {
+        return
+            try QueryTransferPartnerAuthorization(
+                outAuthorizationNo: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryTransferPartnerAuthorization, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.outAuthorizationNo, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryTransferPartnerAuthorization_lift(_ buf: RustBuffer) throws -> QueryTransferPartnerAuthorization {
+    return try FfiConverterTypeQueryTransferPartnerAuthorization.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryTransferPartnerAuthorization_lower(_ value: QueryTransferPartnerAuthorization) -> RustBuffer {
+    return FfiConverterTypeQueryTransferPartnerAuthorization.lower(value)
+}
+
+
+/**
+ * `GET /v3/webizpay/users/{user_id}/authorization-state` — [official page](https://pay.weixin.qq.com/doc/v3/partner/4014507163).
+ *
+ * 企业支付 · 查询企业员工开通授权状态 (service provider; keyed by the enterprise's `user_id`,
+ * not the `employee_id` revoke takes).
+ */
+public struct QueryWebizpayEmployeeAuthorization: Equatable, Hashable {
+    /**
+     * 企业员工ID.
+     */
+    public var userId: String
+    /**
+     * 服务商商户号.
+     */
+    public var spMchid: String
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 企业员工ID.
+         */userId: String, 
+        /**
+         * 服务商商户号.
+         */spMchid: String, 
+        /**
+         * 子商户号.
+         */subMchid: String) {
+        self.userId = userId
+        self.spMchid = spMchid
+        self.subMchid = subMchid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryWebizpayEmployeeAuthorization: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryWebizpayEmployeeAuthorization: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryWebizpayEmployeeAuthorization {
+        return
+            try QueryWebizpayEmployeeAuthorization(
+                userId: FfiConverterString.read(from: &buf), 
+                spMchid: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryWebizpayEmployeeAuthorization, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.spMchid, into: &buf)
+        FfiConverterString.write(value.subMchid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryWebizpayEmployeeAuthorization_lift(_ buf: RustBuffer) throws -> QueryWebizpayEmployeeAuthorization {
+    return try FfiConverterTypeQueryWebizpayEmployeeAuthorization.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryWebizpayEmployeeAuthorization_lower(_ value: QueryWebizpayEmployeeAuthorization) -> RustBuffer {
+    return FfiConverterTypeQueryWebizpayEmployeeAuthorization.lower(value)
 }
 
 
@@ -5310,9 +8351,9 @@ public struct TerminatePayscoreAcquiringbankPermission: Equatable, Hashable {
      */
     public var reason: String
     /**
-     * 渠道商商户号.
+     * 渠道商商户号 (required on the official page, 4012461012).
      */
-    public var channelId: String?
+    public var channelId: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5330,8 +8371,8 @@ public struct TerminatePayscoreAcquiringbankPermission: Equatable, Hashable {
          * 解除授权原因.
          */reason: String, 
         /**
-         * 渠道商商户号.
-         */channelId: String?) {
+         * 渠道商商户号 (required on the official page, 4012461012).
+         */channelId: String) {
         self.authorizationCode = authorizationCode
         self.serviceId = serviceId
         self.subMchid = subMchid
@@ -5359,7 +8400,7 @@ public struct FfiConverterTypeTerminatePayscoreAcquiringbankPermission: FfiConve
                 serviceId: FfiConverterString.read(from: &buf), 
                 subMchid: FfiConverterString.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
-                channelId: FfiConverterOptionString.read(from: &buf)
+                channelId: FfiConverterString.read(from: &buf)
         )
     }
 
@@ -5368,7 +8409,7 @@ public struct FfiConverterTypeTerminatePayscoreAcquiringbankPermission: FfiConve
         FfiConverterString.write(value.serviceId, into: &buf)
         FfiConverterString.write(value.subMchid, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
-        FfiConverterOptionString.write(value.channelId, into: &buf)
+        FfiConverterString.write(value.channelId, into: &buf)
     }
 }
 
@@ -6300,6 +9341,184 @@ public func FfiConverterTypeTransferAuthorizationClosed_lower(_ value: TransferA
 
 
 /**
+ * One authorization of a WeBizPay employee.
+ */
+public struct WebizpayEmployeeAuthorization: Equatable, Hashable {
+    /**
+     * 微信授权关系ID (what revoke takes as `employee_id`).
+     */
+    public var employeeId: String
+    /**
+     * `AUTHORIZED` or `REVOKED`.
+     */
+    public var authorizationState: String
+    /**
+     * 授权时间.
+     */
+    public var authorizationTime: String?
+    /**
+     * 解除授权时间 (documented as required, but an authorized entry has none).
+     */
+    public var authorizationRevokedTime: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 微信授权关系ID (what revoke takes as `employee_id`).
+         */employeeId: String, 
+        /**
+         * `AUTHORIZED` or `REVOKED`.
+         */authorizationState: String, 
+        /**
+         * 授权时间.
+         */authorizationTime: String?, 
+        /**
+         * 解除授权时间 (documented as required, but an authorized entry has none).
+         */authorizationRevokedTime: String?) {
+        self.employeeId = employeeId
+        self.authorizationState = authorizationState
+        self.authorizationTime = authorizationTime
+        self.authorizationRevokedTime = authorizationRevokedTime
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WebizpayEmployeeAuthorization: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWebizpayEmployeeAuthorization: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebizpayEmployeeAuthorization {
+        return
+            try WebizpayEmployeeAuthorization(
+                employeeId: FfiConverterString.read(from: &buf), 
+                authorizationState: FfiConverterString.read(from: &buf), 
+                authorizationTime: FfiConverterOptionString.read(from: &buf), 
+                authorizationRevokedTime: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WebizpayEmployeeAuthorization, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.employeeId, into: &buf)
+        FfiConverterString.write(value.authorizationState, into: &buf)
+        FfiConverterOptionString.write(value.authorizationTime, into: &buf)
+        FfiConverterOptionString.write(value.authorizationRevokedTime, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebizpayEmployeeAuthorization_lift(_ buf: RustBuffer) throws -> WebizpayEmployeeAuthorization {
+    return try FfiConverterTypeWebizpayEmployeeAuthorization.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebizpayEmployeeAuthorization_lower(_ value: WebizpayEmployeeAuthorization) -> RustBuffer {
+    return FfiConverterTypeWebizpayEmployeeAuthorization.lower(value)
+}
+
+
+/**
+ * 企业员工授权状态: one entry per authorization of the enterprise user.
+ */
+public struct WebizpayEmployeeAuthorizations: Equatable, Hashable {
+    /**
+     * 服务商商户号.
+     */
+    public var spMchid: String
+    /**
+     * 子商户号.
+     */
+    public var subMchid: String
+    /**
+     * 企业员工ID.
+     */
+    public var userId: String
+    /**
+     * 员工授权列表.
+     */
+    public var employeeList: [WebizpayEmployeeAuthorization]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务商商户号.
+         */spMchid: String, 
+        /**
+         * 子商户号.
+         */subMchid: String, 
+        /**
+         * 企业员工ID.
+         */userId: String, 
+        /**
+         * 员工授权列表.
+         */employeeList: [WebizpayEmployeeAuthorization]) {
+        self.spMchid = spMchid
+        self.subMchid = subMchid
+        self.userId = userId
+        self.employeeList = employeeList
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WebizpayEmployeeAuthorizations: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWebizpayEmployeeAuthorizations: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebizpayEmployeeAuthorizations {
+        return
+            try WebizpayEmployeeAuthorizations(
+                spMchid: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterString.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
+                employeeList: FfiConverterSequenceTypeWebizpayEmployeeAuthorization.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WebizpayEmployeeAuthorizations, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.spMchid, into: &buf)
+        FfiConverterString.write(value.subMchid, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterSequenceTypeWebizpayEmployeeAuthorization.write(value.employeeList, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebizpayEmployeeAuthorizations_lift(_ buf: RustBuffer) throws -> WebizpayEmployeeAuthorizations {
+    return try FfiConverterTypeWebizpayEmployeeAuthorizations.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebizpayEmployeeAuthorizations_lower(_ value: WebizpayEmployeeAuthorizations) -> RustBuffer {
+    return FfiConverterTypeWebizpayEmployeeAuthorizations.lower(value)
+}
+
+
+/**
  * `WEBIZPAY.REVOKED`: a WeBizPay employee's authorization was revoked.
  */
 public struct WebizpayRevoked: Equatable, Hashable {
@@ -6452,6 +9671,44 @@ public enum AnyOperation: Equatable, Hashable {
     )
     case revokeWebizpayEmployee(RevokeWebizpayEmployee
     )
+    case queryEduschoolpayContract(QueryEduschoolpayContract
+    )
+    case queryPasswordExemptContract(QueryPasswordExemptContract
+    )
+    case queryPapayContract(QueryPapayContract
+    )
+    case queryPapayPartnerContract(QueryPapayPartnerContract
+    )
+    case queryPapayInsuranceContract(QueryPapayInsuranceContract
+    )
+    case queryCombinePapayContract(QueryCombinePapayContract
+    )
+    case queryCreditRepaymentContract(QueryCreditRepaymentContract
+    )
+    case queryGlobalPapayContract(QueryGlobalPapayContract
+    )
+    case queryEduPapayContract(QueryEduPapayContract
+    )
+    case queryFacepayUser(QueryFacepayUser
+    )
+    case queryPayscorePermissionByAuthorizationCode(QueryPayscorePermissionByAuthorizationCode
+    )
+    case queryPayscorePermissionByOpenid(QueryPayscorePermissionByOpenid
+    )
+    case queryPayscorePartnerPermissionByAuthorizationCode(QueryPayscorePartnerPermissionByAuthorizationCode
+    )
+    case queryPayscorePartnerPermission(QueryPayscorePartnerPermission
+    )
+    case queryPayscoreAcquiringbankPermission(QueryPayscoreAcquiringbankPermission
+    )
+    case queryPayscoreUserServiceState(QueryPayscoreUserServiceState
+    )
+    case queryTransferAuthorization(QueryTransferAuthorization
+    )
+    case queryTransferPartnerAuthorization(QueryTransferPartnerAuthorization
+    )
+    case queryWebizpayEmployeeAuthorization(QueryWebizpayEmployeeAuthorization
+    )
 
 
 
@@ -6528,6 +9785,63 @@ public struct FfiConverterTypeAnyOperation: FfiConverterRustBuffer {
         )
         
         case 19: return .revokeWebizpayEmployee(try FfiConverterTypeRevokeWebizpayEmployee.read(from: &buf)
+        )
+        
+        case 20: return .queryEduschoolpayContract(try FfiConverterTypeQueryEduschoolpayContract.read(from: &buf)
+        )
+        
+        case 21: return .queryPasswordExemptContract(try FfiConverterTypeQueryPasswordExemptContract.read(from: &buf)
+        )
+        
+        case 22: return .queryPapayContract(try FfiConverterTypeQueryPapayContract.read(from: &buf)
+        )
+        
+        case 23: return .queryPapayPartnerContract(try FfiConverterTypeQueryPapayPartnerContract.read(from: &buf)
+        )
+        
+        case 24: return .queryPapayInsuranceContract(try FfiConverterTypeQueryPapayInsuranceContract.read(from: &buf)
+        )
+        
+        case 25: return .queryCombinePapayContract(try FfiConverterTypeQueryCombinePapayContract.read(from: &buf)
+        )
+        
+        case 26: return .queryCreditRepaymentContract(try FfiConverterTypeQueryCreditRepaymentContract.read(from: &buf)
+        )
+        
+        case 27: return .queryGlobalPapayContract(try FfiConverterTypeQueryGlobalPapayContract.read(from: &buf)
+        )
+        
+        case 28: return .queryEduPapayContract(try FfiConverterTypeQueryEduPapayContract.read(from: &buf)
+        )
+        
+        case 29: return .queryFacepayUser(try FfiConverterTypeQueryFacepayUser.read(from: &buf)
+        )
+        
+        case 30: return .queryPayscorePermissionByAuthorizationCode(try FfiConverterTypeQueryPayscorePermissionByAuthorizationCode.read(from: &buf)
+        )
+        
+        case 31: return .queryPayscorePermissionByOpenid(try FfiConverterTypeQueryPayscorePermissionByOpenid.read(from: &buf)
+        )
+        
+        case 32: return .queryPayscorePartnerPermissionByAuthorizationCode(try FfiConverterTypeQueryPayscorePartnerPermissionByAuthorizationCode.read(from: &buf)
+        )
+        
+        case 33: return .queryPayscorePartnerPermission(try FfiConverterTypeQueryPayscorePartnerPermission.read(from: &buf)
+        )
+        
+        case 34: return .queryPayscoreAcquiringbankPermission(try FfiConverterTypeQueryPayscoreAcquiringbankPermission.read(from: &buf)
+        )
+        
+        case 35: return .queryPayscoreUserServiceState(try FfiConverterTypeQueryPayscoreUserServiceState.read(from: &buf)
+        )
+        
+        case 36: return .queryTransferAuthorization(try FfiConverterTypeQueryTransferAuthorization.read(from: &buf)
+        )
+        
+        case 37: return .queryTransferPartnerAuthorization(try FfiConverterTypeQueryTransferPartnerAuthorization.read(from: &buf)
+        )
+        
+        case 38: return .queryWebizpayEmployeeAuthorization(try FfiConverterTypeQueryWebizpayEmployeeAuthorization.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -6632,6 +9946,101 @@ public struct FfiConverterTypeAnyOperation: FfiConverterRustBuffer {
             writeInt(&buf, Int32(19))
             FfiConverterTypeRevokeWebizpayEmployee.write(v1, into: &buf)
             
+        
+        case let .queryEduschoolpayContract(v1):
+            writeInt(&buf, Int32(20))
+            FfiConverterTypeQueryEduschoolpayContract.write(v1, into: &buf)
+            
+        
+        case let .queryPasswordExemptContract(v1):
+            writeInt(&buf, Int32(21))
+            FfiConverterTypeQueryPasswordExemptContract.write(v1, into: &buf)
+            
+        
+        case let .queryPapayContract(v1):
+            writeInt(&buf, Int32(22))
+            FfiConverterTypeQueryPapayContract.write(v1, into: &buf)
+            
+        
+        case let .queryPapayPartnerContract(v1):
+            writeInt(&buf, Int32(23))
+            FfiConverterTypeQueryPapayPartnerContract.write(v1, into: &buf)
+            
+        
+        case let .queryPapayInsuranceContract(v1):
+            writeInt(&buf, Int32(24))
+            FfiConverterTypeQueryPapayInsuranceContract.write(v1, into: &buf)
+            
+        
+        case let .queryCombinePapayContract(v1):
+            writeInt(&buf, Int32(25))
+            FfiConverterTypeQueryCombinePapayContract.write(v1, into: &buf)
+            
+        
+        case let .queryCreditRepaymentContract(v1):
+            writeInt(&buf, Int32(26))
+            FfiConverterTypeQueryCreditRepaymentContract.write(v1, into: &buf)
+            
+        
+        case let .queryGlobalPapayContract(v1):
+            writeInt(&buf, Int32(27))
+            FfiConverterTypeQueryGlobalPapayContract.write(v1, into: &buf)
+            
+        
+        case let .queryEduPapayContract(v1):
+            writeInt(&buf, Int32(28))
+            FfiConverterTypeQueryEduPapayContract.write(v1, into: &buf)
+            
+        
+        case let .queryFacepayUser(v1):
+            writeInt(&buf, Int32(29))
+            FfiConverterTypeQueryFacepayUser.write(v1, into: &buf)
+            
+        
+        case let .queryPayscorePermissionByAuthorizationCode(v1):
+            writeInt(&buf, Int32(30))
+            FfiConverterTypeQueryPayscorePermissionByAuthorizationCode.write(v1, into: &buf)
+            
+        
+        case let .queryPayscorePermissionByOpenid(v1):
+            writeInt(&buf, Int32(31))
+            FfiConverterTypeQueryPayscorePermissionByOpenid.write(v1, into: &buf)
+            
+        
+        case let .queryPayscorePartnerPermissionByAuthorizationCode(v1):
+            writeInt(&buf, Int32(32))
+            FfiConverterTypeQueryPayscorePartnerPermissionByAuthorizationCode.write(v1, into: &buf)
+            
+        
+        case let .queryPayscorePartnerPermission(v1):
+            writeInt(&buf, Int32(33))
+            FfiConverterTypeQueryPayscorePartnerPermission.write(v1, into: &buf)
+            
+        
+        case let .queryPayscoreAcquiringbankPermission(v1):
+            writeInt(&buf, Int32(34))
+            FfiConverterTypeQueryPayscoreAcquiringbankPermission.write(v1, into: &buf)
+            
+        
+        case let .queryPayscoreUserServiceState(v1):
+            writeInt(&buf, Int32(35))
+            FfiConverterTypeQueryPayscoreUserServiceState.write(v1, into: &buf)
+            
+        
+        case let .queryTransferAuthorization(v1):
+            writeInt(&buf, Int32(36))
+            FfiConverterTypeQueryTransferAuthorization.write(v1, into: &buf)
+            
+        
+        case let .queryTransferPartnerAuthorization(v1):
+            writeInt(&buf, Int32(37))
+            FfiConverterTypeQueryTransferPartnerAuthorization.write(v1, into: &buf)
+            
+        
+        case let .queryWebizpayEmployeeAuthorization(v1):
+            writeInt(&buf, Int32(38))
+            FfiConverterTypeQueryWebizpayEmployeeAuthorization.write(v1, into: &buf)
+            
         }
     }
 }
@@ -6676,6 +10085,26 @@ public enum AnyOutput: Equatable, Hashable {
     case creditRepaymentTermination(CreditRepaymentTermination
     )
     case transferAuthorization(TransferAuthorization
+    )
+    case passwordExemptContractDetails(PasswordExemptContractDetails
+    )
+    case combinePapayContractDetails(CombinePapayContractDetails
+    )
+    case globalPapayContract(GlobalPapayContract
+    )
+    case eduPapayContract(EduPapayContract
+    )
+    case eduschoolpayContract(EduschoolpayContract
+    )
+    case facepayUser(FacepayUser
+    )
+    case payscorePermission(PayscorePermission
+    )
+    case payscoreUserServiceState(PayscoreUserServiceState
+    )
+    case webizpayEmployeeAuthorizations(WebizpayEmployeeAuthorizations
+    )
+    case creditRepaymentContract(CreditRepaymentContract
     )
     case employeeRevocation(EmployeeRevocation
     )
@@ -6723,7 +10152,37 @@ public struct FfiConverterTypeAnyOutput: FfiConverterRustBuffer {
         case 8: return .transferAuthorization(try FfiConverterTypeTransferAuthorization.read(from: &buf)
         )
         
-        case 9: return .employeeRevocation(try FfiConverterTypeEmployeeRevocation.read(from: &buf)
+        case 9: return .passwordExemptContractDetails(try FfiConverterTypePasswordExemptContractDetails.read(from: &buf)
+        )
+        
+        case 10: return .combinePapayContractDetails(try FfiConverterTypeCombinePapayContractDetails.read(from: &buf)
+        )
+        
+        case 11: return .globalPapayContract(try FfiConverterTypeGlobalPapayContract.read(from: &buf)
+        )
+        
+        case 12: return .eduPapayContract(try FfiConverterTypeEduPapayContract.read(from: &buf)
+        )
+        
+        case 13: return .eduschoolpayContract(try FfiConverterTypeEduschoolpayContract.read(from: &buf)
+        )
+        
+        case 14: return .facepayUser(try FfiConverterTypeFacepayUser.read(from: &buf)
+        )
+        
+        case 15: return .payscorePermission(try FfiConverterTypePayscorePermission.read(from: &buf)
+        )
+        
+        case 16: return .payscoreUserServiceState(try FfiConverterTypePayscoreUserServiceState.read(from: &buf)
+        )
+        
+        case 17: return .webizpayEmployeeAuthorizations(try FfiConverterTypeWebizpayEmployeeAuthorizations.read(from: &buf)
+        )
+        
+        case 18: return .creditRepaymentContract(try FfiConverterTypeCreditRepaymentContract.read(from: &buf)
+        )
+        
+        case 19: return .employeeRevocation(try FfiConverterTypeEmployeeRevocation.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -6773,8 +10232,58 @@ public struct FfiConverterTypeAnyOutput: FfiConverterRustBuffer {
             FfiConverterTypeTransferAuthorization.write(v1, into: &buf)
             
         
-        case let .employeeRevocation(v1):
+        case let .passwordExemptContractDetails(v1):
             writeInt(&buf, Int32(9))
+            FfiConverterTypePasswordExemptContractDetails.write(v1, into: &buf)
+            
+        
+        case let .combinePapayContractDetails(v1):
+            writeInt(&buf, Int32(10))
+            FfiConverterTypeCombinePapayContractDetails.write(v1, into: &buf)
+            
+        
+        case let .globalPapayContract(v1):
+            writeInt(&buf, Int32(11))
+            FfiConverterTypeGlobalPapayContract.write(v1, into: &buf)
+            
+        
+        case let .eduPapayContract(v1):
+            writeInt(&buf, Int32(12))
+            FfiConverterTypeEduPapayContract.write(v1, into: &buf)
+            
+        
+        case let .eduschoolpayContract(v1):
+            writeInt(&buf, Int32(13))
+            FfiConverterTypeEduschoolpayContract.write(v1, into: &buf)
+            
+        
+        case let .facepayUser(v1):
+            writeInt(&buf, Int32(14))
+            FfiConverterTypeFacepayUser.write(v1, into: &buf)
+            
+        
+        case let .payscorePermission(v1):
+            writeInt(&buf, Int32(15))
+            FfiConverterTypePayscorePermission.write(v1, into: &buf)
+            
+        
+        case let .payscoreUserServiceState(v1):
+            writeInt(&buf, Int32(16))
+            FfiConverterTypePayscoreUserServiceState.write(v1, into: &buf)
+            
+        
+        case let .webizpayEmployeeAuthorizations(v1):
+            writeInt(&buf, Int32(17))
+            FfiConverterTypeWebizpayEmployeeAuthorizations.write(v1, into: &buf)
+            
+        
+        case let .creditRepaymentContract(v1):
+            writeInt(&buf, Int32(18))
+            FfiConverterTypeCreditRepaymentContract.write(v1, into: &buf)
+            
+        
+        case let .employeeRevocation(v1):
+            writeInt(&buf, Int32(19))
             FfiConverterTypeEmployeeRevocation.write(v1, into: &buf)
             
         }
@@ -6794,6 +10303,91 @@ public func FfiConverterTypeAnyOutput_lift(_ buf: RustBuffer) throws -> AnyOutpu
 #endif
 public func FfiConverterTypeAnyOutput_lower(_ value: AnyOutput) -> RustBuffer {
     return FfiConverterTypeAnyOutput.lower(value)
+}
+
+
+
+/**
+ * Which message proved an outcome.
+ */
+
+public enum EvidenceSource: Equatable, Hashable {
+    
+    /**
+     * A verified answer to the terminate request (or its 404).
+     */
+    case terminateResponse
+    /**
+     * A verified answer to the query (or its 404).
+     */
+    case queryResponse
+    /**
+     * A verified, decrypted termination notification.
+     */
+    case notification
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension EvidenceSource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEvidenceSource: FfiConverterRustBuffer {
+    typealias SwiftType = EvidenceSource
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EvidenceSource {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .terminateResponse
+        
+        case 2: return .queryResponse
+        
+        case 3: return .notification
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: EvidenceSource, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .terminateResponse:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .queryResponse:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notification:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvidenceSource_lift(_ buf: RustBuffer) throws -> EvidenceSource {
+    return try FfiConverterTypeEvidenceSource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvidenceSource_lower(_ value: EvidenceSource) -> RustBuffer {
+    return FfiConverterTypeEvidenceSource.lower(value)
 }
 
 
@@ -7041,6 +10635,178 @@ public func FfiConverterTypeNotificationResource_lower(_ value: NotificationReso
 }
 
 
+
+/**
+ * The final state of one contract.
+ */
+
+public enum OutcomeKind: Equatable, Hashable {
+    
+    /**
+     * Confirmed terminated: by this termination's success, or — after its answer was lost —
+     * by the query or a notification.
+     */
+    case terminated
+    /**
+     * The termination was refused and the query shows the contract had already ended
+     * (e.g. the user terminated it first).
+     */
+    case alreadyTerminated
+    /**
+     * WeChat Pay does not know the contract (404).
+     */
+    case notFound
+    /**
+     * Not terminated, or not confirmed: `reason` and `error` say why. Never a guess.
+     */
+    case failed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OutcomeKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutcomeKind: FfiConverterRustBuffer {
+    typealias SwiftType = OutcomeKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutcomeKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .terminated
+        
+        case 2: return .alreadyTerminated
+        
+        case 3: return .notFound
+        
+        case 4: return .failed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OutcomeKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .terminated:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .alreadyTerminated:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notFound:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutcomeKind_lift(_ buf: RustBuffer) throws -> OutcomeKind {
+    return try FfiConverterTypeOutcomeKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutcomeKind_lower(_ value: OutcomeKind) -> RustBuffer {
+    return FfiConverterTypeOutcomeKind.lower(value)
+}
+
+
+
+/**
+ * What a request is for.
+ */
+
+public enum Purpose: Equatable, Hashable {
+    
+    /**
+     * The termination itself.
+     */
+    case terminate
+    /**
+     * The family's query, reading the contract's state.
+     */
+    case query
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Purpose: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePurpose: FfiConverterRustBuffer {
+    typealias SwiftType = Purpose
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Purpose {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .terminate
+        
+        case 2: return .query
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Purpose, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .terminate:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .query:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurpose_lift(_ buf: RustBuffer) throws -> Purpose {
+    return try FfiConverterTypePurpose.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurpose_lower(_ value: Purpose) -> RustBuffer {
+    return FfiConverterTypePurpose.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -7108,6 +10874,30 @@ fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7284,6 +11074,54 @@ fileprivate struct FfiConverterOptionTypeDeductSchedule: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeErrorRecord: FfiConverterRustBuffer {
+    typealias SwiftType = ErrorRecord?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeErrorRecord.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeErrorRecord.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEvidence: FfiConverterRustBuffer {
+    typealias SwiftType = Evidence?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEvidence.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEvidence.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTerminationInfo: FfiConverterRustBuffer {
     typealias SwiftType = TerminationInfo?
 
@@ -7398,6 +11236,31 @@ fileprivate struct FfiConverterSequenceTypeHeader: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeWebizpayEmployeeAuthorization: FfiConverterRustBuffer {
+    typealias SwiftType = [WebizpayEmployeeAuthorization]
+
+    public static func write(_ value: [WebizpayEmployeeAuthorization], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWebizpayEmployeeAuthorization.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WebizpayEmployeeAuthorization] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WebizpayEmployeeAuthorization]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWebizpayEmployeeAuthorization.read(from: &buf))
         }
         return seq
     }
