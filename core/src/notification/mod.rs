@@ -138,6 +138,40 @@ impl Notification {
         object.insert("resource".into(), self.resource.to_json());
         serde_json::Value::Object(object)
     }
+
+    /// Rebuilds a notification from its [`Notification::to_json`] form, as bindings hand it
+    /// back (e.g. to [`crate::Termination::on_notification`]). The resource is typed again by
+    /// its event type; nothing is verified here (it was when it was parsed).
+    pub fn from_json(value: &serde_json::Value) -> Result<Notification> {
+        #[derive(Deserialize)]
+        struct Parts {
+            id: String,
+            create_time: String,
+            event_type: String,
+            resource_type: String,
+            summary: Option<String>,
+            original_type: Option<String>,
+            resource: serde_json::Value,
+        }
+        let parts = Parts::deserialize(value).map_err(|_| {
+            Error::invalid_input(
+                "notification",
+                "not a parsed notification: id, create_time, event_type, resource_type and resource are needed",
+            )
+        })?;
+        let plaintext = serde_json::to_vec(&parts.resource).map_err(|_| {
+            Error::invalid_input("notification", "the resource is not JSON")
+        })?;
+        Ok(Notification {
+            resource: decode_resource(&parts.event_type, &plaintext)?,
+            id: parts.id,
+            create_time: parts.create_time,
+            event_type: parts.event_type,
+            resource_type: parts.resource_type,
+            summary: parts.summary,
+            original_type: parts.original_type,
+        })
+    }
 }
 
 #[derive(Deserialize)]
