@@ -56,7 +56,7 @@ CERTS = "/v3/certificates"
 PEM_BLOCK = re.compile(rb"-----BEGIN [A-Z0-9 ]+-----\s*[A-Za-z0-9+/]{40}")
 CTL_COMMANDS = ("state", "log", "terminate", "notify", "notifications", "fault", "notify-fault", "certificates",
                 "rotate-certificates", "activate-certificate", "retire-certificate", "merchants", "set", "keys",
-                "reset")
+                "reset", "seed", "chaos", "ledger")
 
 # ---------------------------------------------------------------------------
 # The wheel, built and installed once per session
@@ -372,7 +372,7 @@ def test_the_package_never_imports_the_core():
         assert imports <= {"argparse", "base64", "copy", "csv", "datetime", "hashlib", "heapq", "http", "ipaddress",
                            "json", "os", "re", "secrets", "signal", "ssl", "string", "sys", "threading", "time",
                            "urllib", "uuid", "collections", "dataclasses", "pathlib", "typing", "cryptography",
-                           "importlib"}, (path, imports)
+                           "importlib", "random", "select", "socket", "struct"}, (path, imports)
 
 
 @pytest.mark.wheel
@@ -761,6 +761,12 @@ def test_ctl_subcommands(installed, sandboxes, shared_keys):
         assert ctl_json(installed, url, "activate-certificate", first)["signer"] == first
         assert ctl_json(installed, url, "activate-certificate", new)["signer"] == new
         assert [c["serial_no"] for c in ctl_json(installed, url, "retire-certificate")["listed"]] == [new]
+        # seed / chaos / ledger
+        seeded = ctl(installed, url, "seed", "papay", "1900007291", "--count", "2", "--prefix", "PKG", "--ids").stdout
+        assert seeded.splitlines() == ["papay:12535:PKG000001 EFFECTIVE", "papay:12535:PKG000002 EFFECTIVE"]
+        assert ctl_json(installed, url, "chaos", "--seed", "1", "--rate", "probe=0.5")["enabled"] is True
+        assert ctl_json(installed, url, "chaos", "off")["enabled"] is False
+        assert ctl_json(installed, url, "ledger", "--totals")["totals"]["applied"] >= 1
         # keys / reset
         published = ctl_json(installed, url, "keys")
         assert published["wechatpay_public_key_id"] == PUB_KEY_ID

@@ -1,4 +1,5 @@
-"""wxpay-sandbox: a local WeChat Pay APIv3 sandbox for the contract-termination endpoints.
+"""wxpay-sandbox: a local WeChat Pay APIv3 sandbox for the contract-termination endpoints and
+their queries.
 
 `wxpay-sandbox` (wxpay_sandbox.cli) runs it; `wxpay-sandbox-ctl` (wxpay_sandbox.ctl) drives its
 control endpoints; `wxpay_sandbox.server.make_server` builds one in-process. Pure Python:

@@ -65,8 +65,9 @@ def build_parser(repo: Optional[RepoLayout]) -> argparse.ArgumentParser:
     prog = "server.py" if repo else "wxpay-sandbox"
     parser = argparse.ArgumentParser(
         prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
-        description="A local WeChat Pay APIv3 sandbox for the 19 contract-termination endpoints: signed "
-                    "requests and answers, notifications, platform certificates, faults. TEST keys only.")
+        description="A local WeChat Pay APIv3 sandbox for the 19 contract-termination endpoints and their 19 "
+                    "queries: signed requests and answers, notifications, platform certificates, faults, chaos, "
+                    "a ledger for load runs. TEST keys only.")
     parser.add_argument("--version", action="version", version=f"wxpay-sandbox {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (127.0.0.0/8 or "
                                                             "localhost; default 127.0.0.1)")

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                "  wxpay-sandbox-ctl state --ids\n"
                "  wxpay-sandbox-ctl terminate papay:12535:wxwtdk20200910100001 --mode USER_TERMINATE\n"
                "  wxpay-sandbox-ctl fault bad_signature --count 2\n"
+               "  wxpay-sandbox-ctl seed papay 1900007291 --count 5000 --prefix BULK --ids\n"
+               "  wxpay-sandbox-ctl chaos --seed 7 --rate reset_after=0.03 --rate ratelimit=0.05 --burst 3\n"
+               "  wxpay-sandbox-ctl ledger --totals\n"
                "  wxpay-sandbox-ctl set 1900007291 notify-url http://127.0.0.1:9000/notify\n"
                "  wxpay-sandbox-ctl rotate-certificates && wxpay-sandbox-ctl activate-certificate\n"
                "The URL comes from --url, else $WXPAY_SANDBOX_URL, else $SANDBOX_URL, else " + DEFAULT_URL + ".")
@@ -84,8 +87,39 @@ def build_parser() -> argparse.ArgumentParser:
                                    "`none` disarms; no NAME prints the armed one (GET /sandbox/faults).")
     p.add_argument("name", nargs="?", metavar="NAME", help="probe, bad_signature, skew, missing_headers, "
                                                            "unknown_serial, tampered_body, truncated_body, ratelimit, "
-                                                           "system_error, or none")
+                                                           "system_error, reset_before, reset_after, slow, or none")
     p.add_argument("--count", type=int, default=1, help="how many requests (0-1000, default 1)")
+    p.add_argument("--delay-ms", type=int, help="the delay of `slow` (0-60000, default 2000)")
+
+    p = sub.add_parser("seed", help="create N new records (POST /sandbox/seed)",
+                       description="Create COUNT new effective records of a product family for a merchant, ids "
+                                   "PREFIX000001…, the first TERMINATED of them already terminated by the user "
+                                   "(POST /sandbox/seed); prints each id and the parameters a client needs.")
+    p.add_argument("collection", metavar="COLLECTION", help="papay, payscore, transfer_authorization, …")
+    p.add_argument("owner", metavar="MCHID", help="the merchant that owns them")
+    p.add_argument("--count", type=int, default=1, help="how many (1-100000, default 1)")
+    p.add_argument("--prefix", default="BULK", help="1-20 letters or digits the ids start with (default BULK)")
+    p.add_argument("--terminated", type=int, default=0, help="how many of them start terminated (default 0)")
+    p.add_argument("--ids", action="store_true", help="print `ID STATE` lines instead of JSON")
+
+    p = sub.add_parser("chaos", help="random faults for soak runs (POST /sandbox/chaos)",
+                       description="Turn chaos mode on (every API request draws a fault at random) or `off`; "
+                                   "without arguments print its settings and counts (GET /sandbox/chaos).")
+    p.add_argument("off", nargs="?", choices=["off"], help="turn chaos mode off")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random generator (default 0)")
+    p.add_argument("--rate", action="append", default=[], metavar="FAULT=P",
+                   help="probability of a fault per request, e.g. reset_after=0.03 (repeatable; notify_duplicate=P "
+                        "for notifications)")
+    p.add_argument("--delay-ms", type=int, default=2000, help="the delay of `slow` (default 2000)")
+    p.add_argument("--burst", type=int, default=1, help="a drawn fault repeats for this many requests of the "
+                                                        "merchant (default 1)")
+
+    p = sub.add_parser("ledger", help="what each record went through (GET /sandbox/ledger)",
+                       description="Print the ledger (GET /sandbox/ledger): per record terminate requests, "
+                                   "applied, rejected_already_terminated, after_confirmed, queries; totals, rate "
+                                   "limited requests and faults injected.")
+    p.add_argument("--contract", metavar="ID", help="only this record")
+    p.add_argument("--totals", action="store_true", help="leave out the per-record entries")
 
     p = sub.add_parser("notify-fault", help="arm a notification fault (POST /sandbox/notify-faults)",
                        description="Arm a notification fault for the next N notifications (POST /sandbox/notify-faults); "
@@ -162,11 +196,21 @@ def _setting_value(setting: str, value: str):
     return value
 
 
+def _rate(text: str) -> Tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    try:
+        return name, float(value) if sep else value
+    except ValueError:
+        return name, value  # the sandbox explains a bad one
+
+
 def call(args) -> Tuple[str, str, Any]:
     """(method, path, payload) of the subcommand."""
     c = args.command
     if c == "state":
-        return "GET", "/sandbox/state", None
+        query = urllib.parse.urlencode({k: v for k, v in (("collection", args.collection), ("owner", args.owner))
+                                        if v is not None})
+        return "GET", "/sandbox/state" + ("?" + query if query else ""), None
     if c == "log":
         return "GET", "/sandbox/log", None
     if c == "terminate":
@@ -185,7 +229,22 @@ def call(args) -> Tuple[str, str, Any]:
         path = "/sandbox/faults" if c == "fault" else "/sandbox/notify-faults"
         if args.name is None:
             return "GET", path, None
-        return "POST", path, {"fault": None if args.name.lower() == "none" else args.name, "count": args.count}
+        payload = {"fault": None if args.name.lower() == "none" else args.name, "count": args.count}
+        if getattr(args, "delay_ms", None) is not None:
+            payload["delay_ms"] = args.delay_ms
+        return "POST", path, payload
+    if c == "seed":
+        return "POST", "/sandbox/seed", {"collection": args.collection, "owner": args.owner, "count": args.count,
+                                         "prefix": args.prefix, "terminated": args.terminated}
+    if c == "chaos":
+        if args.off:
+            return "POST", "/sandbox/chaos", {}
+        if not args.rate:
+            return "GET", "/sandbox/chaos", None
+        return "POST", "/sandbox/chaos", {"seed": args.seed, "rates": dict(_rate(r) for r in args.rate),
+                                          "delay_ms": args.delay_ms, "burst": args.burst}
+    if c == "ledger":
+        return "GET", "/sandbox/ledger", None
     if c == "certificates":
         return "GET", "/sandbox/certificates", None
     if c == "rotate-certificates":
@@ -214,6 +273,13 @@ def render(args, answer: Any) -> str:
         if args.ids:
             return "\n".join(f"{r['id']} {r['state']}" for r in records)
         answer = {**answer, "records": records}
+    if args.command == "seed" and isinstance(answer, dict) and args.ids:
+        return "\n".join(f"{r['id']} {r['state']}" for r in answer.get("records", []))
+    if args.command == "ledger" and isinstance(answer, dict):
+        if args.contract is not None:
+            answer = {**answer, "contracts": {k: v for k, v in answer.get("contracts", {}).items() if k == args.contract}}
+        if args.totals:
+            answer = {k: v for k, v in answer.items() if k != "contracts"}
     if args.command == "log" and isinstance(answer, dict) and args.operation:
         answer = {"requests": [e for e in answer.get("requests", []) if e.get("operation") == args.operation]}
     return json.dumps(answer, ensure_ascii=False, indent=2)
@@ -222,7 +288,7 @@ def render(args, answer: Any) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "count", 0) is not None and not 0 <= getattr(args, "count", 0) <= 1000:
+    if args.command in ("fault", "notify-fault") and not 0 <= args.count <= 1000:
         parser.error("--count must be from 0 to 1000")
     method, path, payload = call(args)
     status, answer = request(args, method, path, payload)

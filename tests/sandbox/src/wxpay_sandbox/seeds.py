@@ -50,9 +50,9 @@ def builtin_records() -> List[dict]:
         ("eduschoolpay", M1, _eduschool("2045011120563805041758214605", "eduschool2024000001")),
         ("eduschoolpay", M1, _eduschool("2045011120563805041758214606", "eduschool2024000002")),
         ("eduschoolpay", M2, _eduschool("2045011120563805041758219999", "eduschool2024000009")),
-        ("password_exempt", M1, {"service_id": 12535, "out_contract_code": "wxwtdk20200910100000"}),
-        ("password_exempt", M1, {"service_id": 12535, "out_contract_code": "wxwtdk20200910100001"}),
-        ("password_exempt", M2, {"service_id": 12536, "out_contract_code": "wxwtdk20200910100002"}),
+        ("password_exempt", M1, _password_exempt(12535, "wxwtdk20200910100000")),
+        ("password_exempt", M1, _password_exempt(12535, "wxwtdk20200910100001")),
+        ("password_exempt", M2, _password_exempt(12536, "wxwtdk20200910100002")),
         ("papay", M1, _papay("wxwtdk20200910100000", "202009101000000000000001", schedule=True)),
         ("papay", M1, _papay("wxwtdk20200910100001", "202009101000000000000002")),
         ("papay", M1, _papay("wxwtdk20200910100009", "202009101000000000000009")),  # user terminated
@@ -134,7 +134,16 @@ def _eduschool(contract_id: str, code: str) -> dict:
 
 def _combine(plan_id: int, code: str) -> dict:
     return {"plan_id": plan_id, "out_contract_code": code, "appid": "wxd678efh567hg6787",
-            "openid": "oCombine000000000000000" + code[-3:]}
+            "openid": "oCombine000000000000000" + code[-3:],
+            "contract_id": "3" + _digits(23, "combine_papay", plan_id, code)}
+
+
+def _password_exempt(service_id: int, code: str) -> dict:
+    # What the password-exempt query answers (the terminate answer quotes only the ids).
+    return {"service_id": service_id, "out_contract_code": code,
+            "contract_id": "4" + _digits(23, "password_exempt", service_id, code),
+            "appid": "wxd678efh567hg6787", "openid": "oPwdExempt0000000000000" + code[-3:],
+            "contract_signed_time": SIGNED}
 
 
 def _global(contract_id: str, appid: str, code: str) -> dict:
@@ -191,7 +200,7 @@ def _key_types() -> Dict[str, Dict[str, str]]:
     """Per collection, the type ("integer" or "string") of each parameter the API matches on."""
     out: Dict[str, Dict[str, str]] = {}
     for ep in ENDPOINTS:
-        for f in ep.path_params + ep.body:
+        for f in ep.path_params + ep.body + ep.query:
             if f.name in ep.keys:
                 out.setdefault(ep.collection, {})[f.name] = f.type
     return out
@@ -246,7 +255,9 @@ def _defaults(collection: str, owner: str, a: dict) -> dict:
     if collection == "webizpay_employee":
         return {"employee_id": a["employee_id"], "sp_mchid": owner, "sub_mchid": "43214321",
                 "user_id": "employee" + _digits(4, a["employee_id"])}
-    return {}  # password_exempt: the ids are all its answer quotes
+    if collection == "password_exempt":
+        return _password_exempt(a["service_id"], a["out_contract_code"])
+    return {}
 
 
 def _coerce(collection: str, name: str, value, where: str):
@@ -360,6 +371,54 @@ def _load_csv(path: Path) -> List[dict]:
         if not cells or cells.get("collection", "").startswith("#"):
             continue  # blank line or comment
         records.append(make_record(cells, f"--seed {path}: line {line}"))
+    return records
+
+
+# ---------------------------------------------------------------------------
+# Bulk seeding (POST /sandbox/seed): N new records with ids derived from a prefix and an index
+# ---------------------------------------------------------------------------
+
+
+def _bulk_ids(collection: str, tag: str) -> dict:
+    """The identifying fields (and the ones that must stay unique: openids, user ids) of the
+    bulk record `tag` (= prefix + 6-digit index); everything else comes from `_defaults`."""
+    if collection in ("eduschoolpay", "global_papay", "edu_papay"):
+        return {"contract_id": tag}
+    if collection == "password_exempt":
+        return {"service_id": 12535, "out_contract_code": tag}
+    if collection in ("papay", "papay_partner", "papay_insurance", "combine_papay"):
+        return {"plan_id": 12535, "out_contract_code": tag}  # the plan of the built-in records
+    if collection == "credit_repayment":
+        return {"out_contract_code": tag}
+    if collection == "facepay":
+        return {"organization_id": "1000032", "user_id": tag, "out_user_id": "out" + tag}
+    if collection.startswith("payscore"):
+        out = {"authorization_code": tag, "openid": "o" + tag}
+        if collection == "payscore_partner":
+            out["sub_openid"] = "oSub" + tag
+        return out
+    if collection in ("transfer_authorization", "transfer_partner_authorization"):
+        return {"out_authorization_no": tag}
+    if collection == "webizpay_employee":
+        return {"employee_id": "WeBizPay_" + tag, "user_id": "u" + tag}
+    raise ValueError(collection)
+
+
+def bulk_records(collection: str, owner: str, count: int, prefix: str, terminated: int = 0) -> List[dict]:
+    """`count` new records of `collection` for `owner`: ids `prefix` + 000001…; the first
+    `terminated` already terminated by the user (USER_TERMINATE in the product's vocabulary)."""
+    when = now_rfc3339()
+    user_mode = USER_MODES[collection]["USER_TERMINATE"]
+    records = []
+    for i in range(1, count + 1):
+        given = _bulk_ids(collection, f"{prefix}{i:06d}")
+        attrs = {**_defaults(collection, owner, given), **given}
+        if i <= terminated:
+            records.append({"collection": collection, "owner": owner, "state": "TERMINATED", "attrs": attrs,
+                            "termination": {"mode": user_mode, "time": when, "remark": None}})
+        else:
+            records.append({"collection": collection, "owner": owner, "state": "EFFECTIVE", "attrs": attrs,
+                            "termination": None})
     return records
 
 

@@ -1,5 +1,5 @@
 """The sandbox server: a local, independent WeChat Pay APIv3 stand-in for the 19
-contract-termination endpoints.
+contract-termination endpoints and the 19 queries that read those contracts back.
 
 It verifies requests the way WeChat Pay does (headers, Authorization, clock skew, RSA
 signature over the exact bytes received, JSON rules, documented limits), keeps seeded
@@ -13,6 +13,11 @@ merchant's loopback notify_url, with WeChat Pay's retry schedules and notificati
 serves the platform-certificate download (GET /v3/certificates) with test-controlled
 certificate rotation, limits each merchant's request rate when asked to, and keeps a log of
 every API request for tests to count.
+
+For load and soak runs it seeds records in bulk (POST /sandbox/seed), injects connection faults
+(reset before / after processing, slow answers) on demand or at random (chaos mode), and keeps
+a ledger per record (GET /sandbox/ledger) that shows whether each was terminated exactly once
+and whether a client terminated it again after it had been told it was terminated.
 
 The command line lives in `wxpay_sandbox.cli` (`wxpay-sandbox`, and the repository's
 `tests/sandbox/server.py`); `make_server(ServerOptions(...))` builds a server in-process.
@@ -28,9 +33,13 @@ import http.client
 import ipaddress
 import json
 import os
+import random
 import re
 import secrets
+import select
+import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -62,7 +71,7 @@ MAX_BODY = 1 << 20
 CST = dt.timezone(dt.timedelta(hours=8))
 
 # ---------------------------------------------------------------------------
-# Endpoint table: the 19 catalog endpoints, declared once.
+# Endpoint table: the 19 catalog terminations and their 19 queries, declared once.
 # ---------------------------------------------------------------------------
 
 
@@ -100,10 +109,21 @@ class Endpoint:
     remark: Optional[str] = None  # request param stored as the termination remark
     output: Optional[str] = None  # response builder name (None for 204)
     one_of: Tuple[str, ...] = ()  # at least one of these optional params must be given
+    kind: str = "terminate"  # "terminate" (changes the record) or "query" (reads it)
+    query: Tuple[Field, ...] = ()  # query-string parameters (queries only; others ignore the query)
+    requires: Tuple[Tuple[str, str], ...] = ()  # (a, b): when a is given, b is required too
+    many: bool = False  # the answer lists every matching record (WeBizPay: one user, several employees)
 
     @property
     def has_body(self) -> bool:
         return bool(self.body)
+
+
+def Q(id: str, path: str, path_params: Tuple[Field, ...], query: Tuple[Field, ...], collection: str,
+      keys: Tuple[str, ...], output: str, **more) -> Endpoint:
+    """A query endpoint: GET, no body, 200 + signed JSON showing the record's current state."""
+    return Endpoint(id, "GET", path, 200, path_params, (), collection, keys, None, output,
+                    kind="query", query=query, **more)
 
 
 REMARK = "contract_termination_remark"
@@ -188,7 +208,94 @@ ENDPOINTS: Tuple[Endpoint, ...] = (
              "/v3/webizpay/employees/{employee_id}/revoke", 200,
              (s("employee_id"),), (s("sp_mchid"), s("sub_mchid")),
              "webizpay_employee", ("employee_id", "sp_mchid", "sub_mchid"), None, "webizpay"),
+    # --- the queries WeChat Pay documents for each family (docs/query-endpoints.md) -------------
+    Q("query_eduschoolpay_contract", "/v3/eduschoolpay/contracts/{contract_id}",
+      (s("contract_id", 32),), (), "eduschoolpay", ("contract_id",), "q_eduschoolpay"),
+    Q("query_password_exempt_contract",
+      "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}",
+      (n("service_id"), s("out_contract_code", 32, alnum=True)), (),
+      "password_exempt", ("service_id", "out_contract_code"), "q_password_exempt"),
+    Q("query_papay_contract", "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+      (n("plan_id"), s("out_contract_code", 32)), (), "papay", ("plan_id", "out_contract_code"), "q_papay"),
+    Q("query_papay_partner_contract",
+      "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+      (n("plan_id"), s("out_contract_code", 32)), (s("sub_mchid", 32),),
+      "papay_partner", ("plan_id", "out_contract_code", "sub_mchid"), "q_papay_partner"),
+    Q("query_papay_insurance_contract",
+      "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+      (n("plan_id"), s("out_contract_code", 32)), (), "papay_insurance", ("plan_id", "out_contract_code"),
+      "q_insurance"),
+    Q("query_combine_papay_contract",
+      "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+      (n("plan_id"), s("out_contract_code", 32)), (), "combine_papay", ("plan_id", "out_contract_code"),
+      "q_combine_papay"),
+    Q("query_credit_repayment_contract", "/v3/credit-repayment/partner/contracts/{out_contract_code}",
+      (s("out_contract_code", 32, alnum=True),), (), "credit_repayment", ("out_contract_code",),
+      "q_credit_repayment"),
+    # apihk: direct merchants send appid, institutions sub_mchid + sp_appid (+ sub_appid).
+    Q("query_global_papay_contract", "/v3/global/papay/contracts/{contract_id}",
+      (s("contract_id", 64),), (opt("appid", 32), opt("sub_mchid", 32), opt("sp_appid", 32), opt("sub_appid", 32)),
+      "global_papay", ("contract_id", "appid", "sp_appid", "sub_mchid", "sub_appid"), "q_global_papay",
+      one_of=("appid", "sub_mchid"), requires=(("sub_mchid", "sp_appid"),)),
+    Q("query_edu_papay_contract", "/v3/edu-papay/contracts/id/{contract_id}",
+      (s("contract_id", 32),), (s("appid", 32), opt("sub_mchid", 32), opt("sub_appid", 32)),
+      "edu_papay", ("contract_id", "appid", "sub_mchid", "sub_appid"), "q_edu_papay"),
+    Q("query_facepay_user", "/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}",
+      (s("organization_id"), s("out_user_id")), (), "facepay", ("organization_id", "out_user_id"), "q_facepay"),
+    Q("query_payscore_permission_by_authorization_code",
+      "/v3/payscore/permissions/authorization-code/{authorization_code}",
+      (s("authorization_code", 32),), (s("service_id", 32),),
+      "payscore", ("authorization_code", "service_id"), "q_payscore"),
+    Q("query_payscore_permission_by_openid", "/v3/payscore/permissions/openid/{openid}",
+      (s("openid", 128),), (s("service_id", 32), s("appid", 32)),
+      "payscore", ("openid", "service_id", "appid"), "q_payscore"),
+    Q("query_payscore_user_service_state", "/v3/payscore/user-service-state",
+      (), (s("appid", 32), s("service_id", 32), s("openid", 128)),
+      "payscore", ("openid", "service_id", "appid"), "q_user_service_state"),
+    Q("query_payscore_partner_permission_by_authorization_code",
+      "/v3/payscore/partner/permissions/authorization-code/{authorization_code}",
+      (s("authorization_code", 32),), (s("service_id", 32), s("sub_mchid", 32)),
+      "payscore_partner", ("authorization_code", "service_id", "sub_mchid"), "q_payscore"),
+    Q("query_payscore_partner_permission", "/v3/payscore/partner/permissions/search",
+      (), (s("service_id", 32), s("appid", 32), s("sub_mchid", 32), opt("sub_appid", 32), opt("openid", 128),
+           opt("sub_openid", 128)),
+      "payscore_partner", ("service_id", "appid", "sub_mchid", "openid", "sub_openid", "sub_appid"), "q_payscore",
+      one_of=("openid", "sub_openid")),
+    Q("query_payscore_acquiringbank_permission",
+      "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}",
+      (s("authorization_code", 32),), (s("service_id", 32), s("channel_id", 32), s("sub_mchid", 32)),
+      "payscore_acquiringbank", ("authorization_code", "service_id", "sub_mchid", "channel_id"), "q_payscore"),
+    Q("query_transfer_authorization",
+      "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}",
+      (s("out_authorization_no", 32),), (), "transfer_authorization", ("out_authorization_no",), "q_transfer"),
+    Q("query_transfer_partner_authorization",
+      "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}",
+      (s("out_authorization_no", 32),), (), "transfer_partner_authorization", ("out_authorization_no",),
+      "q_transfer"),
+    Q("query_webizpay_employee_authorization", "/v3/webizpay/users/{user_id}/authorization-state",
+      (s("user_id", 32),), (s("sp_mchid", 32), s("sub_mchid", 32)),
+      "webizpay_employee", ("user_id", "sp_mchid", "sub_mchid"), "q_webizpay", many=True),
 )
+
+TERMINATE_ENDPOINTS = tuple(ep for ep in ENDPOINTS if ep.kind == "terminate")
+QUERY_ENDPOINTS = tuple(ep for ep in ENDPOINTS if ep.kind == "query")
+
+
+def _client_params() -> Dict[str, Tuple[str, ...]]:
+    """Per collection, every parameter its terminate and query requests match on (path, body or
+    query), in first-seen order: what a client needs to know to act on a record."""
+    out: Dict[str, List[str]] = {}
+    for ep in ENDPOINTS:
+        names = out.setdefault(ep.collection, [])
+        names.extend(k for k in ep.keys if k not in names)
+    return {c: tuple(v) for c, v in out.items()}
+
+
+CLIENT_PARAMS = _client_params()
+# Which request parameter finds a record fastest (an index per collection and attribute); the
+# first of these a request gives is looked up, the other keys then filter the candidates.
+LOOKUP_KEYS = ("authorization_code", "out_contract_code", "contract_id", "out_authorization_no", "employee_id",
+               "out_user_id", "user_id", "openid", "sub_openid")
 
 # What the answers say per collection: (not found message, already terminated message).
 MESSAGES: Dict[str, Tuple[str, str]] = {
@@ -255,6 +362,27 @@ def _pick(attrs: dict, names: Tuple[str, ...]) -> dict:
     return {k: attrs[k] for k in names if k in attrs}
 
 
+def _terminated(record: dict) -> bool:
+    return record["state"] == "TERMINATED"
+
+
+# Attributes an answer needs that a record may not carry (records restored from an older state
+# file, seed entries that leave them out): plausible defaults.
+DEFAULT_SIGNED_TIME = "2024-03-15T10:20:30+08:00"
+DEFAULT_EXPIRED_TIME = "2029-03-15T10:20:30+08:00"
+
+
+def _state_and_info(record: dict, effective: str = "SIGNED", terminated: str = "TERMINATED") -> Tuple[dict, dict]:
+    """(`contract_state` field, `contract_terminate_info` field or nothing) of the papay-like answers."""
+    if _terminated(record):
+        return {"contract_state": terminated}, {"contract_terminate_info": _terminate_info(record)}
+    return {"contract_state": effective}, {}
+
+
+# Terminate answers and (state-aware) query answers. A terminate answer is built from the record
+# it has just terminated; a query answer from the record as it is now.
+
+
 def out_password_exempt(record: dict) -> dict:
     return {"mchid": record["owner"], **_pick(record["attrs"], ("service_id", "out_contract_code"))}
 
@@ -265,65 +393,83 @@ def out_combine_papay(record: dict) -> dict:
 
 def out_papay(record: dict) -> dict:
     a = record["attrs"]
+    state, info = _state_and_info(record)
     return {
         "mchid": record["owner"],
         **_pick(a, ("contract_id", "appid", "plan_id", "out_contract_code", "contract_display_account")),
-        "contract_state": "TERMINATED",
+        **state,
         **_pick(a, ("contract_signed_time", "contract_expired_time", "openid")),
-        "contract_terminate_info": _terminate_info(record),
+        **info,
         **_pick(a, ("out_user_code", "deduct_schedule")),
     }
 
 
 def out_papay_partner(record: dict) -> dict:
     a = record["attrs"]
+    state, info = _state_and_info(record)
     return {
         "contract_id": a["contract_id"], "sp_mchid": record["owner"], "sp_appid": a["appid"],
-        "sub_mchid": a["sub_mchid"], "plan_id": a["plan_id"], "out_contract_code": a["out_contract_code"],
-        "contract_display_account": a["contract_display_account"], "contract_state": "TERMINATED",
+        "sub_mchid": a["sub_mchid"], **_pick(a, ("sub_appid",)),
+        "plan_id": a["plan_id"], "out_contract_code": a["out_contract_code"],
+        "contract_display_account": a["contract_display_account"], **state,
         **_pick(a, ("contract_signed_time", "contract_expired_time")),
-        "sp_openid": a["openid"],
-        "contract_terminate_info": _terminate_info(record),
+        "sp_openid": a["openid"], **_pick(a, ("sub_openid",)),
+        **info,
         **_pick(a, ("out_user_code", "deduct_schedule")),
     }
 
 
 def out_insurance(record: dict) -> dict:
     a = record["attrs"]
+    state, info = _state_and_info(record)
     return {
         "mchid": record["owner"],
         **_pick(a, ("contract_id", "appid", "plan_id", "out_contract_code", "insured_display_name")),
-        "contract_state": "TERMINATED",
+        **state,
         **_pick(a, ("contract_signed_time", "contract_expired_time")),
-        "contract_terminate_info": _terminate_info(record),
+        **info,
         **_pick(a, ("openid", "out_user_code")),
     }
 
 
-def out_credit_repayment(record: dict) -> dict:
+CREDIT_MODES = {"MCH_API_TERMINATE": "TERMINATION_MODE_BY_MERCHANT", "USER_TERMINATE": "TERMINATION_MODE_BY_USER",
+                "CUSTOMER_SERVICE_TERMINATE": "TERMINATION_MODE_BY_CUSTOMER_SERVICE"}
+
+
+def _credit_contract(record: dict) -> dict:
     a, t = record["attrs"], record["termination"]
     info = {
         **_pick(a, ("contract_id", "plan_id", "out_contract_code", "display_name")),
-        "contract_state": "CONTRACT_STATE_TERMINATED",
-        "contract_signed_time": a["contract_signed_time"],
-        "contract_terminated_time": t["time"],
-        "contract_terminated_mode": "TERMINATION_MODE_BY_MERCHANT",
+        "contract_state": "CONTRACT_STATE_TERMINATED" if _terminated(record) else "CONTRACT_STATE_EFFECTIVE",
+        "contract_signed_time": a.get("contract_signed_time", DEFAULT_SIGNED_TIME),
     }
-    if t["remark"] is not None:
-        info["contract_termination_remark"] = t["remark"]
+    if _terminated(record):
+        info["contract_terminated_time"] = t["time"]
+        info["contract_terminated_mode"] = CREDIT_MODES.get(t["mode"], t["mode"])
+        if t["remark"] is not None:
+            info["contract_termination_remark"] = t["remark"]
     info.update(_pick(a, ("repayment_day", "openid", "appid", "repayment_amount_limit")))
-    return {"contract_info": info}
+    return info
+
+
+def out_credit_repayment(record: dict) -> dict:
+    return {"contract_info": _credit_contract(record)}
+
+
+TRANSFER_REASONS = {"MCH_API_TERMINATE": "CLOSE_VIA_MCH_API", "USER_TERMINATE": "USER_CLOSE"}
 
 
 def out_transfer_authorization(record: dict) -> dict:
     a = record["attrs"]
-    return {
-        **_pick(a, ("out_authorization_no", "appid", "openid", "user_display_name", "authorization_id")),
-        "state": "CLOSED",
-        "authorize_time": a["authorize_time"],
-        "close_info": {"close_time": record["termination"]["time"], "close_reason": "CLOSE_VIA_MCH_API"},
-        **_pick(a, ("transfer_scene_id", "user_recv_perception", "create_time")),
-    }
+    out = {**_pick(a, ("out_authorization_no", "appid", "openid", "user_display_name", "authorization_id")),
+           "state": "CLOSED" if _terminated(record) else "TAKING_EFFECT",
+           "authorize_time": a["authorize_time"]}
+    if _terminated(record):
+        mode = record["termination"]["mode"]
+        out["close_info"] = {"close_time": record["termination"]["time"],
+                             "close_reason": TRANSFER_REASONS.get(mode, mode)}
+    out.update(_pick(a, ("transfer_scene_id", "user_recv_perception", "create_time")))
+    return out
 
 
 def out_webizpay(record: dict) -> dict:
@@ -345,6 +491,135 @@ OUTPUTS: Dict[str, Callable[[dict], dict]] = {
     "credit_repayment": out_credit_repayment,
     "transfer_authorization": out_transfer_authorization,
     "webizpay": out_webizpay,
+}
+
+
+# --- query answers: (matching records, the request's parameters) -> body ----------------------
+
+
+def q_eduschoolpay(rs: List[dict], _p: dict) -> dict:
+    r = rs[0]
+    a = r["attrs"]
+    return {"contract_id": a["contract_id"], "mchid": r["owner"], **_pick(a, ("appid", "openid", "plan_id")),
+            "contract_status": "DELETE" if _terminated(r) else "ADD",
+            "create_time": a.get("create_time", DEFAULT_SIGNED_TIME), **_pick(a, ("out_contract_code",))}
+
+
+def q_password_exempt(rs: List[dict], _p: dict) -> dict:
+    r = rs[0]
+    a = r["attrs"]
+    state, info = _state_and_info(r)
+    return {"mchid": r["owner"],
+            **_pick(a, ("contract_id", "appid", "openid", "sub_appid", "sub_openid", "service_id",
+                        "out_contract_code", "contract_display_account")),
+            **state, "contract_signed_time": a.get("contract_signed_time", DEFAULT_SIGNED_TIME), **info}
+
+
+def q_combine_papay(rs: List[dict], _p: dict) -> dict:
+    r = rs[0]
+    a = r["attrs"]
+    state, info = _state_and_info(r)
+    return {"mchid": r["owner"], **_pick(a, ("contract_id", "appid", "plan_id", "out_contract_code")),
+            "contract_display_account": a.get("contract_display_account", "微信代扣"), **state,
+            "contract_signed_time": a.get("contract_signed_time", DEFAULT_SIGNED_TIME),
+            "contract_expired_time": a.get("contract_expired_time", DEFAULT_EXPIRED_TIME),
+            **_pick(a, ("openid",)), **info}
+
+
+GLOBAL_MODES = {"MCH_API_TERMINATE": "MERCHANT", "USER_TERMINATE": "USER"}  # anything else: PLATFORM
+
+
+def q_global_papay(rs: List[dict], p: dict) -> dict:
+    r = rs[0]
+    a = r["attrs"]
+    if "sub_mchid" in p:  # institution mode
+        out = {"sp_mchid": r["owner"], **_pick(a, ("sub_mchid", "sp_appid", "sub_appid"))}
+    else:
+        out = {"mchid": r["owner"], **_pick(a, ("appid",))}
+    out.update({**_pick(a, ("contract_id", "plan_id", "out_contract_code")),
+                "user_display_name": a.get("user_display_name", "*明"),
+                "state": "TERMINATED" if _terminated(r) else "SIGNED",
+                "signed_time": a.get("signed_time", DEFAULT_SIGNED_TIME)})
+    if _terminated(r):
+        t = r["termination"]
+        out.update({"terminated_time": t["time"], "termination_mode": GLOBAL_MODES.get(t["mode"], "PLATFORM")})
+        if t["remark"] is not None:
+            out["termination_note"] = t["remark"]
+    out.update(_pick(a, ("openid",)))
+    return out
+
+
+def q_edu_papay(rs: List[dict], _p: dict) -> dict:
+    r = rs[0]
+    a = r["attrs"]
+    return {"sp_mchid": r["owner"], **_pick(a, ("appid", "sub_mchid", "sub_appid", "openid", "sub_openid", "plan_id")),
+            "contract_information": {"contract_id": a["contract_id"],
+                                     "contract_status": "DELETE" if _terminated(r) else "ADD",
+                                     "create_time": a.get("create_time", DEFAULT_SIGNED_TIME)}}
+
+
+def q_facepay(rs: List[dict], _p: dict) -> dict:
+    r = rs[0]
+    a = r["attrs"]
+    # `use_id` (sic): the face-pay query documents WeChat's face-user id under that name.
+    return {"use_id": a["user_id"], **_pick(a, ("out_user_id", "organization_id")),
+            "user_name": a.get("user_name", "张*"), "user_type": a.get("user_type", "STUDENT"),
+            "student_info": a.get("student_info", {"class_name": "一年级1班"}),
+            "status": a.get("status", "NORMAL"),
+            "contract_state": "TERMINATED" if _terminated(r) else "CONTRACTED",
+            "face_image_ok": a.get("face_image_ok", True), **_pick(a, ("contract_id",))}
+
+
+def q_payscore(rs: List[dict], _p: dict) -> dict:
+    r = rs[0]
+    a = r["attrs"]
+    out = {**_pick(a, ("service_id", "appid")), "mchid": r["owner"],
+           **_pick(a, ("sub_mchid", "sub_appid", "channel_id", "openid", "sub_openid", "authorization_code")),
+           "authorization_state": "UNAVAILABLE" if _terminated(r) else "AVAILABLE",
+           "authorization_success_time": a.get("authorization_success_time", DEFAULT_SIGNED_TIME)}
+    if _terminated(r):
+        out["cancel_authorization_time"] = r["termination"]["time"]
+    return out
+
+
+def q_user_service_state(rs: List[dict], _p: dict) -> dict:
+    r = rs[0]
+    return {**_pick(r["attrs"], ("appid", "service_id", "openid")),
+            "use_service_state": "UNAVAILABLE" if _terminated(r) else "AVAILABLE"}
+
+
+def q_webizpay(rs: List[dict], _p: dict) -> dict:
+    a = rs[0]["attrs"]
+    employees = []
+    for r in rs:
+        entry = {"employee_id": r["attrs"]["employee_id"],
+                 "authorization_state": "REVOKED" if _terminated(r) else "AUTHORIZED",
+                 "authorization_time": r["attrs"].get("authorization_time", DEFAULT_SIGNED_TIME)}
+        if _terminated(r):
+            entry["authorization_revoked_time"] = r["termination"]["time"]
+        employees.append(entry)
+    return {**_pick(a, ("sp_mchid", "sub_mchid", "user_id")), "employee_list": employees}
+
+
+def _one(builder: Callable[[dict], dict]) -> Callable[[List[dict], dict], dict]:
+    return lambda rs, _p: builder(rs[0])
+
+
+QUERY_OUTPUTS: Dict[str, Callable[[List[dict], dict], dict]] = {
+    "q_eduschoolpay": q_eduschoolpay,
+    "q_password_exempt": q_password_exempt,
+    "q_papay": _one(out_papay),  # the same body as the terminate answer, in the current state
+    "q_papay_partner": _one(out_papay_partner),
+    "q_insurance": _one(out_insurance),
+    "q_combine_papay": q_combine_papay,
+    "q_credit_repayment": _one(_credit_contract),  # the terminate answer's contract_info, at the top level
+    "q_global_papay": q_global_papay,
+    "q_edu_papay": q_edu_papay,
+    "q_facepay": q_facepay,
+    "q_payscore": q_payscore,
+    "q_user_service_state": q_user_service_state,
+    "q_transfer": _one(out_transfer_authorization),
+    "q_webizpay": q_webizpay,
 }
 
 # How each collection records a merchant-initiated termination.
@@ -602,6 +877,10 @@ CERTIFICATE_MODE_ALIASES = {"both": "certificates", "public_key": "public_key_on
                             "certificate": "certificates_only", "certificates-only": "certificates_only",
                             "public-key-only": "public_key_only"}
 MAX_RATE_LIMIT = 100000
+# The rate limit's sliding window: one second, less a tolerance for the jitter between when a
+# client sends and when the sandbox sees a request (scheduling, loopback, a busy GIL).
+RATE_TOLERANCE = 0.1
+RATE_WINDOW = 1.0 - RATE_TOLERANCE
 MAX_LISTED_CERTIFICATES = 10
 ROTATED_VALIDITY = (dt.timedelta(days=1), dt.timedelta(days=1826))  # now - 1 day ... now + 5 years
 EXPIRED_VALIDITY = (dt.timedelta(days=1827), dt.timedelta(days=1))  # now - 5 years - 1 day ... now - 1 day
@@ -733,7 +1012,165 @@ class Certificates:
 SIGNATURE_FAULTS = ("probe", "bad_signature", "skew", "missing_headers", "unknown_serial",
                     "tampered_body", "truncated_body")
 ERROR_FAULTS = ("ratelimit", "system_error")
-FAULTS = SIGNATURE_FAULTS + ERROR_FAULTS
+# Connection faults: the connection is reset before the request is processed (nothing applied),
+# reset after it was processed (applied, the answer lost), or the answer is sent late.
+CONNECTION_FAULTS = ("reset_before", "reset_after", "slow")
+FAULTS = SIGNATURE_FAULTS + ERROR_FAULTS + CONNECTION_FAULTS
+DEFAULT_SLOW_MS = 2000
+MAX_SLOW_MS = 60000
+
+
+def check_delay_ms(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SLOW_MS:
+        raise ApiError(400, "SANDBOX_BAD_REQUEST", f"delay_ms必须是0到{MAX_SLOW_MS}的整数")
+    return value
+
+
+class Chaos:
+    """Chaos mode (`POST /sandbox/chaos`): every API request (terminations and queries; not
+    control requests nor certificate downloads) that has no header or armed fault draws a
+    response fault from `random.Random(seed)` with the given rates; with `burst` > 1 a drawn
+    fault repeats for that many consecutive requests of the same merchant. `notify_<fault>`
+    rates apply to each notification created (when no notification fault is armed).
+    Thread-safe: its own lock, never held while taking another."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.off()
+
+    def off(self) -> None:
+        with self.lock:
+            self.seed = None
+            self.rates: Dict[str, float] = {}
+            self.notify_rates: Dict[str, float] = {}
+            self.delay_ms = DEFAULT_SLOW_MS
+            self.burst = 1
+            self.rng = random.Random(0)
+            self.bursts: Dict[Optional[str], List] = {}  # mchid -> [fault, requests left]
+            self.counts: Dict[str, int] = {}
+            self.requests = 0
+            self.notifications = 0
+
+    def configure(self, doc: dict) -> dict:
+        """`{}` or `{"rates": {}}` turns chaos off; otherwise validates and (re)starts it."""
+        rates = doc.get("rates", {})
+        if not isinstance(rates, dict):
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "rates必须是JSON对象（故障名 → 0到1的概率）")
+        seed = doc.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "seed必须是整数或字符串")
+        delay_ms = check_delay_ms(doc.get("delay_ms", DEFAULT_SLOW_MS))
+        burst = doc.get("burst", 1)
+        if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= 1000:
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "burst必须是1到1000的整数")
+        api_rates: Dict[str, float] = {}
+        notify_rates: Dict[str, float] = {}
+        for name, rate in rates.items():
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+                raise ApiError(400, "SANDBOX_BAD_REQUEST", f"rates.{name}必须是0到1之间的数")
+            if name in FAULTS:
+                target = api_rates
+            elif name.startswith("notify_") and name[len("notify_"):] in NOTIFY_FAULTS:
+                target, name = notify_rates, name[len("notify_"):]
+            else:
+                available = list(FAULTS) + ["notify_" + f for f in NOTIFY_FAULTS]
+                raise ApiError(400, "SANDBOX_UNKNOWN_FAULT", f"未知的fault：{name}；可用：{', '.join(available)}")
+            if rate > 0:
+                target[name] = float(rate)
+        for group in (api_rates, notify_rates):
+            if sum(group.values()) > 1 + 1e-9:
+                raise ApiError(400, "SANDBOX_BAD_REQUEST", "同一类（请求/通知）故障的概率之和不能超过1")
+        self.off()
+        if api_rates or notify_rates:
+            with self.lock:
+                self.seed, self.rates, self.notify_rates = seed, api_rates, notify_rates
+                self.delay_ms, self.burst = delay_ms, burst
+                self.rng = random.Random(seed)
+        return self.view()
+
+    def _choose(self, rates: Dict[str, float], order: Tuple[str, ...]) -> Optional[str]:  # lock held
+        u, acc = self.rng.random(), 0.0
+        for name in order:
+            acc += rates.get(name, 0.0)
+            if u < acc:
+                return name
+        return None
+
+    def draw(self, mchid: Optional[str]) -> Optional[Tuple[str, float]]:
+        """(fault, slow delay in seconds) for one API request of `mchid`, or None."""
+        with self.lock:
+            if not self.rates:
+                return None
+            self.requests += 1
+            pending = self.bursts.get(mchid)
+            if pending is not None:
+                fault = pending[0]
+                pending[1] -= 1
+                if pending[1] <= 0:
+                    del self.bursts[mchid]
+            else:
+                fault = self._choose(self.rates, FAULTS)
+                if fault is not None and self.burst > 1:
+                    self.bursts[mchid] = [fault, self.burst - 1]
+            if fault is None:
+                return None
+            self.counts[fault] = self.counts.get(fault, 0) + 1
+            return fault, self.delay_ms / 1000
+
+    def draw_notify(self) -> Optional[str]:
+        with self.lock:
+            if not self.notify_rates:
+                return None
+            self.notifications += 1
+            fault = self._choose(self.notify_rates, NOTIFY_FAULTS)
+            if fault is not None:
+                self.counts["notify_" + fault] = self.counts.get("notify_" + fault, 0) + 1
+            return fault
+
+    def view(self) -> dict:
+        with self.lock:
+            return {"enabled": bool(self.rates or self.notify_rates), "seed": self.seed,
+                    "rates": {**self.rates, **{"notify_" + k: v for k, v in self.notify_rates.items()}},
+                    "delay_ms": self.delay_ms, "burst": self.burst, "counts": dict(sorted(self.counts.items())),
+                    "requests": self.requests, "notifications": self.notifications,
+                    "bursts": {m or "-": {"fault": f, "remaining": left} for m, (f, left) in self.bursts.items()}}
+
+
+LEDGER_FIELDS = ("terminate_requests", "applied", "rejected_already_terminated", "after_confirmed", "queries")
+
+
+class Ledger:
+    """What happened to each record through the API, to prove "exactly once" (`GET
+    /sandbox/ledger`). Guarded by `State.lock`."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.contracts: Dict[str, Dict[str, int]] = {}
+        # record id -> how the merchant was first shown, intact, that it is terminated:
+        # "terminate" (a 2xx terminate answer), "query" (a 2xx query answer), "notification" (acknowledged)
+        self.confirmed: Dict[str, str] = {}
+        self.rate_limited = 0
+        self.faults: Dict[str, int] = {}
+        self.notify_faults: Dict[str, int] = {}
+
+    def entry(self, rid: str) -> Dict[str, int]:
+        e = self.contracts.get(rid)
+        if e is None:
+            e = self.contracts[rid] = dict.fromkeys(LEDGER_FIELDS, 0)
+        return e
+
+    def view(self) -> dict:
+        contracts = {rid: {**e, "confirmed": self.confirmed.get(rid)} for rid, e in self.contracts.items()}
+        totals: Dict[str, int] = {k: 0 for k in LEDGER_FIELDS}
+        for e in self.contracts.values():
+            for k in LEDGER_FIELDS:
+                totals[k] += e[k]
+        totals["contracts"] = len(self.contracts)
+        totals["confirmed"] = len(self.confirmed)
+        return {"contracts": contracts, "totals": totals, "rate_limited": self.rate_limited,
+                "faults": dict(sorted(self.faults.items())), "notify_faults": dict(sorted(self.notify_faults.items()))}
 
 
 RECORD_STATES = ("EFFECTIVE", "TERMINATED")
@@ -786,8 +1223,9 @@ class StateFile:
 
 
 class State:
-    """The records (seeded by `seeder`, or restored from `store`), the armed response fault and
-    the request log, behind one lock."""
+    """The records (seeded by `seeder`, or restored from `store`), the armed response fault, the
+    request log and the ledger, behind one lock (a termination checks and sets the state and
+    updates the ledger in one step); chaos settings behind their own."""
 
     def __init__(self, seeder: Optional[Callable[[], List[dict]]] = None, store: Optional[StateFile] = None) -> None:
         self.lock = threading.Lock()
@@ -795,22 +1233,37 @@ class State:
         self.seeder = seeder or (lambda: [])
         self.store = store
         self.records: List[dict] = []
+        self.by_id: Dict[str, dict] = {}
+        # (collection, attribute or None) -> attribute value -> records, built on first use
+        self.index: Dict[Tuple[str, Optional[str]], Dict[object, List[dict]]] = {}
+        self.generation = 0  # bumped by reset: confirmations of answers from before it are dropped
         self.armed: Optional[str] = None
         self.armed_left = 0
+        self.armed_delay = DEFAULT_SLOW_MS / 1000
         self.requests: List[dict] = []  # GET /sandbox/log: every API request, in arrival order
+        self.ledger = Ledger()
+        self.chaos = Chaos()
         saved = store.load() if store is not None else None
         if saved is None:
             self.reset()
         else:
-            self.records = saved
+            self._install(saved)
         self.restored = saved is not None
+
+    def _install(self, records: List[dict]) -> None:  # with self.lock held (or not yet shared)
+        self.records = records
+        self.by_id = {record_id(r): r for r in records}
+        self.index = {}
 
     def reset(self) -> None:
         records = self.seeder()
         with self.lock:
-            self.records = records
-            self.armed, self.armed_left = None, 0
+            self._install(records)
+            self.armed, self.armed_left, self.armed_delay = None, 0, DEFAULT_SLOW_MS / 1000
             self.requests = []
+            self.ledger.clear()
+            self.generation += 1
+        self.chaos.off()
         self.persist()
 
     def persist(self) -> None:
@@ -818,8 +1271,8 @@ class State:
         if self.store is None:
             return
         with self.save_lock:
-            with self.lock:
-                records = copy.deepcopy(self.records)
+            with self.lock:  # attrs are never changed in place, state and termination are replaced
+                records = [dict(r) for r in self.records]
             try:
                 self.store.save(records)
             except OSError as err:
@@ -834,38 +1287,100 @@ class State:
         with self.lock:
             return copy.deepcopy(self.requests)
 
-    def arm(self, fault: Optional[str], count: int) -> dict:
+    def arm(self, fault: Optional[str], count: int, delay_ms: Optional[int] = None) -> dict:
         with self.lock:
             self.armed, self.armed_left = (fault, count) if fault and count > 0 else (None, 0)
+            self.armed_delay = (DEFAULT_SLOW_MS if delay_ms is None else delay_ms) / 1000
             return self.faults_view()
 
     def faults_view(self) -> dict:
-        return {"fault": self.armed, "remaining": self.armed_left, "available": list(FAULTS)}
+        return {"fault": self.armed, "remaining": self.armed_left, "available": list(FAULTS),
+                "delay_ms": int(round(self.armed_delay * 1000))}
 
-    def take_armed(self) -> Optional[str]:
+    def take_armed(self) -> Optional[Tuple[str, float]]:
         with self.lock:
-            if self.armed_left <= 0:
+            if self.armed_left <= 0 or self.armed is None:
                 return None
             self.armed_left -= 1
             fault = self.armed
             if self.armed_left == 0:
                 self.armed = None
-            return fault
+            return fault, self.armed_delay
 
-    def snapshot(self) -> List[dict]:
+    def snapshot(self, collection: Optional[str] = None, owner: Optional[str] = None,
+                 state: Optional[str] = None) -> List[dict]:
+        # Shallow: attrs are never changed in place and a termination replaces state/termination.
         with self.lock:
             return [{"id": record_id(r), "collection": r["collection"], "owner": r["owner"],
-                     "state": r["state"], "termination": copy.deepcopy(r["termination"]),
-                     **copy.deepcopy(r["attrs"])} for r in self.records]
+                     "state": r["state"], "termination": r["termination"], **r["attrs"]}
+                    for r in self.records
+                    if (collection is None or r["collection"] == collection)
+                    and (owner is None or r["owner"] == owner) and (state is None or r["state"] == state)]
+
+    # --- finding records -------------------------------------------------------
+
+    def _bucket(self, collection: str, key: Optional[str], value) -> List[dict]:  # lock held
+        idx = self.index.get((collection, key))
+        if idx is None:
+            idx = {}
+            for r in self.records:
+                if r["collection"] == collection:
+                    idx.setdefault(r["attrs"].get(key) if key else None, []).append(r)
+            self.index[(collection, key)] = idx
+        return idx.get(value, [])
+
+    def _find(self, ep: Endpoint, caller: str, params: dict) -> List[dict]:  # lock held
+        key = next((k for k in LOOKUP_KEYS if k in ep.keys and k in params), None)
+        candidates = self._bucket(ep.collection, key, params[key] if key else None)
+        return [r for r in candidates if _matches(r, ep, caller, params)]
+
+    def add_records(self, records: List[dict]) -> List[str]:
+        """Adds new records (POST /sandbox/seed); 400 if an id is taken. Returns their ids."""
+        ids = [record_id(r) for r in records]
+        with self.lock:
+            taken = next((i for i in ids if i in self.by_id), None)
+            if taken is None and len(set(ids)) != len(ids):
+                taken = next(i for i in ids if ids.count(i) > 1)
+            if taken is not None:
+                raise ApiError(400, "SANDBOX_BAD_REQUEST", f"记录{taken}已存在（id必须唯一；换一个prefix）")
+            self.records.extend(records)
+            for rid, r in zip(ids, records):
+                self.by_id[rid] = r
+            for (collection, key), idx in self.index.items():
+                for r in records:
+                    if r["collection"] == collection:
+                        idx.setdefault(r["attrs"].get(key) if key else None, []).append(r)
+        self.persist()
+        return ids
+
+    # --- the API ----------------------------------------------------------------
+
+    def arrive(self, ep: Endpoint, caller: str, params: dict) -> None:
+        """Ledger: a request routed to `ep` that names the caller's record(s), whatever its
+        outcome. A terminate request for a record already confirmed terminated counts in
+        `after_confirmed`."""
+        with self.lock:
+            matches = self._find(ep, caller, params)
+            for r in (matches if ep.many else matches[:1]):
+                rid = record_id(r)
+                e = self.ledger.entry(rid)
+                if ep.kind == "terminate":
+                    e["terminate_requests"] += 1
+                    if rid in self.ledger.confirmed:
+                        e["after_confirmed"] += 1
+                else:
+                    e["queries"] += 1
 
     def terminate(self, ep: Endpoint, caller: str, params: dict) -> Tuple[Optional[dict], dict]:
         """Finds the caller's record and terminates it: (success body or None for 204, record copy)."""
         not_found, already = MESSAGES[ep.collection]
         with self.lock:
-            record = next((r for r in self.records if _matches(r, ep, caller, params)), None)
-            if record is None:
+            matches = self._find(ep, caller, params)
+            if not matches:
                 raise ApiError(404, "NOT_FOUND", not_found)
+            record = matches[0]
             if record["state"] == "TERMINATED":
+                self.ledger.entry(record_id(record))["rejected_already_terminated"] += 1
                 raise invalid_request(already)
             record["state"] = "TERMINATED"
             record["termination"] = {
@@ -873,15 +1388,26 @@ class State:
                 "time": now_rfc3339(),
                 "remark": params.get(ep.remark) if ep.remark else None,
             }
+            self.ledger.entry(record_id(record))["applied"] += 1
             result = (OUTPUTS[ep.output](record) if ep.output else None), copy.deepcopy(record)
         self.persist()
         return result
+
+    def query(self, ep: Endpoint, caller: str, params: dict) -> Tuple[dict, Tuple[str, ...]]:
+        """The caller's record(s) as they are now: (answer body, ids of those it shows terminated)."""
+        with self.lock:
+            matches = self._find(ep, caller, params)
+            if not matches:
+                raise ApiError(404, "NOT_FOUND", MESSAGES[ep.collection][0])
+            shown = matches if ep.many else matches[:1]
+            body = QUERY_OUTPUTS[ep.output](shown, params)
+            return body, tuple(record_id(r) for r in shown if r["state"] == "TERMINATED")
 
     def terminate_by_user(self, rid: str, mode: str, remark: Optional[str]) -> dict:
         """Terminates a record as the user / customer service / WeChat Pay would (no API call):
         the same state change as an API termination, with `mode`. Returns a copy of the record."""
         with self.lock:
-            record = next((r for r in self.records if record_id(r) == rid), None)
+            record = self.by_id.get(rid)
             if record is None:
                 raise ApiError(404, "SANDBOX_UNKNOWN_CONTRACT", f"没有id为{rid}的记录（见GET /sandbox/state）")
             modes = USER_MODES[record["collection"]]
@@ -896,6 +1422,46 @@ class State:
             copied = copy.deepcopy(record)
         self.persist()
         return copied
+
+    # --- the ledger ---------------------------------------------------------------
+
+    def confirm(self, rids: Tuple[str, ...], how: str, generation: int) -> List[str]:
+        """Records that the merchant was just shown, intact, that these records are terminated;
+        returns those newly confirmed (to undo if the answer could not be sent after all)."""
+        with self.lock:
+            if generation != self.generation:
+                return []
+            newly = []
+            for rid in rids:
+                if rid not in self.ledger.confirmed:
+                    self.ledger.confirmed[rid] = how
+                    self.ledger.entry(rid)
+                    newly.append(rid)
+            return newly
+
+    def unconfirm(self, rids: List[str]) -> None:
+        with self.lock:
+            for rid in rids:
+                self.ledger.confirmed.pop(rid, None)
+
+    def notification_acknowledged(self, rid: str) -> None:
+        self.confirm((rid,), "notification", self.generation)
+
+    def count_fault(self, fault: str) -> None:
+        with self.lock:
+            self.ledger.faults[fault] = self.ledger.faults.get(fault, 0) + 1
+
+    def count_notify_fault(self, fault: str) -> None:
+        with self.lock:
+            self.ledger.notify_faults[fault] = self.ledger.notify_faults.get(fault, 0) + 1
+
+    def count_rate_limited(self) -> None:
+        with self.lock:
+            self.ledger.rate_limited += 1
+
+    def ledger_view(self) -> dict:
+        with self.lock:
+            return self.ledger.view()
 
 
 def _matches(record: dict, ep: Endpoint, caller: str, params: dict) -> bool:
@@ -1013,6 +1579,61 @@ def decode_path_params(ep: Endpoint, raw: Dict[str, str]) -> dict:
         if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
             raise param_error(f.name, value, "不能包含空白或控制字符", "uri")
         params[f.name] = value
+    return params
+
+
+def _query_unquote(text: str, field: str) -> str:
+    """A query-string name or value: `+` is a space (form encoding, as WeChat Pay's servers and
+    the SDKs' URL encoders treat it), then strict percent-decoding to UTF-8."""
+    if re.search(r"%(?![0-9A-Fa-f]{2})", text):
+        raise param_error(field, text, "查询参数的百分号编码无效", "query")
+    try:
+        return urllib.parse.unquote(text.replace("+", " "), errors="strict")
+    except UnicodeDecodeError:
+        raise param_error(field, text, "查询参数不是合法的UTF-8", "query") from None
+
+
+def query_string(target: str) -> str:
+    return target.split("?", 1)[1] if "?" in target else ""
+
+
+def decode_query_params(ep: Endpoint, target: str) -> dict:
+    """The query parameters of a query endpoint, from the raw request target: each known at most
+    once, none unknown, the required ones present, each value a valid string of its field."""
+    known = {f.name: f for f in ep.query}
+    params: Dict[str, str] = {}
+    for piece in query_string(target).split("&"):
+        if not piece:
+            continue
+        raw_name, _, raw_value = piece.partition("=")
+        name = _query_unquote(raw_name, raw_name)
+        value = _query_unquote(raw_value, name)
+        if name not in known:
+            raise param_error(name, value, f"未知的查询参数{name}", "query")
+        if name in params:
+            raise param_error(name, value, f"查询参数{name}重复", "query")
+        check_string(known[name], value, name, "query")
+        if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise param_error(name, value, "不能包含空白或控制字符", "query")
+        params[name] = value
+    for f in ep.query:
+        if f.required and f.name not in params:
+            raise param_error(f.name, None, f"缺少必填的查询参数{f.name}", "query")
+    if ep.one_of and not any(k in params for k in ep.one_of):
+        raise param_error(ep.one_of[0], None, "、".join(ep.one_of) + "至少填写一个", "query")
+    for given, needed in ep.requires:
+        if given in params and needed not in params:
+            raise param_error(needed, None, f"填写{given}时必须填写{needed}", "query")
+    return params
+
+
+def decode_params(ep: Endpoint, raw: Dict[str, str], target: str, body: bytes) -> dict:
+    """Path, then body (terminations) or query-string (queries) parameters, or a 400."""
+    params = decode_path_params(ep, raw)
+    if ep.kind == "query":
+        params.update(decode_query_params(ep, target))
+    else:
+        params.update(decode_body(ep, body))
     return params
 
 
@@ -1280,27 +1901,57 @@ class Handler(BaseHTTPRequestHandler):
             parsed = urllib.parse.urlsplit(target)
             target = parsed.path + ("?" + parsed.query if parsed.query else "")
         path = target.split("?", 1)[0]
-        fault = None
+        self.target = target
         self.operation: Optional[str] = None  # set by api() once the path names an operation
+        generation = self.state.generation  # an answer confirms only within the state it was made in
         is_control = path == "/sandbox" or path.startswith("/sandbox/")
         try:
             body = self.read_body()
-            if is_control:
-                reply = self.control(path, body)
-            else:
-                reply, fault = self.api(target, path, body)
+            out = Outcome(self.control(path, body)) if is_control else self.api(target, path, body)
         except ApiError as err:
-            reply = error_reply(err)
+            out = Outcome(error_reply(err))
         except Exception as err:  # a sandbox bug must still answer, and say so on stderr
             sys.stderr.write(f"internal error: {type(err).__name__}: {err}\n")
-            reply = error_reply(ApiError(500, "SYSTEM_ERROR", "系统错误（sandbox内部错误）"))
+            out = Outcome(error_reply(ApiError(500, "SYSTEM_ERROR", "系统错误（sandbox内部错误）")))
+        fault = out.fault
+        status = out.reply.status if out.reply is not None else None
         if not is_control:  # logged before the answer is sent: a client that got it finds the entry
-            self.state.log_request(self.log_entry(path, reply.status, fault))
-        self.send(reply, request_id)
-        sys.stderr.write(f"{self.command} {path} {reply.status} fault={fault or '-'}\n")
+            self.state.log_request(self.log_entry(path, status, fault))
+        if fault in ("reset_before", "reset_after"):
+            self.reset_connection()  # no answer at all: an RST instead
+        else:
+            if fault == "slow":
+                time.sleep(out.delay)
+            # Confirmed before the bytes leave, so a client acting on them at once is already
+            # counted; not when the client has already closed its end (it gave up waiting), and
+            # undone if they cannot be sent.
+            newly = (self.state.confirm(out.confirms, out.how, generation)
+                     if out.confirms and not self.peer_closed() else [])
+            try:
+                self.send(out.reply, request_id)
+            except OSError:  # the client went away (e.g. it gave up on a slow answer)
+                self.state.unconfirm(newly)
+                self.close_connection = True
+        sys.stderr.write(f"{self.command} {path} {status if status is not None else '-'} fault={fault or '-'}\n")
         sys.stderr.flush()
 
-    def log_entry(self, path: str, status: int, fault: Optional[str]) -> dict:
+    def peer_closed(self) -> bool:
+        """True when the client has closed its end of the connection (EOF waiting to be read)."""
+        sock = self.connection
+        if isinstance(sock, ssl.SSLSocket):
+            return False  # no MSG_PEEK through TLS; the write below still catches a reset
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
+    def reset_connection(self) -> None:
+        """Ends the connection without an answer: the server closes it with SO_LINGER 0 (an RST)."""
+        self.close_connection = True
+        self.server.reset_on_close(self.connection)
+
+    def log_entry(self, path: str, status: Optional[int], fault: Optional[str]) -> dict:
         # Read leniently from whatever Authorization was sent, so rejected requests are counted too.
         items = dict(AUTH_ITEM.findall(self.headers.get("Authorization") or ""))
         return {"method": self.command, "path": path, "mchid": items.get("mchid"), "operation": self.operation,
@@ -1337,6 +1988,13 @@ class Handler(BaseHTTPRequestHandler):
             data += self.rfile.read(size)
             self.rfile.readline(8)
 
+    def setup(self) -> None:
+        super().setup()
+        try:  # answers go out at once (no Nagle delay waiting for the client's delayed ACK)
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     def send(self, reply: Reply, request_id: str) -> None:
         self.send_response(reply.status)
         self.send_header("Request-ID", request_id)
@@ -1344,24 +2002,26 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if reply.status != 204:  # RFC 9110: a 204 carries no Content-Length
             self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
         if self.command != "HEAD" and reply.status != 204:
-            self.wfile.write(reply.body)
+            # Head and body in one write: a keep-alive client gets one segment, not two.
+            self._headers_buffer.append(b"\r\n" + reply.body)
+            self.flush_headers()
+        else:
+            self.end_headers()
 
     # --- WeChat Pay API -----------------------------------------------------
 
-    def api(self, target: str, path: str, body: bytes) -> Tuple[Reply, Optional[str]]:
+    def api(self, target: str, path: str, body: bytes) -> "Outcome":
         if path in CERTIFICATE_PATHS:
             return self.download_certificates(target, body)
         ep, raw_params = route(self.command, path)
         self.operation = ep.id
-        fault = self.pick_fault()
-        if fault == "ratelimit":
-            return error_reply(ratelimit_error()), fault
-        if fault == "system_error":
-            return error_reply(ApiError(500, "SYSTEM_ERROR", "系统错误")), fault
-        if self.rate_limited():
-            return error_reply(ratelimit_error()), fault
+        mchid = self.lenient_mchid()
+        self.note_arrival(ep, mchid, raw_params, target, body)
+        fault, delay = self.pick_fault(mchid)
+        early = self.before_checks(mchid, fault, delay)
+        if early is not None:
+            return early
         try:
             check_headers(self.headers)
             auth = parse_authorization(self.headers.get("Authorization"))
@@ -1369,39 +2029,74 @@ class Handler(BaseHTTPRequestHandler):
             check_timestamp(auth, time.time())
             check_signature(public_key, auth, self.command, target, body)
             check_body_presence(ep, self.headers, body)
-            params = decode_path_params(ep, raw_params)
-            params.update(decode_body(ep, body))
-            result, record = self.state.terminate(ep, auth["mchid"], params)
+            params = decode_params(ep, raw_params, target, body)
+            if ep.kind == "query":
+                result, shown = self.state.query(ep, auth["mchid"], params)
+                record = None
+            else:
+                result, record = self.state.terminate(ep, auth["mchid"], params)
+                shown = (record_id(record),)
         except ApiError as err:
-            return error_reply(err), fault  # signature faults change nothing on an error answer
-        self.notifier.termination(record)  # queued for the delivery thread: never waits for it
+            return Outcome(error_reply(err), fault, delay)  # signature faults change nothing on an error answer
+        if record is not None:
+            self.notifier.termination(record)  # queued for the delivery thread: never waits for it
         payload = json_bytes(result) if result is not None else b""
-        return signed_reply(self.keys, ep.success, payload, self.headers.get("Wechatpay-Serial"), fault,
-                            self.notifier.certificate_mode(auth["mchid"])), fault
+        reply = signed_reply(self.keys, ep.success, payload, self.headers.get("Wechatpay-Serial"), fault,
+                             self.notifier.certificate_mode(auth["mchid"]))
+        # Only an intact answer (no fault of any kind) proves to the merchant what it shows.
+        return Outcome(reply, fault, delay, shown if fault is None else (), ep.kind)
+
+    def lenient_mchid(self) -> Optional[str]:
+        return dict(AUTH_ITEM.findall(self.headers.get("Authorization") or "")).get("mchid")
+
+    def note_arrival(self, ep: Endpoint, mchid: Optional[str], raw_params: Dict[str, str], target: str,
+                     body: bytes) -> None:
+        """Ledger: counts the request for the record its parameters name (read leniently, before
+        any check or fault), if they name one of the Authorization merchant's records."""
+        if mchid is None:
+            return
+        try:
+            params = decode_params(ep, raw_params, target, body)
+        except ApiError:
+            return
+        self.state.arrive(ep, mchid, params)
+
+    def before_checks(self, mchid: Optional[str], fault: Optional[str], delay: float) -> Optional["Outcome"]:
+        """The answers given before any check: connection reset, injected 429/500, the rate limit."""
+        if fault is not None:
+            self.state.count_fault(fault)
+        if fault == "reset_before":
+            return Outcome(None, fault)
+        if fault == "ratelimit":
+            return Outcome(error_reply(ratelimit_error()), fault)
+        if fault == "system_error":
+            return Outcome(error_reply(ApiError(500, "SYSTEM_ERROR", "系统错误")), fault)
+        if self.rate_limited(mchid):
+            self.state.count_rate_limited()
+            return Outcome(error_reply(ratelimit_error()), fault, delay)
+        return None
 
     def public_key_only(self, mchid: str) -> bool:
         return self.notifier.certificate_mode(mchid) == "public_key_only"
 
-    def rate_limited(self) -> bool:
+    def rate_limited(self, mchid: Optional[str]) -> bool:
         """True when the request's merchant (its Authorization mchid, read leniently) is over
         its per-second limit. Every routed request of a known merchant counts, whatever its
         outcome later; answers 429 themselves do not count."""
-        mchid = dict(AUTH_ITEM.findall(self.headers.get("Authorization") or "")).get("mchid")
         return mchid is not None and not self.notifier.rate_limiter_allows(mchid)
 
-    def download_certificates(self, target: str, body: bytes) -> Tuple[Reply, Optional[str]]:
+    def download_certificates(self, target: str, body: bytes) -> "Outcome":
         """GET /v3/certificates and /v3/global/certificates: the listed platform certificates, each
         encrypted (AEAD_AES_256_GCM, associated data `certificate`) under the caller's APIv3 key."""
         if self.command != "GET":
             raise MethodNotAllowed(["GET"])
         self.operation = "download_certificates"
-        fault = self.pick_fault(armed=False)  # armed faults are for the termination endpoints only
-        if fault == "ratelimit":
-            return error_reply(ratelimit_error()), fault
-        if fault == "system_error":
-            return error_reply(ApiError(500, "SYSTEM_ERROR", "系统错误")), fault
-        if self.rate_limited():
-            return error_reply(ratelimit_error()), fault
+        mchid = self.lenient_mchid()
+        # Armed and chaos faults are for the contract endpoints only.
+        fault, delay = self.pick_fault(mchid, armed=False, chaos=False)
+        early = self.before_checks(mchid, fault, delay)
+        if early is not None:
+            return early
         try:
             check_headers(self.headers)
             auth = parse_authorization(self.headers.get("Authorization"))
@@ -1414,21 +2109,28 @@ class Handler(BaseHTTPRequestHandler):
             if self.public_key_only(auth["mchid"]):
                 raise ApiError(404, "RESOURCE_NOT_EXISTS", NO_PLATFORM_CERTIFICATE)
         except ApiError as err:
-            return error_reply(err), fault
+            return Outcome(error_reply(err), fault, delay)
         key = self.keys.merchant_config[auth["mchid"]]["apiv3_key"].encode()
         data = [] if algorithm == "SM2" else [encrypted_certificate(c, key) for c in self.keys.certificates.listing()]
-        return signed_reply(self.keys, 200, json_bytes({"data": data}), self.headers.get("Wechatpay-Serial"),
-                            fault, self.notifier.certificate_mode(auth["mchid"])), fault
+        return Outcome(signed_reply(self.keys, 200, json_bytes({"data": data}), self.headers.get("Wechatpay-Serial"),
+                                    fault, self.notifier.certificate_mode(auth["mchid"])), fault, delay)
 
-    def pick_fault(self, armed: bool = True) -> Optional[str]:
-        """The header fault wins; otherwise an armed one is used up."""
+    def pick_fault(self, mchid: Optional[str], armed: bool = True, chaos: bool = True) -> Tuple[Optional[str], float]:
+        """(fault, slow delay in seconds): the header fault wins; otherwise an armed one is used
+        up; otherwise chaos mode may draw one."""
         requested = (self.headers.get("X-Sandbox-Fault") or "").strip()
         if requested:
             if requested not in FAULTS:
                 raise ApiError(400, "SANDBOX_UNKNOWN_FAULT",
                                f"未知的X-Sandbox-Fault：{requested}；可用：{', '.join(FAULTS)}")
-            return requested
-        return self.state.take_armed() if armed else None
+            delay = (self.headers.get("X-Sandbox-Delay-Ms") or "").strip()
+            if delay and not (delay.isascii() and delay.isdigit() and int(delay) <= MAX_SLOW_MS):
+                raise ApiError(400, "SANDBOX_BAD_REQUEST", f"X-Sandbox-Delay-Ms必须是0到{MAX_SLOW_MS}的整数")
+            return requested, (int(delay) if delay else DEFAULT_SLOW_MS) / 1000
+        taken = self.state.take_armed() if armed else None
+        if taken is None and chaos:
+            taken = self.state.chaos.draw(mchid)
+        return taken if taken is not None else (None, 0.0)
 
     # --- control endpoints -------------------------------------------------
 
@@ -1439,6 +2141,9 @@ class Handler(BaseHTTPRequestHandler):
             "/sandbox/state": ("GET", self.control_state),
             "/sandbox/keys": ("GET", self.control_keys),
             "/sandbox/faults": (("GET", "POST"), self.control_faults),
+            "/sandbox/chaos": (("GET", "POST"), self.control_chaos),
+            "/sandbox/ledger": ("GET", self.control_ledger),
+            "/sandbox/seed": ("POST", self.control_seed),
             "/sandbox/merchants": ("GET", self.control_merchants),
             "/sandbox/contracts/terminate": ("POST", self.control_user_terminate),
             "/sandbox/notifications": ("GET", self.control_notifications),
@@ -1470,7 +2175,47 @@ class Handler(BaseHTTPRequestHandler):
         return plain_json({"reset": True, "records": len(self.state.records)})
 
     def control_state(self, _body: bytes) -> Reply:
-        return plain_json({"records": self.state.snapshot(), "faults": self.state.faults_view()})
+        """All records, or (query `collection`, `owner`, `state`) those matching."""
+        filters: Dict[str, str] = {}
+        for name, values in urllib.parse.parse_qs(query_string(self.target), keep_blank_values=True).items():
+            if name not in ("collection", "owner", "state") or len(values) != 1:
+                raise ApiError(400, "SANDBOX_BAD_REQUEST", "GET /sandbox/state只接受collection、owner、state各一个")
+            filters[name] = values[0]
+        records = self.state.snapshot(filters.get("collection"), filters.get("owner"), filters.get("state"))
+        return plain_json({"records": records, "faults": self.state.faults_view()})
+
+    def control_ledger(self, _body: bytes) -> Reply:
+        return plain_json(self.state.ledger_view())
+
+    def control_chaos(self, body: bytes) -> Reply:
+        if self.command == "GET":
+            return plain_json(self.state.chaos.view())
+        doc = control_json(body, optional=("seed", "rates", "delay_ms", "burst"))
+        return plain_json(self.state.chaos.configure(doc))
+
+    def control_seed(self, body: bytes) -> Reply:
+        from .seeds import bulk_records  # seeds imports this module: import it when first needed
+
+        doc = control_json(body, required=("collection", "owner", "count"), optional=("prefix", "terminated"))
+        collection, owner, count = doc["collection"], doc["owner"], doc["count"]
+        prefix, terminated = doc.get("prefix", "BULK"), doc.get("terminated", 0)
+        if collection not in ID_KEYS:
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", f"未知的collection：{collection}；可用：{', '.join(ID_KEYS)}")
+        if not isinstance(owner, str) or owner not in self.keys.merchants:
+            raise ApiError(404, "SANDBOX_UNKNOWN_MERCHANT", f"未知的商户号{owner}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SEED:
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", f"count必须是1到{MAX_SEED}的整数")
+        if not isinstance(prefix, str) or not re.fullmatch(r"[0-9A-Za-z]{1,20}", prefix):
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "prefix必须是1到20个数字或字母")
+        if isinstance(terminated, bool) or not isinstance(terminated, int) or not 0 <= terminated <= count:
+            raise ApiError(400, "SANDBOX_BAD_REQUEST", "terminated必须是0到count的整数")
+        records = bulk_records(collection, owner, count, prefix, terminated)
+        ids = self.state.add_records(records)
+        params = CLIENT_PARAMS[collection]
+        return plain_json({"records": [
+            {"id": rid, "collection": collection, "owner": owner, "state": r["state"],
+             "params": {k: r["attrs"][k] for k in params if k in r["attrs"]}}
+            for rid, r in zip(ids, records)]})
 
     def control_keys(self, _body: bytes) -> Reply:
         k = self.keys
@@ -1582,7 +2327,25 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "SANDBOX_UNKNOWN_FAULT", f"未知的fault；可用：{', '.join(FAULTS)}")
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
             raise ApiError(400, "SANDBOX_BAD_REQUEST", "count必须是0到1000的整数")
-        return plain_json(self.state.arm(fault, count))
+        delay_ms = doc.get("delay_ms") if isinstance(doc, dict) else None
+        if delay_ms is not None:
+            check_delay_ms(delay_ms)
+        return plain_json(self.state.arm(fault, count, delay_ms))
+
+
+@dataclass
+class Outcome:
+    """What an API request gets: the reply (None: reset before processing), the response fault,
+    the slow delay, and the records an intact answer proves terminated (for the ledger)."""
+
+    reply: Optional[Reply]
+    fault: Optional[str] = None
+    delay: float = 0.0
+    confirms: Tuple[str, ...] = ()
+    how: str = ""
+
+
+MAX_SEED = 100000
 
 
 # ---------------------------------------------------------------------------
@@ -1880,6 +2643,9 @@ class Notifier:
     def __init__(self, keys: "Keys", time_scale: float = 1.0, timeout: float = 5.0) -> None:
         self.keys, self.time_scale, self.timeout = keys, time_scale, timeout
         self.cond = threading.Condition()
+        # Set by make_server: the chaos settings (notify_* rates) and the ledger (State).
+        self.chaos: Optional[Chaos] = None
+        self.ledger: Optional["State"] = None
         self.generation = 0  # bumped by reset: rounds still running from before it are dropped
         self.reset()
         threading.Thread(target=self._run, name="notify-scheduler", daemon=True).start()
@@ -1911,16 +2677,18 @@ class Notifier:
             return self.merchant(mchid)["certificate_mode"]
 
     def rate_limiter_allows(self, mchid: str) -> bool:
-        """Sliding one-second window per merchant: admits a request (and counts it) unless the
-        merchant already made `rate_limit` admitted requests in the last second. Unknown
-        merchants and merchants without a limit are always admitted (and not counted)."""
+        """Sliding window per merchant: admits a request (and counts it) unless the merchant
+        already made `rate_limit` admitted requests in the last RATE_WINDOW seconds (one second
+        less RATE_TOLERANCE for arrival jitter, so a client that never sends more than N requests
+        within one second is never refused). Unknown merchants and merchants without a limit are
+        always admitted (and not counted)."""
         now = time.monotonic()
         with self.cond:
             limit = self.settings.get(mchid, {}).get("rate_limit")
             if limit is None:
                 return True
             window = self.windows.setdefault(mchid, deque())
-            while window and window[0] <= now - 1.0:
+            while window and window[0] <= now - RATE_WINDOW:
                 window.popleft()
             if len(window) >= limit:
                 return False
@@ -2000,6 +2768,8 @@ class Notifier:
                 self.armed_left -= 1
                 if self.armed_left == 0:
                     self.armed = None
+            elif self.chaos is not None:
+                fault = self.chaos.draw_notify()
             # A merchant without platform certificates only ever gets public-key signatures.
             # ... and one without the public key only ever gets platform-certificate signatures.
             signer = {"public_key_only": "public_key", "certificates_only": "platform_certificate"}.get(
@@ -2008,7 +2778,9 @@ class Notifier:
                              envelope, json_bytes(envelope), data, key, signer, fault)
             self.notifications.append(n)
             self._enqueue(n, 0)
-            return {"id": n.id, "event_type": event_type, "fault": fault}
+        if fault is not None and self.ledger is not None:
+            self.ledger.count_notify_fault(fault)
+        return {"id": n.id, "event_type": event_type, "fault": fault}
 
     def _enqueue(self, n: Notification, delay: int) -> None:  # with self.cond held
         n.state, n.delay, n.due = "pending", delay, time.monotonic() + delay * self.time_scale
@@ -2040,6 +2812,11 @@ class Notifier:
             status = post_notification(n.url, body, headers, self.timeout)
             ok = isinstance(status, int) and 200 <= status < 300
             delivered = delivered or ok
+            # An intact notification (a duplicate's copies are) the merchant acknowledged proves
+            # to it that the record is terminated: the ledger's after_confirmed counts from here.
+            if ok and fault in (None, "duplicate") and n.contract is not None and self.ledger is not None \
+                    and generation == self.generation:
+                self.ledger.notification_acknowledged(n.contract)
             with self.cond:
                 if generation != self.generation:
                     return  # reset meanwhile: forget it
@@ -2103,8 +2880,33 @@ class Notifier:
 
 
 class Server(ThreadingHTTPServer):
+    """A thread per connection (HTTP/1.1 keep-alive), a listen backlog for many clients at once,
+    and connections a fault ends with an RST instead of an answer."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # 64 clients connecting at once must not overflow the backlog
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._resets: set = set()
+        self._resets_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def reset_on_close(self, request) -> None:
+        with self._resets_lock:
+            self._resets.add(request)
+
+    def shutdown_request(self, request):
+        with self._resets_lock:
+            reset = request in self._resets
+            self._resets.discard(request)
+        if not reset:
+            return super().shutdown_request(request)
+        try:  # SO_LINGER on with a zero timeout: close() sends an RST, not a FIN
+            request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close_request(request)
 
     def handle_error(self, request, client_address):
         # TLS handshake failures and dropped connections: one line, no traceback noise.
@@ -2182,6 +2984,7 @@ def make_server(options: ServerOptions) -> SandboxServer:
     unknown = sorted({r["owner"] for r in state.records} - set(keys.merchants))
     if unknown:
         sys.stderr.write(f"warning: records owned by merchants not configured: {', '.join(unknown)}\n")
+    notifier.chaos, notifier.ledger = state.chaos, state
     handler = type("SandboxHandler", (Handler,), {"keys": keys, "state": state, "notifier": notifier})
     server = SandboxServer((options.host, options.port), handler)
     server.keys, server.state, server.notifier, server.tls = keys, state, notifier, options.tls
