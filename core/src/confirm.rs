@@ -552,9 +552,13 @@ impl Termination {
                 let reason = format!("{} succeeded ({status})", call.operation);
                 self.finish(OutcomeKind::Terminated, reason, Some(evidence), None);
             }
-            (Purpose::Query, Observed::Terminated(state)) => {
-                let refused_only = self.refusal.is_some() && !self.may_have_applied;
-                let kind = if refused_only {
+            (Purpose::Query, Observed::Terminated(state, by_merchant)) => {
+                // Who ended it, where the answer says; else: refused and never possibly applied.
+                let already = match by_merchant {
+                    Some(by_merchant) => !by_merchant,
+                    None => self.refusal.is_some() && !self.may_have_applied,
+                };
+                let kind = if already {
                     OutcomeKind::AlreadyTerminated
                 } else {
                     OutcomeKind::Terminated
@@ -891,7 +895,9 @@ fn identity_of(
 
 /// What an answer says about the contract.
 enum Observed {
-    Terminated(String),
+    /// Ended; `Some(true)` when the answer says the merchant's API ended it, `Some(false)` when
+    /// someone else did (the user, customer service, the system), `None` when it does not say.
+    Terminated(String, Option<bool>),
     Pending(String),
     Effective(String),
 }
@@ -899,11 +905,39 @@ enum Observed {
 impl Observed {
     fn state_text(&self) -> Option<String> {
         match self {
-            Observed::Terminated(s) | Observed::Pending(s) | Observed::Effective(s) => {
+            Observed::Terminated(s, _) | Observed::Pending(s) | Observed::Effective(s) => {
                 Some(s.clone())
             }
         }
     }
+
+    /// Adds who ended it, from the answer's termination mode (the merchant's own API modes
+    /// named in `by_merchant`).
+    fn ended_by(self, mode: Option<&str>, by_merchant: &[&str]) -> Observed {
+        match (self, mode) {
+            (Observed::Terminated(text, _), Some(mode)) => Observed::Terminated(
+                format!("{text} ({mode})"),
+                Some(by_merchant.contains(&mode)),
+            ),
+            (other, _) => other,
+        }
+    }
+}
+
+/// Termination modes of the papay families that mean "by the merchant's API call".
+const PAPAY_BY_MERCHANT: &[&str] = &["MCH_API_TERMINATE", "API"];
+
+fn papay_like(state: &str, info: &Option<crate::catalog::ContractTerminateInfo>) -> Observed {
+    by_state(
+        "contract_state",
+        state,
+        &["TERMINATED"],
+        &["TERMINATE_PENDING"],
+    )
+    .ended_by(
+        info.as_ref().map(|i| i.contract_termination_mode.as_str()),
+        PAPAY_BY_MERCHANT,
+    )
 }
 
 /// `field value`, as a reason shows it.
@@ -914,7 +948,7 @@ fn field_is(field: &str, value: &str) -> String {
 fn by_state(field: &str, state: &str, terminated: &[&str], pending: &[&str]) -> Observed {
     let text = field_is(field, state);
     if terminated.contains(&state) {
-        Observed::Terminated(text)
+        Observed::Terminated(text, None)
     } else if pending.contains(&state) {
         Observed::Pending(text)
     } else {
@@ -927,19 +961,17 @@ fn by_state(field: &str, state: &str, terminated: &[&str], pending: &[&str]) -> 
 fn observe(output: &AnyOutput, identity: &[(String, String)]) -> Observed {
     const PAPAY: (&[&str], &[&str]) = (&["TERMINATED"], &["TERMINATE_PENDING"]);
     match output {
-        AnyOutput::NoContent => Observed::Terminated("204 No Content".to_owned()),
+        AnyOutput::NoContent => Observed::Terminated("204 No Content".to_owned(), None),
         // Echo-only answers of a successful termination.
         AnyOutput::PasswordExemptContract(_) | AnyOutput::CombinePapayContract(_) => {
-            Observed::Terminated("200 OK".to_owned())
+            Observed::Terminated("200 OK".to_owned(), None)
         }
-        AnyOutput::PapayContract(c) => {
-            by_state("contract_state", &c.contract_state, PAPAY.0, PAPAY.1)
-        }
+        AnyOutput::PapayContract(c) => papay_like(&c.contract_state, &c.contract_terminate_info),
         AnyOutput::PapayPartnerContract(c) => {
-            by_state("contract_state", &c.contract_state, PAPAY.0, PAPAY.1)
+            papay_like(&c.contract_state, &c.contract_terminate_info)
         }
         AnyOutput::InsuranceContract(c) => {
-            by_state("contract_state", &c.contract_state, PAPAY.0, PAPAY.1)
+            papay_like(&c.contract_state, &c.contract_terminate_info)
         }
         AnyOutput::CreditRepaymentTermination(t) => match &t.contract_info {
             Some(c) => by_state(
@@ -948,15 +980,23 @@ fn observe(output: &AnyOutput, identity: &[(String, String)]) -> Observed {
                 &["CONTRACT_STATE_TERMINATED"],
                 &[],
             ),
-            None => Observed::Terminated("200 OK".to_owned()),
+            None => Observed::Terminated("200 OK".to_owned(), None),
         },
         AnyOutput::CreditRepaymentContract(c) => by_state(
             "contract_state",
             &c.contract_state,
             &["CONTRACT_STATE_TERMINATED"],
             &[],
+        )
+        .ended_by(
+            c.contract_terminated_mode.as_deref(),
+            &["TERMINATION_MODE_BY_MERCHANT"],
         ),
-        AnyOutput::TransferAuthorization(a) => by_state("state", &a.state, &["CLOSED"], &[]),
+        AnyOutput::TransferAuthorization(a) => by_state("state", &a.state, &["CLOSED"], &[])
+            .ended_by(
+                a.close_info.as_ref().map(|i| i.close_reason.as_str()),
+                &["CLOSE_VIA_MCH_API"],
+            ),
         AnyOutput::EmployeeRevocation(r) => by_state(
             "authorization_state",
             &r.authorization_state,
@@ -964,20 +1004,31 @@ fn observe(output: &AnyOutput, identity: &[(String, String)]) -> Observed {
             &[],
         ),
         AnyOutput::PasswordExemptContractDetails(c) => {
+            let mode = c
+                .contract_terminate_info
+                .as_ref()
+                .map(|i| i.contract_termination_mode.as_str());
             if c.contract_terminate_info.is_some() {
-                Observed::Terminated(field_is("contract_state", &c.contract_state))
+                Observed::Terminated(field_is("contract_state", &c.contract_state), None)
+                    .ended_by(mode, PAPAY_BY_MERCHANT)
             } else {
                 by_state("contract_state", &c.contract_state, PAPAY.0, PAPAY.1)
             }
         }
         AnyOutput::CombinePapayContractDetails(c) => {
-            by_state("contract_state", &c.contract_state, &["TERMINATED"], &[])
+            by_state("contract_state", &c.contract_state, &["TERMINATED"], &[]).ended_by(
+                c.contract_terminate_info
+                    .as_ref()
+                    .map(|i| i.contract_termination_mode.as_str()),
+                PAPAY_BY_MERCHANT,
+            )
         }
         AnyOutput::GlobalPapayContract(c) => match (&c.state, &c.terminated_time) {
             (Some(state), _) => by_state("state", state, &["TERMINATED"], &[]),
-            (None, Some(_)) => Observed::Terminated("terminated_time set".to_owned()),
+            (None, Some(_)) => Observed::Terminated("terminated_time set".to_owned(), None),
             (None, None) => Observed::Effective("no state".to_owned()),
-        },
+        }
+        .ended_by(c.termination_mode.as_deref(), &["MERCHANT"]),
         AnyOutput::EduPapayContract(c) => by_state(
             "contract_status",
             &c.contract_information.contract_status,

@@ -70,8 +70,12 @@ fn api_error(status: u16, code: &str) -> Answer {
 }
 
 fn papay(state: &str) -> String {
+    papay_by(state, "MCH_API_TERMINATE")
+}
+
+fn papay_by(state: &str, mode: &str) -> String {
     let terminate_info = if state == "TERMINATED" {
-        json!({"contract_termination_mode": "MCH_API_TERMINATE", "contract_terminated_time": "2023-11-15T06:13:20+08:00"})
+        json!({"contract_termination_mode": mode, "contract_terminated_time": "2023-11-15T06:13:20+08:00"})
     } else {
         serde_json::Value::Null
     };
@@ -199,7 +203,10 @@ fn success_is_confirmed_by_the_terminate_answer() {
         evidence.request_id.as_deref(),
         Some("REQ-200-1700000000000")
     );
-    assert_eq!(evidence.state.as_deref(), Some("contract_state TERMINATED"));
+    assert_eq!(
+        evidence.state.as_deref(),
+        Some("contract_state TERMINATED (MCH_API_TERMINATE)")
+    );
     assert_eq!((outcome.terminate_sends, outcome.query_sends), (1, 0));
 }
 
@@ -224,6 +231,31 @@ fn a_lost_answer_is_resolved_by_the_query_not_by_a_resend() {
         EvidenceSource::QueryResponse
     );
     assert_eq!(run.purposes(), [Terminate, Query]);
+}
+
+#[test]
+fn after_a_lost_answer_the_termination_mode_tells_who_ended_it() {
+    // The user ended it before our request landed: the query says USER_TERMINATE.
+    let mut run = Run::new(papay_termination());
+    run.send();
+    run.lose();
+    run.send();
+    let now = run.now_ms;
+    run.answer(signed(200, &papay_by("TERMINATED", "USER_TERMINATE"), now));
+    let outcome = run.outcome();
+    assert_eq!(outcome.kind, OutcomeKind::AlreadyTerminated);
+    assert_eq!(
+        outcome.evidence.unwrap().state.as_deref(),
+        Some("contract_state TERMINATED (USER_TERMINATE)")
+    );
+    // A refusal followed by MCH_API_TERMINATE: an earlier request of ours ended it.
+    let mut run = Run::new(papay_termination());
+    run.send();
+    run.answer(api_error(400, "INVALID_REQUEST"));
+    run.send();
+    let now = run.now_ms;
+    run.answer(signed(200, &papay("TERMINATED"), now));
+    assert_eq!(run.outcome().kind, OutcomeKind::Terminated);
 }
 
 #[test]
@@ -345,7 +377,7 @@ fn a_refusal_is_explained_by_the_query() {
     run.answer(api_error(400, "INVALID_REQUEST"));
     assert_eq!(run.send(), Some(Query));
     let now = run.now_ms;
-    run.answer(signed(200, &papay("TERMINATED"), now));
+    run.answer(signed(200, &papay_by("TERMINATED", "USER_TERMINATE"), now));
     let outcome = run.outcome();
     assert_eq!(outcome.kind, OutcomeKind::AlreadyTerminated);
     assert_eq!(

@@ -17,8 +17,8 @@ use wxpay_terminate::{Host, Location, OPERATIONS};
 
 fn load_golden() -> Vec<Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/catalog.json");
-    let text = fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     match serde_json::from_str(&text).unwrap() {
         Value::Array(entries) => entries,
         other => panic!("{} is not a JSON array: {other}", path.display()),
@@ -57,7 +57,10 @@ fn catalog_matches_the_golden_file() {
     let mut golden: BTreeMap<String, Value> = BTreeMap::new();
     for entry in load_golden() {
         let k = key(str_of(&entry, "method"), str_of(&entry, "path"));
-        assert!(golden.insert(k.clone(), entry).is_none(), "duplicate golden entry {k}");
+        assert!(
+            golden.insert(k.clone(), entry).is_none(),
+            "duplicate golden entry {k}"
+        );
     }
 
     let mut problems: Vec<String> = Vec::new();
@@ -131,21 +134,21 @@ fn catalog_matches_the_golden_file() {
                     ));
                 }
             }
-            if g.get("max_chars").is_none() {
-                if let Some(max) = field.limits.max_chars {
-                    unbacked.push(format!("{endpoint}: field `{name}`: catalog max_chars `{max}`"));
-                }
+            if let (None, Some(max)) = (g.get("max_chars"), field.limits.max_chars) {
+                unbacked.push(format!(
+                    "{endpoint}: field `{name}`: catalog max_chars `{max}`"
+                ));
             }
             if g.get("alnum").is_none() && field.limits.alnum {
                 unbacked.push(format!("{endpoint}: field `{name}`: catalog alnum `true`"));
             }
-            if let Some(alnum) = g.get("alnum") {
-                if Some(field.limits.alnum) != alnum.as_bool() {
-                    problems.push(format!(
-                        "{endpoint}: field `{name}`: alnum: catalog `{}`, golden `{alnum}` (tests/golden/limits.json)",
-                        field.limits.alnum
-                    ));
-                }
+            if let Some(alnum) = g.get("alnum")
+                && Some(field.limits.alnum) != alnum.as_bool()
+            {
+                problems.push(format!(
+                    "{endpoint}: field `{name}`: alnum: catalog `{}`, golden `{alnum}` (tests/golden/limits.json)",
+                    field.limits.alnum
+                ));
             }
         }
         for (name, g) in &gold_fields {
