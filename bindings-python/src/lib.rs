@@ -15,9 +15,12 @@ use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
 };
 use serde_json::Value;
+use std::sync::{Mutex, PoisonError};
+
 use wxpay_terminate::{
-    ApiCall, CertificateSet, Client, ClientConfig, Error, ErrorKind, ErrorRecord, Header, Host,
-    Method, NotificationReply, Request, RequestRecord, UnsignedRequest,
+    ApiCall, CertificateSet, Client, ClientConfig, ConfirmPolicy, Error, ErrorKind, ErrorRecord,
+    Header, Host, Method, Notification, NotificationReply, Request, RequestRecord, Step,
+    Termination, UnsignedRequest,
 };
 
 mod options;
@@ -564,6 +567,179 @@ impl NativeClient {
     }
 }
 
+/// One contract's terminate-and-confirm machine (`wxpay_terminate.confirm` drives it).
+#[pyclass(module = "wxpay_terminate._native", frozen)]
+struct NativeTermination {
+    inner: Mutex<Termination>,
+}
+
+impl NativeTermination {
+    fn with<T>(&self, work: impl FnOnce(&mut Termination) -> T) -> T {
+        work(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+fn ms_arg(value: &Bound<'_, PyAny>) -> PyResult<i64> {
+    int_arg(value, "now_ms")
+}
+
+fn to_json_value<T: serde::Serialize>(value: &T) -> PyResult<Value> {
+    serde_json::to_value(value).map_err(|e| PyRuntimeError::new_err(format!("record: {e}")))
+}
+
+#[pymethods]
+impl NativeTermination {
+    /// `operation`: a termination id; `params`/`query_params` dicts of API field names;
+    /// `policy`: a dict of `ConfirmPolicy` fields to change.
+    #[new]
+    #[pyo3(signature = (operation, params, query_params=None, policy=None))]
+    fn new(
+        py: Python<'_>,
+        operation: &str,
+        params: &Bound<'_, PyDict>,
+        query_params: Option<&Bound<'_, PyDict>>,
+        policy: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let params = dict_to_json(params, BytesAs::Refused)?;
+        let query_params = query_params
+            .map(|q| dict_to_json(q, BytesAs::Refused))
+            .transpose()?;
+        let policy = match policy {
+            Some(policy) => ConfirmPolicy::from_json(dict_to_json(policy, BytesAs::Refused)?)
+                .map_err(|e| to_py_err(py, e))?,
+            None => ConfirmPolicy::default(),
+        };
+        let machine = Termination::new(operation, params, query_params, policy)
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(NativeTermination {
+            inner: Mutex::new(machine),
+        })
+    }
+
+    /// Restores a machine saved with `to_json` (a request then in flight counts as lost).
+    #[staticmethod]
+    fn from_json(py: Python<'_>, state: &str) -> PyResult<Self> {
+        let machine = Termination::from_json(state).map_err(|e| to_py_err(py, e))?;
+        Ok(NativeTermination {
+            inner: Mutex::new(machine),
+        })
+    }
+
+    fn to_json(&self) -> String {
+        self.with(|m| m.to_json())
+    }
+
+    #[getter]
+    fn operation(&self) -> String {
+        self.with(|m| m.operation().to_owned())
+    }
+
+    #[getter]
+    fn query_operation(&self) -> String {
+        self.with(|m| m.query_operation().to_owned())
+    }
+
+    /// The outcome as a dict, or None while undecided.
+    #[getter]
+    fn outcome<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let outcome = self.with(|m| m.outcome().cloned());
+        outcome
+            .map(|o| json_to_py(py, &to_json_value(&o)?))
+            .transpose()
+    }
+
+    /// The last error seen, as the error record dict, or None.
+    #[getter]
+    fn last_error<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let error = self.with(|m| m.last_error().cloned());
+        error
+            .map(|e| json_to_py(py, &to_json_value(&e)?))
+            .transpose()
+    }
+
+    /// `("send", Request, purpose, attempt)`, `("wait", until_ms)` or `("done", outcome)`.
+    /// Signing a new request is RSA work, done without the GIL.
+    fn next<'py>(
+        &self,
+        py: Python<'py>,
+        client: &Bound<'py, NativeClient>,
+        now_ms: &Bound<'py, PyAny>,
+        nonce: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let (now_ms, nonce) = (ms_arg(now_ms)?, str_arg(nonce, "nonce")?);
+        let client = &client.get().inner;
+        let step = detached(py, || self.with(|m| m.next(client, now_ms, &nonce)))?;
+        match step {
+            Step::Send {
+                request,
+                purpose,
+                attempt,
+            } => {
+                let purpose = to_json_value(&purpose)?;
+                let items: [Bound<'py, PyAny>; 4] = [
+                    PyString::new(py, "send").into_any(),
+                    request_to_py(py, request)?,
+                    json_to_py(py, &purpose)?,
+                    attempt.into_pyobject(py)?.into_any(),
+                ];
+                PyTuple::new(py, items)
+            }
+            Step::Wait { until_ms } => PyTuple::new(
+                py,
+                [
+                    PyString::new(py, "wait").into_any(),
+                    until_ms.into_pyobject(py)?.into_any(),
+                ],
+            ),
+            Step::Done(outcome) => PyTuple::new(
+                py,
+                [
+                    PyString::new(py, "done").into_any(),
+                    json_to_py(py, &to_json_value(&outcome)?)?,
+                ],
+            ),
+        }
+    }
+
+    /// Verifies (without the GIL) and reports the answer to the request in flight.
+    fn on_response<'py>(
+        &self,
+        py: Python<'py>,
+        client: &Bound<'py, NativeClient>,
+        status: &Bound<'py, PyAny>,
+        headers: Vec<(String, String)>,
+        body: &[u8],
+        now_ms: &Bound<'py, PyAny>,
+    ) -> PyResult<()> {
+        let (status, now_ms) = (status_arg(status)?, ms_arg(now_ms)?);
+        let client = &client.get().inner;
+        detached(py, || {
+            self.with(|m| m.on_response(client, status, &headers, body, now_ms))
+        })
+    }
+
+    /// No answer arrived for the request in flight (timeout, reset, DNS, TLS).
+    fn on_transport_error(&self, py: Python<'_>, now_ms: &Bound<'_, PyAny>) -> PyResult<()> {
+        let now_ms = ms_arg(now_ms)?;
+        self.with(|m| m.on_transport_error(now_ms))
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Offers a parsed notification (the dict `parse_notification` returned); True when it
+    /// confirms this contract.
+    fn on_notification(
+        &self,
+        py: Python<'_>,
+        notification: &Bound<'_, PyAny>,
+        now_ms: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let now_ms = ms_arg(now_ms)?;
+        let value = py_to_json(notification, "notification", BytesAs::Refused)?;
+        let notification = Notification::from_json(&value).map_err(|e| to_py_err(py, e))?;
+        Ok(self.with(|m| m.on_notification(&notification, now_ms)))
+    }
+}
+
 // ---- functions ------------------------------------------------------------------------------
 
 /// The catalog with result and event schemas, as JSON text (for the package and its stub generator).
@@ -623,6 +799,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<NativeClient>()?;
     m.add_class::<NativeUnsigned>()?;
+    m.add_class::<NativeTermination>()?;
     m.add_function(wrap_pyfunction!(catalog_json, m)?)?;
     m.add_function(wrap_pyfunction!(config_options, m)?)?;
     m.add_function(wrap_pyfunction!(error_kinds, m)?)?;

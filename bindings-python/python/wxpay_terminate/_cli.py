@@ -1,8 +1,10 @@
-"""``python -m wxpay_terminate``: download platform certificates, check a merchant's key files.
+"""``python -m wxpay_terminate``: download platform certificates, check a merchant's key files,
+terminate contracts in bulk and report on a bulk run.
 
 Secrets come from files or the environment only (``--apiv3-key-file`` or ``WXPAY_APIV3_KEY``;
-the private key from its file), never from the command line, where ``ps`` and shell history
-would show them. Exit status: 0 ok, 1 a problem was found (or the download failed), 2 usage.
+the private key from its file or ``WXPAY_PRIVATE_KEY``), never from the command line, where
+``ps`` and shell history would show them. Exit status: 0 ok, 1 a problem was found (or the
+download failed, or a contract's end is not confirmed), 2 usage, 130 interrupted.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 from . import Client, WxpayError
 
 APIV3_ENV = "WXPAY_APIV3_KEY"
+PRIVATE_KEY_ENV = "WXPAY_PRIVATE_KEY"
 MIN_RSA_BITS = 2048
 
 # A Client must trust some key before it can download the certificates it will trust. This
@@ -312,6 +315,112 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _bulk_client(args: argparse.Namespace) -> Client:
+    """The client of a bulk run: identity from arguments (or WXPAY_MCHID / WXPAY_SERIAL_NO),
+    keys from files (or WXPAY_PRIVATE_KEY)."""
+    mchid = args.mchid or os.environ.get("WXPAY_MCHID")
+    serial_no = args.serial_no or os.environ.get("WXPAY_SERIAL_NO")
+    if not mchid or not serial_no:
+        raise UsageError("--mchid and --serial-no (or WXPAY_MCHID and WXPAY_SERIAL_NO) are needed")
+    if args.private_key:
+        private_key = _read(args.private_key, "--private-key")
+    elif os.environ.get(PRIVATE_KEY_ENV):
+        private_key = os.environ[PRIVATE_KEY_ENV].encode("utf-8")
+    else:
+        raise UsageError(f"the merchant private key is needed: --private-key FILE or ${PRIVATE_KEY_ENV}")
+    if bool(args.wechatpay_public_key) != bool(args.wechatpay_public_key_id):
+        raise UsageError("--wechatpay-public-key and --wechatpay-public-key-id go together")
+    options: Dict[str, Any] = dict(mchid=mchid, serial_no=serial_no, private_key=private_key)
+    if args.wechatpay_public_key:
+        options.update(wechatpay_public_key_id=args.wechatpay_public_key_id,
+                       wechatpay_public_key=_read(args.wechatpay_public_key, "--wechatpay-public-key"))
+    if args.platform_certificate:
+        options["platform_certificates"] = [_read(p, "--platform-certificate") for p in args.platform_certificate]
+    if not args.wechatpay_public_key and not args.platform_certificate:
+        raise UsageError("a verification key is needed: --wechatpay-public-key with its id, or --platform-certificate")
+    if args.base_url:
+        options.update(base_url=args.base_url, global_base_url=args.base_url)
+    try:
+        return Client(**options)
+    except WxpayError as e:
+        raise UsageError(f"the client configuration is refused: {e}") from None
+
+
+def _report_path(args: argparse.Namespace) -> Path:
+    journal = Path(args.journal)
+    return Path(args.report) if args.report else journal.with_name(journal.stem + ".report.csv")
+
+
+def cmd_bulk(args: argparse.Namespace) -> int:
+    from . import bulk
+
+    input_path = Path(args.input)
+    if not input_path.is_file():
+        raise UsageError(f"--input {args.input!r} is not a file")
+    policy = {"max_terminate_sends": args.max_sends} if args.max_sends else None
+    if args.dry_run:
+        try:
+            rows, _ = bulk.load_rows(input_path)
+        except WxpayError as e:
+            raise UsageError(str(e)) from None
+        per_operation: Dict[str, int] = {}
+        invalid = 0
+        for row in rows:
+            try:
+                from .confirm import Termination
+
+                machine = Termination(row.operation, row.params, query_params=row.query_params or None, policy=policy)
+                key = f"{machine.operation} (confirmed by {machine.query_operation})"
+                per_operation[key] = per_operation.get(key, 0) + 1
+            except WxpayError as e:
+                invalid += 1
+                print(f"row {row.row} (id {row.key}): {e}")
+        for name, count in sorted(per_operation.items()):
+            print(f"{count:8d}  {name}")
+        print(f"dry run: {len(rows)} rows, {len(rows) - invalid} would be terminated, {invalid} invalid; nothing was sent")
+        return 1 if invalid else 0
+
+    client = _bulk_client(args)
+    journal = bulk.Journal(Path(args.journal))
+    try:
+        try:
+            total, invalid = bulk.prepare_journal(journal, input_path, policy)
+        except WxpayError as e:
+            raise UsageError(str(e)) from None
+        run = bulk.BulkRun(client, journal, rate=args.rate, concurrency=args.concurrency, timeout=args.timeout,
+                           policy=policy)
+        import signal
+
+        previous = signal.signal(signal.SIGTERM, lambda *_: run.stop())
+        try:
+            run.run()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        counts = bulk.write_report(journal, _report_path(args))
+        print(bulk.summary_text(counts))
+        print(f"report: {_report_path(args)}")
+        if run.interrupted:
+            return 130
+        return 0 if counts["failed"] == 0 and counts["open"] == 0 else 1
+    finally:
+        journal.close()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import bulk
+
+    if not Path(args.journal).is_file():
+        raise UsageError(f"--journal {args.journal!r} does not exist")
+    journal = bulk.Journal(Path(args.journal))
+    try:
+        counts = bulk.write_report(journal, _report_path(args))
+    finally:
+        journal.close()
+    print(bulk.summary_text(counts))
+    print(f"report: {_report_path(args)}")
+    return 0 if counts["failed"] == 0 and counts["open"] == 0 else 1
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m wxpay_terminate",
@@ -354,6 +463,39 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--wechatpay-public-key-id", metavar="ID", help="its id, PUB_KEY_ID_…")
     check.add_argument("--platform-certificate", metavar="FILE", action="append", help="a platform certificate (repeatable)")
     check.set_defaults(run=cmd_check)
+
+    bulk = commands.add_parser(
+        "bulk", allow_abbrev=False, help="terminate the contracts of a CSV file and confirm each one's end",
+        description="Terminates every contract listed in --input (CSV: an `operation` column, one column per "
+        "field, `query.<field>` for what the confirming query needs, optional `id`), confirming each final "
+        "state by the answer, the family's query or a notification. The journal records every step before "
+        "and after it is sent: kill the process at any moment and run the same command to resume; nothing "
+        "confirmed is sent again and nothing is skipped. Writes a report CSV and prints a summary.",
+    )
+    bulk.add_argument("--input", required=True, metavar="CSV", help="the contracts to terminate")
+    bulk.add_argument("--journal", required=True, metavar="FILE", help="the run's SQLite journal (created if missing)")
+    bulk.add_argument("--report", metavar="CSV", help="where to write the report (default JOURNAL.report.csv)")
+    bulk.add_argument("--rate", type=float, default=50.0, help="requests per second at most (50)")
+    bulk.add_argument("--concurrency", type=int, default=8, help="requests in flight at most (8)")
+    bulk.add_argument("--timeout", type=float, default=10.0, help="HTTP timeout in seconds (10)")
+    bulk.add_argument("--max-sends", type=int, metavar="N", help="terminate requests per contract at most (6)")
+    bulk.add_argument("--dry-run", action="store_true", help="check every row and print the plan; send nothing")
+    bulk.add_argument("--mchid", help="merchant id (or WXPAY_MCHID)")
+    bulk.add_argument("--serial-no", help="serial of the merchant API certificate (or WXPAY_SERIAL_NO)")
+    bulk.add_argument("--private-key", metavar="FILE", help=f"the merchant API private key (or ${PRIVATE_KEY_ENV})")
+    bulk.add_argument("--wechatpay-public-key", metavar="FILE", help="the WeChat Pay public key (pub_key.pem)")
+    bulk.add_argument("--wechatpay-public-key-id", metavar="ID", help="its id, PUB_KEY_ID_…")
+    bulk.add_argument("--platform-certificate", metavar="FILE", action="append", help="a platform certificate (repeatable)")
+    bulk.add_argument("--base-url", help="API base URL for every host (default WeChat Pay's; a sandbox URL for tests)")
+    bulk.set_defaults(run=cmd_bulk)
+
+    report = commands.add_parser(
+        "report", allow_abbrev=False, help="write the report of a bulk run from its journal",
+        description="Regenerates the report CSV and the summary of a bulk run from its journal alone.",
+    )
+    report.add_argument("--journal", required=True, metavar="FILE")
+    report.add_argument("--report", metavar="CSV", help="where to write it (default JOURNAL.report.csv)")
+    report.set_defaults(run=cmd_report)
     return top
 
 

@@ -24,52 +24,11 @@ import time
 from typing import Any, Callable, Optional, Tuple, TypeVar
 
 from . import Client
+from ._http import Send, default_send
 from ._model import CertificateSet, Parsed, Request
 from .errors import UnknownSerialError
 
 T = TypeVar("T")
-
-#: ``send(request) -> (status, headers, body)``: sends a :class:`Request` as it is (the exact
-#: method, URL, headers and body bytes) and returns the raw answer.
-Send = Callable[[Request[Any]], Tuple[int, Any, bytes]]
-
-
-def default_send(timeout: float = 10.0) -> Send:
-    """A :data:`Send` over ``requests`` if installed, else ``httpx``, else ``urllib`` (stdlib)."""
-    try:
-        import requests
-    except ImportError:
-        pass
-    else:
-        def send_requests(req: Request[Any]) -> Tuple[int, Any, bytes]:
-            r = requests.request(req.method, req.url, headers=req.headers, data=req.body, timeout=timeout)
-            return r.status_code, r.headers, r.content
-
-        return send_requests
-    try:
-        import httpx
-    except ImportError:
-        pass
-    else:
-        def send_httpx(req: Request[Any]) -> Tuple[int, Any, bytes]:
-            r = httpx.request(req.method, req.url, headers=req.headers, content=req.body, timeout=timeout)
-            return r.status_code, r.headers, r.content
-
-        return send_httpx
-
-    import urllib.error
-    import urllib.request
-
-    def send_urllib(req: Request[Any]) -> Tuple[int, Any, bytes]:
-        request = urllib.request.Request(req.url, data=req.body, headers=req.headers, method=req.method)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, response.headers.items(), response.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers.items(), e.read()
-
-    return send_urllib
-
 
 class CertificateKeeper:
     """Downloads platform certificates for ``client`` and re-verifies answers after a rotation.
