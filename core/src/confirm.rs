@@ -349,6 +349,20 @@ impl Termination {
         })
     }
 
+    /// [`Termination::new`] for a typed termination.
+    pub fn of(
+        operation: &catalog::AnyOperation,
+        query_params: Option<serde_json::Value>,
+        policy: ConfirmPolicy,
+    ) -> Result<Termination> {
+        Termination::new(
+            operation.spec().id,
+            operation.params_json(),
+            query_params,
+            policy,
+        )
+    }
+
     /// The terminate operation id.
     pub fn operation(&self) -> &str {
         &self.terminate.operation

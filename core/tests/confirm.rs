@@ -749,6 +749,31 @@ fn webizpay_reads_the_entry_of_the_revoked_employee() {
 }
 
 #[test]
+fn a_typed_termination_gives_the_same_machine_as_its_params_by_id() {
+    let typed = wxpay_terminate::AnyOperation::from(wxpay_terminate::TerminatePapayContract {
+        plan_id: 12535,
+        out_contract_code: "wxwtdk20200910100000".into(),
+        contract_termination_remark: "用户解约".into(),
+    });
+    let machine = Termination::of(&typed, None, ConfirmPolicy::default()).unwrap();
+    assert_eq!(machine.to_json(), papay_termination().to_json());
+    let partner = wxpay_terminate::AnyOperation::from(wxpay_terminate::QueryGlobalPapayContract {
+        contract_id: "1".into(),
+        appid: None,
+        sub_mchid: Some("2".into()),
+        sp_appid: Some("wx3".into()),
+        sub_appid: None,
+    });
+    assert_eq!(
+        partner.params_json(),
+        json!({"contract_id": "1", "sub_mchid": "2", "sp_appid": "wx3"})
+    );
+    // A query is not a termination.
+    let err = Termination::of(&partner, None, ConfirmPolicy::default()).unwrap_err();
+    assert_eq!(err.field(), Some("operation"));
+}
+
+#[test]
 fn misuse_is_a_typed_error() {
     let mut machine = papay_termination();
     let err = machine.on_transport_error(T0).unwrap_err();

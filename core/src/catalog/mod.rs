@@ -118,6 +118,9 @@ pub trait Operation: Serialize + DeserializeOwned {
     /// `(name, value)` for each query parameter given, unencoded, in URL order (absent
     /// optional ones left out).
     fn query_params(&self) -> Vec<(String, String)>;
+    /// Every field given, path, query and body alike, as a JSON object of API names: the form
+    /// operations take by id (absent optional fields left out).
+    fn params_json(&self) -> serde_json::Value;
     /// The compact JSON body — the params struct itself serialised, path parameters skipped
     /// and absent optional fields left out — or `None` for body-less endpoints.
     fn body(&self) -> Result<Option<Vec<u8>>> {
@@ -376,6 +379,15 @@ macro_rules! declare_endpoints {
                     )*
                     pairs
                 }
+
+                fn params_json(&self) -> serde_json::Value {
+                    let mut params = serde_json::Map::new();
+                    $( params.insert(stringify!($pname).to_owned(), serde_json::json!(self.$pname)); )*
+                    $( params.insert(stringify!($qname).to_owned(), serde_json::json!(self.$qname)); )*
+                    $( params.insert(stringify!($bname).to_owned(), serde_json::json!(self.$bname)); )*
+                    params.retain(|_, v| !v.is_null());
+                    serde_json::Value::Object(params)
+                }
             }
         )*
 
@@ -416,6 +428,14 @@ macro_rules! declare_endpoints {
             pub(crate) fn build(&self) -> crate::error::Result<crate::catalog::BuiltParams> {
                 match self {
                     $(AnyOperation::$name(op) => crate::catalog::build_params(op),)*
+                }
+            }
+
+            /// The operation's fields as a JSON object of API names (path, query and body
+            /// alike), as operations by id take them.
+            pub fn params_json(&self) -> serde_json::Value {
+                match self {
+                    $(AnyOperation::$name(op) => crate::catalog::Operation::params_json(op),)*
                 }
             }
         }

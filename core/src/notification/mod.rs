@@ -159,9 +159,8 @@ impl Notification {
                 "not a parsed notification: id, create_time, event_type, resource_type and resource are needed",
             )
         })?;
-        let plaintext = serde_json::to_vec(&parts.resource).map_err(|_| {
-            Error::invalid_input("notification", "the resource is not JSON")
-        })?;
+        let plaintext = serde_json::to_vec(&parts.resource)
+            .map_err(|_| Error::invalid_input("notification", "the resource is not JSON"))?;
         Ok(Notification {
             resource: decode_resource(&parts.event_type, &plaintext)?,
             id: parts.id,
