@@ -61,6 +61,7 @@ gen-check: python-wheel wasm-pkg uniffi-lib
 	rm -rf target/vectors-check
 	WXPAY_VECTORS_OUT=$(CURDIR)/target/vectors-check $(PY) tests/vectors/generate.py >/dev/null
 	$(PY) tests/vectors/check_generated.py target/vectors-check
+	$(PY) tests/vectors/manifest.py --check
 	$(PY) tests/golden/extract.py --check
 
 # `cargo test` at the root builds only core and the vector runner (default-members).

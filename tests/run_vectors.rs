@@ -12,7 +12,9 @@ use wxpay_terminate::crypto::{MerchantPrivateKey, Signer as _};
 use wxpay_terminate::{
     ApiCall, Client, Error, ErrorKind, Method, OPERATIONS, Request, UnsignedRequest, protocol,
 };
-use wxpay_terminate_conformance::{Case, client, config_from_json, key_file, load_cases};
+use wxpay_terminate_conformance::{
+    Case, check_manifest, client, config_from_json, key_file, load_cases,
+};
 
 type Outcome = Result<(), Failed>;
 
@@ -83,16 +85,26 @@ fn main() {
             }
         },
     ));
+    // A deleted, added or edited vector fails here, not only where it happened to be loaded.
+    trials.push(Trial::test(
+        "coverage::files_match_the_manifest",
+        move || match check_manifest()? {
+            listed if listed == total => Ok(()),
+            listed => {
+                Err(format!("manifest.json lists {listed} cases, {total} were loaded").into())
+            }
+        },
+    ));
     let conclusion = libtest_mimic::run(&args, trials);
     // With no filter every file must have run: a skipped vector is a failure.
     if args.filter.is_none()
         && args.skip.is_empty()
-        && conclusion.num_passed + conclusion.num_failed != total as u64 + 3
+        && conclusion.num_passed + conclusion.num_failed != total as u64 + 4
     {
         eprintln!(
             "ran {} of {} vector trials",
             conclusion.num_passed + conclusion.num_failed,
-            total + 3
+            total + 4
         );
         std::process::exit(1);
     }

@@ -11,6 +11,37 @@ import wxpay_terminate as wt
 
 VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 KEYS = VECTORS / "keys"
+#: tests/vectors/manifest.json: every vector file with its SHA-256 (tests/vectors/manifest.py).
+MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
+
+# ---- every vector runs: a skip of any kind is a failure, and so is a run of fewer vectors ---------
+
+_VECTOR_TEST = "test_vectors.py::test_vector"
+_vectors_passed = 0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    global _vectors_passed
+    outcome = yield
+    report = outcome.get_result()
+    if not item.nodeid.split("[")[0].endswith(_VECTOR_TEST):
+        return
+    if report.skipped:
+        # skip marks, skipif, pytest.skip() in the test body or a fixture: all the same here.
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid} was skipped: every vector must run"
+    elif report.when == "call" and report.passed:
+        _vectors_passed += 1
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """With no -k/deselection, the vector tests must have run every case the manifest lists."""
+    ran_vectors = any(item.nodeid.split("[")[0].endswith(_VECTOR_TEST) for item in session.items)
+    filtered = bool(session.config.option.keyword or session.config.option.deselect or session.config.option.markexpr)
+    if ran_vectors and not filtered and exitstatus == 0 and _vectors_passed != MANIFEST["cases"]:
+        session.exitstatus = 1
+        print(f"\nvector suite ran {_vectors_passed} of the {MANIFEST['cases']} cases tests/vectors/manifest.json lists")
 
 
 def key_text(name: str) -> str:

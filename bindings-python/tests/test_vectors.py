@@ -10,7 +10,9 @@ import pytest
 import wxpay_terminate as wt
 from wxpay_terminate import _native, errors
 
-from conftest import CLIENTS, KEYS, VECTORS, client_kwargs, make_client
+import hashlib
+
+from conftest import CLIENTS, KEYS, MANIFEST, VECTORS, client_kwargs, make_client
 
 CASE_FILES = sorted((VECTORS / "cases").rglob("*.json"))
 CASES: List[Tuple[str, Dict[str, Any]]] = [
@@ -203,9 +205,21 @@ def run_case(name: str, case: Dict[str, Any], runners: Mapping[str, Callable[[st
         pytest.fail(f"vector {name} was skipped ({skipped}); every vector must run")
 
 
+def test_vector_files_match_the_manifest() -> None:
+    """A deleted, added or edited vector fails here (tests/vectors/manifest.json lists every file
+    with its SHA-256), not only in the suite that happened to load it."""
+    on_disk = [*VECTORS.glob("cases/**/*.json"), VECTORS / "clients.json", *KEYS.glob("*.pem")]
+    hashes = {p.relative_to(VECTORS).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in on_disk}
+    listed = MANIFEST["files"]
+    assert sorted(set(listed) - set(hashes)) == [], "listed in manifest.json but missing"
+    assert sorted(set(hashes) - set(listed)) == [], "on disk but not in manifest.json"
+    assert sorted(name for name in listed if listed[name] != hashes[name]) == [], "edited since manifest.json"
+    assert len(CASES) == MANIFEST["cases"]
+
+
 def test_every_vector_file_is_run() -> None:
     assert len(CASE_FILES) >= 100
-    assert len(CASES) == len(CASE_FILES)
+    assert len(CASES) == len(CASE_FILES) == MANIFEST["cases"]
     unknown = {case["type"] for _, case in CASES} - set(RUNNERS)
     assert not unknown, f"vector types without a Python runner: {unknown}"
     assert sum(case["type"] == "notification" for _, case in CASES) >= 46

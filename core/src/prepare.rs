@@ -146,10 +146,13 @@ impl Client {
             })?),
             None => None,
         };
+        // The scheme is sent in lower case (`HTTPS://` → `https://`), as every URL parser
+        // normalises it; the host stays as written.
+        let origin = origin.map(url::lower_case_scheme);
         let target = Target {
             operation: None,
             method: call.method,
-            origin: origin.unwrap_or(&self.api_origin),
+            origin: origin.as_deref().unwrap_or(&self.api_origin),
             template: path,
             path_params: call
                 .path_params

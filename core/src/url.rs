@@ -20,7 +20,13 @@ pub(crate) fn encode_component(value: &str, out: &mut String) {
 /// Splits an absolute template into (origin, path); a relative one has no origin.
 pub(crate) fn split_origin(template: &str) -> Result<(Option<&str>, &str)> {
     for scheme in ["https://", "http://"] {
-        if let Some(rest) = template.strip_prefix(scheme) {
+        // Schemes are case-insensitive (RFC 3986 §3.1): `HTTPS://host/…` is absolute too, not
+        // a relative path on the configured host (found by fuzzing).
+        let matches = template
+            .get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme));
+        if matches {
+            let rest = &template[scheme.len()..];
             let slash = rest.find('/').ok_or_else(|| {
                 Error::invalid_input(
                     "template",
@@ -31,7 +37,30 @@ pub(crate) fn split_origin(template: &str) -> Result<(Option<&str>, &str)> {
             return Ok((Some(&template[..origin_len]), &template[origin_len..]));
         }
     }
+    // A relative reference cannot have `:` in its first segment (RFC 3986 §4.2): `ftp://…`,
+    // `HTTPS:/x` or `mailto:x` are URLs of another shape, never a WeChat Pay path.
+    let first_segment = template
+        .trim_start_matches('/')
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    if !template.starts_with('/') && first_segment.contains(':') {
+        return Err(Error::invalid_input(
+            "template",
+            "the template looks like a URL with another scheme: only https:// and http:// URLs or paths are accepted",
+        ));
+    }
     Ok((None, template))
+}
+
+/// `origin` with its scheme (`https`/`http`, any case) in lower case.
+pub(crate) fn lower_case_scheme(origin: &str) -> std::borrow::Cow<'_, str> {
+    match origin.split_once("://") {
+        Some((scheme, rest)) if scheme.bytes().any(|b| b.is_ascii_uppercase()) => {
+            format!("{}://{rest}", scheme.to_ascii_lowercase()).into()
+        }
+        _ => origin.into(),
+    }
 }
 
 /// Expands `{name}` variables with percent-encoded values into the path.

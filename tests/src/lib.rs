@@ -56,6 +56,57 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks `tests/vectors/manifest.json` against the files on disk: the same set of case,
+/// client and key files, each with its SHA-256. Returns the number of cases it lists.
+pub fn check_manifest() -> Result<usize, String> {
+    use sha2::{Digest, Sha256};
+    let dir = vectors_dir();
+    let text = fs::read_to_string(dir.join("manifest.json"))
+        .map_err(|e| format!("tests/vectors/manifest.json: {e}"))?;
+    let manifest: Value = serde_json::from_str(&text).map_err(|e| format!("manifest.json: {e}"))?;
+    let listed = manifest["files"]
+        .as_object()
+        .ok_or("manifest.json has no `files` object")?;
+    let mut on_disk = Vec::new();
+    collect_json(&dir.join("cases"), &mut on_disk)?;
+    on_disk.push(dir.join("clients.json"));
+    for entry in fs::read_dir(dir.join("keys")).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "pem") {
+            on_disk.push(path);
+        }
+    }
+    let mut problems = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for path in on_disk {
+        let name = path
+            .strip_prefix(&dir)
+            .map_err(|e| e.to_string())?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let digest = Sha256::digest(fs::read(&path).map_err(|e| format!("{name}: {e}"))?);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        match listed.get(&name).and_then(Value::as_str) {
+            None => problems.push(format!("{name}: on disk but not in manifest.json")),
+            Some(want) if want != hex => problems.push(format!(
+                "{name}: edited (its hash differs from manifest.json)"
+            )),
+            Some(_) => {}
+        }
+        seen.insert(name);
+    }
+    for name in listed.keys().filter(|n| !seen.contains(*n)) {
+        problems.push(format!("{name}: listed in manifest.json but missing"));
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    manifest["cases"]
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| "manifest.json has no `cases` count".to_owned())
+}
+
 /// The bytes of `keys/<file>`.
 pub fn key_file(file: &str) -> Result<Vec<u8>, String> {
     let path = vectors_dir().join("keys").join(file);

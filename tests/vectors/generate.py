@@ -1119,12 +1119,19 @@ def allowed_origins(client_name: str) -> set[str]:
 
 def build_generic(client_name: str, method: str, template: str, path_params: dict, query: list, jsonobj, ts, nonce, keys):
     origin = None
-    m = re.match(r"^(https?://[^/]*)(/.*)$", template)
+    # RFC 3986 §3.1: the scheme is case-insensitive, so HTTPS:// is absolute too.
+    m = re.match(r"^(https?://[^/]*)(/.*)$", template, flags=re.IGNORECASE)
     if m:
         origin, template = m.group(1), m.group(2)
+        # the scheme is sent in lower case, the host as written
+        scheme, rest = origin.split("://", 1)
+        origin = scheme.lower() + "://" + rest
         # scheme and host compared case-insensitively, nothing else normalised (no default port)
         if origin.lower() not in allowed_origins(client_name):
             raise InvalidInput("template", "absolute URL names a host that is neither WeChat Pay nor configured")
+    elif not template.startswith("/") and ":" in re.split(r"[/?]", template, maxsplit=1)[0]:
+        # RFC 3986 §4.2: a relative reference has no ':' in its first segment (ftp://…, mailto:…).
+        raise InvalidInput("template", "a URL with another scheme")
     names = re.findall(r"\{([^{}]+)\}", template)
     for n in names:
         if n not in path_params:
@@ -1769,6 +1776,12 @@ def gen_generic(keys: KeySet) -> None:
          1700000109, None,
          "The host of an absolute template is compared case-insensitively (APIHK.Mch.Weixin.QQ.com is apihk); the URL "
          "is sent as written and only the path is signed."),
+        ("absolute_upper_case_scheme", "go_platform", "GET",
+         "HTTPS://api.mch.weixin.qq.com/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{code}",
+         {"plan_id": "12535", "code": "wxwtdk20200910100000"}, [], None,
+         1700000112, None,
+         "An upper-case scheme is still absolute (RFC 3986 §3.1): it is sent in lower case, only the path is signed "
+         "(fuzz finding 3: it was taken as a relative path on the configured host)."),
         ("absolute_configured_base_url_http", "migration", "DELETE",
          "http://127.0.0.1:8080/v3/edu-papay/contracts/{contract_id}",
          {"contract_id": "wx2020010112000000000000000000"}, [], None,
@@ -2017,6 +2030,12 @@ def gen_request_errors(keys: KeySet) -> None:
          "Absolute template 'https://apihk.mch.weixin.qq.com@evil.example/…': the authority is not a WeChat Pay host."),
         ("generic_absolute_other_clients_base_url", "doc_pubkey", "GET", "http://127.0.0.1:8080/v3/x", {}, None,
          "template", "Absolute template naming http://127.0.0.1:8080, which is another client's base_url, not this one's."),
+        # --- the scheme is case-insensitive (RFC 3986 §3.1; fuzz finding 3) ---
+        ("generic_absolute_upper_case_scheme_other_host", "doc_pubkey", "GET", "HTTPS://evil.example/v3/x", {}, None,
+         "template", "HTTPS:// is an absolute URL like https://: naming another host it is refused, never taken as a "
+                     "relative path on the configured host."),
+        ("generic_other_scheme", "doc_pubkey", "GET", "ftp://api.mch.weixin.qq.com/v3/x", {}, None, "template",
+         "A URL of another scheme: a relative reference cannot have ':' in its first segment (RFC 3986 §4.2)."),
     ]
     for name, client, method, template, pp, jsonobj, field, desc in generic:
         ts, nonce = 1700000250, det_hex("request_error/" + name)
@@ -3998,6 +4017,11 @@ def main() -> int:
         print("created keys: " + ", ".join(created))
     print("wrote clients.json and %d cases (%s)" % (len(WRITTEN), ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
     print(ORACLE)
+    if OUT == HERE:
+        # The committed set: record every file's hash for the runners (manifest.py).
+        import manifest
+
+        manifest.main()
     return 0
 
 
