@@ -96,13 +96,24 @@ fn detached<T: Send>(
     work: impl FnOnce() -> wxpay_terminate::Result<T> + Send,
 ) -> PyResult<T> {
     py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)))
-        .unwrap_or_else(|_| {
-            Err(Error::new(
-                ErrorKind::Internal,
-                "wxpay-terminate panicked: please report this as a bug",
-            ))
-        })
+        .unwrap_or_else(|_| Err(panicked()))
         .map_err(|e| to_py_err(py, e))
+}
+
+/// Every other call into the core, with the GIL held: a panic — a bug — becomes the core's
+/// `internal` error (`InternalError`, a `WxpayError`), never a `PanicException` (which is not
+/// an `Exception`) and never an abort of the interpreter.
+fn guarded<T>(py: Python<'_>, work: impl FnOnce() -> wxpay_terminate::Result<T>) -> PyResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(panicked()))
+        .map_err(|e| to_py_err(py, e))
+}
+
+fn panicked() -> Error {
+    Error::new(
+        ErrorKind::Internal,
+        "wxpay-terminate panicked: please report this as a bug",
+    )
 }
 
 // ---- values ---------------------------------------------------------------------------------
@@ -353,11 +364,7 @@ impl NativeUnsigned {
         signature_b64: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let signature = str_arg(signature_b64, "signature")?;
-        let request = self
-            .inner
-            .clone()
-            .complete(&signature)
-            .map_err(|e| to_py_err(py, e))?;
+        let request = guarded(py, || self.inner.clone().complete(&signature))?;
         request_to_py(py, request)
     }
 }
@@ -373,7 +380,7 @@ impl NativeClient {
     #[new]
     fn new(py: Python<'_>, config: &Bound<'_, PyDict>) -> PyResult<Self> {
         let options = dict_to_json(config, BytesAs::Array)?;
-        let config = ClientConfig::from_json(options).map_err(|e| to_py_err(py, e))?;
+        let config = guarded(py, || ClientConfig::from_json(options))?;
         // Key parsing is RSA work too: let other threads run meanwhile.
         let client = detached(py, || Client::new(&config))?;
         Ok(NativeClient { inner: client })
@@ -400,10 +407,10 @@ impl NativeClient {
     ) -> PyResult<NativeUnsigned> {
         let params = dict_to_json(params, BytesAs::Refused)?;
         let (timestamp, nonce) = stamp(timestamp, nonce)?;
-        let unsigned = self
-            .inner
-            .unsigned_by_id(operation, params, timestamp, &nonce)
-            .map_err(|e| to_py_err(py, e))?;
+        let unsigned = guarded(py, || {
+            self.inner
+                .unsigned_by_id(operation, params, timestamp, &nonce)
+        })?;
         Ok(NativeUnsigned { inner: unsigned })
     }
 
@@ -421,8 +428,8 @@ impl NativeClient {
                 .get_item(name)?
                 .unwrap_or_else(|| py.None().into_bound(py)))
         };
-        let method =
-            Method::parse(&str_arg(&item("method")?, "method")?).map_err(|e| to_py_err(py, e))?;
+        let method_name = str_arg(&item("method")?, "method")?;
+        let method = guarded(py, || Method::parse(&method_name))?;
         let mut api_call = ApiCall::new(method, str_arg(&item("template")?, "template")?);
         api_call.path_params = pairs_arg(&item("path_params")?, "path_params")?;
         api_call.query = pairs_arg(&item("query")?, "query")?;
@@ -433,10 +440,9 @@ impl NativeClient {
             api_call.json = Some(py_to_json(&json, "json", BytesAs::Refused)?);
         }
         let (timestamp, nonce) = stamp(timestamp, nonce)?;
-        let unsigned = self
-            .inner
-            .unsigned_call(&api_call, timestamp, &nonce)
-            .map_err(|e| to_py_err(py, e))?;
+        let unsigned = guarded(py, || {
+            self.inner.unsigned_call(&api_call, timestamp, &nonce)
+        })?;
         Ok(NativeUnsigned { inner: unsigned })
     }
 
@@ -509,10 +515,9 @@ impl NativeClient {
             }
         };
         let (timestamp, nonce) = stamp(timestamp, nonce)?;
-        let unsigned = self
-            .inner
-            .unsigned_certificates(host, timestamp, &nonce)
-            .map_err(|e| to_py_err(py, e))?;
+        let unsigned = guarded(py, || {
+            self.inner.unsigned_certificates(host, timestamp, &nonce)
+        })?;
         Ok(NativeUnsigned { inner: unsigned })
     }
 
@@ -561,6 +566,11 @@ impl NativeClient {
         self.inner.certificates()
     }
 
+    /// Test hook: panics inside the core (tests show it surfaces as `InternalError`).
+    fn _panic_for_test(&self, py: Python<'_>) -> PyResult<()> {
+        guarded(py, || self.inner.panic_for_test())
+    }
+
     /// Whether the host should download certificates now.
     fn certificates_refresh_due(&self, now: &Bound<'_, PyAny>) -> PyResult<bool> {
         Ok(self.inner.certificates_refresh_due(int_arg(now, "now")?))
@@ -605,12 +615,15 @@ impl NativeTermination {
             .map(|q| dict_to_json(q, BytesAs::Refused))
             .transpose()?;
         let policy = match policy {
-            Some(policy) => ConfirmPolicy::from_json(dict_to_json(policy, BytesAs::Refused)?)
-                .map_err(|e| to_py_err(py, e))?,
+            Some(policy) => {
+                let policy = dict_to_json(policy, BytesAs::Refused)?;
+                guarded(py, || ConfirmPolicy::from_json(policy))?
+            }
             None => ConfirmPolicy::default(),
         };
-        let machine = Termination::new(operation, params, query_params, policy)
-            .map_err(|e| to_py_err(py, e))?;
+        let machine = guarded(py, || {
+            Termination::new(operation, params, query_params, policy)
+        })?;
         Ok(NativeTermination {
             inner: Mutex::new(machine),
         })
@@ -619,7 +632,7 @@ impl NativeTermination {
     /// Restores a machine saved with `to_json` (a request then in flight counts as lost).
     #[staticmethod]
     fn from_json(py: Python<'_>, state: &str) -> PyResult<Self> {
-        let machine = Termination::from_json(state).map_err(|e| to_py_err(py, e))?;
+        let machine = guarded(py, || Termination::from_json(state))?;
         Ok(NativeTermination {
             inner: Mutex::new(machine),
         })
@@ -721,8 +734,7 @@ impl NativeTermination {
     /// No answer arrived for the request in flight (timeout, reset, DNS, TLS).
     fn on_transport_error(&self, py: Python<'_>, now_ms: &Bound<'_, PyAny>) -> PyResult<()> {
         let now_ms = ms_arg(now_ms)?;
-        self.with(|m| m.on_transport_error(now_ms))
-            .map_err(|e| to_py_err(py, e))
+        guarded(py, || self.with(|m| m.on_transport_error(now_ms)))
     }
 
     /// Offers a parsed notification (the dict `parse_notification` returned); True when it
@@ -735,8 +747,10 @@ impl NativeTermination {
     ) -> PyResult<bool> {
         let now_ms = ms_arg(now_ms)?;
         let value = py_to_json(notification, "notification", BytesAs::Refused)?;
-        let notification = Notification::from_json(&value).map_err(|e| to_py_err(py, e))?;
-        Ok(self.with(|m| m.on_notification(&notification, now_ms)))
+        guarded(py, || {
+            let notification = Notification::from_json(&value)?;
+            Ok(self.with(|m| m.on_notification(&notification, now_ms)))
+        })
     }
 }
 
@@ -768,7 +782,7 @@ fn sign_message(py: Python<'_>, private_key: &[u8], message: &[u8]) -> PyResult<
 /// The core's nonce: 32 upper-case hex characters from the OS RNG.
 #[pyfunction]
 fn generate_nonce(py: Python<'_>) -> PyResult<String> {
-    wxpay_terminate::generate_nonce().map_err(|e| to_py_err(py, e))
+    guarded(py, wxpay_terminate::generate_nonce)
 }
 
 /// Every core error kind name.
@@ -790,7 +804,7 @@ fn notification_nack<'py>(
     message: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let message = str_arg(message, "message")?;
-    let reply = wxpay_terminate::notification_nack(&message).map_err(|e| to_py_err(py, e))?;
+    let reply = guarded(py, || wxpay_terminate::notification_nack(&message))?;
     reply_to_py(py, reply)
 }
 

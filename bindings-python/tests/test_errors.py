@@ -82,3 +82,21 @@ def test_input_errors_name_their_field(doc_client: wt.Client) -> None:
     assert info.value.field == "out_contract_code"
     assert info.value.message == str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+def test_a_panic_inside_the_core_is_an_internal_error_and_the_client_stays_usable(doc_client: wt.Client) -> None:
+    """No panic crosses the FFI boundary: the core's test hook panics, and Python sees the
+    package's base class (InternalError is a WxpayError), not a PanicException (a BaseException
+    that `except Exception` would miss) and not an abort of the interpreter."""
+    for _ in range(3):
+        with pytest.raises(wt.WxpayError) as info:
+            doc_client._native._panic_for_test()
+        assert type(info.value) is wt.InternalError and info.value.kind == "internal"
+        assert isinstance(info.value, Exception)
+        assert "panicked" in str(info.value) and "report this as a bug" in str(info.value)
+    # The same client still signs and verifies.
+    req = doc_client.terminate_edu_papay_contract(contract_id="204009101000000000000001", timestamp=1_700_000_000,
+                                                  nonce="593BEC0C930BF1AFEB40B4A08C8FB242")
+    assert req.headers["Authorization"].startswith("WECHATPAY2-SHA256-RSA2048 ")
+    with pytest.raises(wt.ApiError):
+        doc_client.parse(req, 500, {}, b'{"code":"SYSTEM_ERROR","message":"x"}')

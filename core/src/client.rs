@@ -126,6 +126,15 @@ impl Client {
         result
     }
 
+    /// Panics, on purpose: the bindings' tests call it to show that a panic inside the core
+    /// comes back as the package's base error class and leaves the client usable, never
+    /// aborting the host process. Not for use outside tests.
+    #[doc(hidden)]
+    #[allow(clippy::panic)] // the point of the hook
+    pub fn panic_for_test(&self) -> Result<()> {
+        panic!("wxpay-terminate test hook: a deliberate panic inside the core");
+    }
+
     /// The `User-Agent` every request carries.
     pub fn user_agent(&self) -> &str {
         &self.user_agent
