@@ -21,6 +21,82 @@ type Outcome = Result<(), Failed>;
 thread_local! {
     /// The case a worker thread is running, so `check_error` can record its message.
     static CURRENT_CASE: RefCell<String> = const { RefCell::new(String::new()) };
+    /// The secrets of that case (see `secrets_of`), which no error text may contain.
+    static CURRENT_SECRETS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What an error's message, `Display` and `Debug` must never contain, for one case: every
+/// private key's base64 lines, every client's APIv3 key, the case's `Wechatpay-Signature`, its
+/// message body and any ciphertext in it. (tests/vectors/README.md, "Secrets".)
+fn secrets_of(case: &Value) -> Vec<String> {
+    let mut secrets = Vec::new();
+    let keys = wxpay_terminate_conformance::vectors_dir().join("keys");
+    if let Ok(dir) = std::fs::read_dir(&keys) {
+        for entry in dir.flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            if text.contains("PRIVATE KEY-----") {
+                secrets.extend(
+                    text.lines()
+                        .filter(|l| !l.starts_with("-----") && l.len() >= 40)
+                        .map(str::to_owned),
+                );
+            }
+        }
+    }
+    if let Ok(clients) = wxpay_terminate_conformance::load_clients() {
+        secrets.extend(
+            clients
+                .values()
+                .filter_map(|c| c["apiv3_key"].as_str().map(str::to_owned)),
+        );
+    }
+    for message in ["response", "notification"] {
+        let m = &case[message];
+        if let Some(headers) = m["headers"].as_array() {
+            secrets.extend(
+                headers
+                    .iter()
+                    .filter(|h| {
+                        h[0].as_str()
+                            .is_some_and(|n| n.eq_ignore_ascii_case("Wechatpay-Signature"))
+                    })
+                    .filter_map(|h| h[1].as_str().map(str::to_owned))
+                    .filter(|s| s.len() > 8),
+            );
+        }
+        if let Some(body) = m["body"].as_str().filter(|b| b.len() > 16) {
+            secrets.push(body.to_owned());
+            let json: Value = serde_json::from_str(body).unwrap_or_default();
+            let mut ciphertexts = Vec::new();
+            collect_ciphertexts(&json, &mut ciphertexts);
+            secrets.extend(ciphertexts.into_iter().filter(|c| c.len() > 16));
+        }
+    }
+    secrets
+}
+
+fn collect_ciphertexts(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, item) in map {
+                match (k.as_str(), item) {
+                    ("ciphertext", Value::String(c)) => out.push(c.clone()),
+                    _ => collect_ciphertexts(item, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_ciphertexts(i, out)),
+        _ => {}
+    }
+}
+
+fn no_secrets(text: &str) -> Outcome {
+    CURRENT_SECRETS.with(|secrets| {
+        match secrets.borrow().iter().find(|s| text.contains(s.as_str())) {
+            Some(_) => Err(format!("error text leaks a secret of the case (key, APIv3 key, signature, body or ciphertext): {text}").into()),
+            None => Ok(()),
+        }
+    })
 }
 
 /// The core's message for every error case: `tests/vectors/messages.json` pins them so every
@@ -60,6 +136,7 @@ fn main() {
         .map(|case| {
             Trial::test(case.name.clone(), move || {
                 CURRENT_CASE.with(|c| *c.borrow_mut() = case.name.clone());
+                CURRENT_SECRETS.with(|c| *c.borrow_mut() = secrets_of(&case.json));
                 run_case(&case)
             })
         })
@@ -374,12 +451,15 @@ fn check_error(err: &Error, want: &Value) -> Outcome {
     if let Some(retryable) = want.get("retryable") {
         check_eq("retryable", Some(err.retryable()), retryable.as_bool())?;
     }
-    // Messages are for logs: they must never carry key material or a signature.
-    let text = format!("{err} {err:?}");
+    // Messages are for logs: they must never carry key material, a signature or a body.
+    let text = format!(
+        "{err} {err:?} {:?}",
+        wxpay_terminate::ErrorRecord::from(err)
+    );
     if text.contains("MII") || text.contains("KEY-----") {
         return Err(format!("error message leaks key material: {text}").into());
     }
-    Ok(())
+    no_secrets(&text)
 }
 
 fn request_error(v: &Value) -> Outcome {

@@ -231,6 +231,12 @@ def test_thousands_of_contracts_under_faults_with_two_kills(limited_sandbox: San
     sending = db.execute("SELECT COUNT(*) FROM steps WHERE event = 'sending'").fetchone()[0]
     db.close()
     assert sending >= total
+    # Neither the journal nor the report holds a signature or key material.
+    key_lines = [line for line in (KEYS / "merchant_doc_pkcs8.pem").read_text().splitlines() if len(line) >= 40]
+    for path in (journal, tmp_path / "run.report.csv"):
+        data = path.read_bytes()
+        assert b"WECHATPAY2-SHA256-RSA2048" not in data and b'signature="' not in data, path
+        assert not any(line.encode() in data for line in key_lines), path
     before = sandbox.control("GET", "/sandbox/ledger")["totals"]
     p = cli(*args)
     p.communicate(timeout=120)
