@@ -1889,6 +1889,147 @@ export declare function parseWithRefresh<T>(client: Client, request: Request<T> 
 export declare function parseNotificationWithRefresh(client: Client, request: globalThis.Request, options?: RefreshOptions): Promise<Notification>;
 export declare function parseNotificationWithRefresh(client: Client, headers: HeadersLike, body: BodyBytes, options?: RefreshOptions): Promise<Notification>;
 
+/** The operations terminateAndConfirm and Termination take: each has a query that confirms it. */
+export type TerminationId = 'terminate_eduschoolpay_contract' | 'terminate_password_exempt_contract' | 'terminate_papay_contract' | 'terminate_papay_partner_contract' | 'terminate_papay_insurance_contract' | 'terminate_combine_papay_contract' | 'terminate_credit_repayment_contract' | 'terminate_global_papay_contract' | 'terminate_edu_papay_contract' | 'terminate_facepay_user_contract' | 'terminate_payscore_permission_by_authorization_code' | 'terminate_payscore_permission_by_openid' | 'terminate_payscore_partner_permission_by_authorization_code' | 'terminate_payscore_partner_permission' | 'terminate_payscore_acquiringbank_permission' | 'terminate_payscore_user_permission' | 'close_transfer_authorization' | 'close_transfer_partner_authorization' | 'revoke_webizpay_employee';
+
+/** The query that confirms each termination. */
+export interface ConfirmedBy {
+  terminate_eduschoolpay_contract: 'query_eduschoolpay_contract';
+  terminate_password_exempt_contract: 'query_password_exempt_contract';
+  terminate_papay_contract: 'query_papay_contract';
+  terminate_papay_partner_contract: 'query_papay_partner_contract';
+  terminate_papay_insurance_contract: 'query_papay_insurance_contract';
+  terminate_combine_papay_contract: 'query_combine_papay_contract';
+  terminate_credit_repayment_contract: 'query_credit_repayment_contract';
+  terminate_global_papay_contract: 'query_global_papay_contract';
+  terminate_edu_papay_contract: 'query_edu_papay_contract';
+  terminate_facepay_user_contract: 'query_facepay_user';
+  terminate_payscore_permission_by_authorization_code: 'query_payscore_permission_by_authorization_code';
+  terminate_payscore_permission_by_openid: 'query_payscore_permission_by_openid';
+  terminate_payscore_partner_permission_by_authorization_code: 'query_payscore_partner_permission_by_authorization_code';
+  terminate_payscore_partner_permission: 'query_payscore_partner_permission';
+  terminate_payscore_acquiringbank_permission: 'query_payscore_acquiringbank_permission';
+  terminate_payscore_user_permission: 'query_payscore_user_service_state';
+  close_transfer_authorization: 'query_transfer_authorization';
+  close_transfer_partner_authorization: 'query_transfer_partner_authorization';
+  revoke_webizpay_employee: 'query_webizpay_employee_authorization';
+}
+
+/**
+ * How hard to try (the core's ConfirmPolicy; pass only what you change): sends of each kind at
+ * most, polls of a pending termination, back-off (doubled from `backoffInitialMs` up to
+ * `backoffMaxMs`, with jitter), and how long (seconds) a signed request is resent unchanged.
+ */
+export interface ConfirmPolicy {
+  /** Default 6. */
+  maxTerminateSends?: number;
+  /** Default 10. */
+  maxQuerySends?: number;
+  /** Default 20. */
+  maxPendingPolls?: number;
+  /** Default 1000. */
+  backoffInitialMs?: number;
+  /** Default 60000. */
+  backoffMaxMs?: number;
+  /** Default 30000. */
+  pendingPollMs?: number;
+  /** Default 240. */
+  reuseWindowSecs?: number;
+}
+
+export interface ConfirmOptions<K extends TerminationId = TerminationId> {
+  /** Params the confirming query needs beyond the termination's own (face pay: out_user_id; WeBizPay: user_id; edu-papay: appid). */
+  queryParams?: Partial<OperationParams[ConfirmedBy[K]]>;
+  policy?: ConfirmPolicy;
+}
+
+export interface TerminateAndConfirmOptions<K extends TerminationId = TerminationId> extends ConfirmOptions<K> {
+  /** The host's fetch by default. A rejection is a lost answer. */
+  fetch?: (url: string, init: { method: string; headers: Readonly<Record<string, string>>; body: Uint8Array<ArrayBuffer> | undefined; signal: AbortSignal }) => Promise<globalThis.Response>;
+  /** Per request (AbortSignal.timeout); a request taking longer is a lost answer. Default 10000. */
+  timeoutMs?: number;
+  /** Aborting rejects with its reason, during a request or a wait (the state is then not known). */
+  signal?: AbortSignal;
+}
+
+/** Which message proved an outcome. */
+export interface Evidence {
+  readonly source: 'terminate_response' | 'query_response' | 'notification';
+  /** The operation id, or the notification's event_type. */
+  readonly operation: string;
+  /** The HTTP status (answers only). */
+  readonly status: number | null;
+  /** The answer's Request-ID, for support tickets. */
+  readonly requestId: string | null;
+  /** The notification id (notifications only). */
+  readonly notificationId: string | null;
+  /** The state as WeChat Pay wrote it (`contract_state TERMINATED (MCH_API_TERMINATE)`, …), or a 404's code. */
+  readonly state: string | null;
+  /** When it was received, Unix milliseconds. */
+  readonly atMs: number;
+}
+
+/** The final state of one contract and how it is known. */
+export interface Outcome {
+  /** terminated (by this call), already_terminated (someone else ended it first), not_found, or failed (not terminated, or not confirmed). */
+  readonly kind: 'terminated' | 'already_terminated' | 'not_found' | 'failed';
+  /** One line for a report. */
+  readonly reason: string;
+  /** The answer or notification that proved it (null only for some failures). */
+  readonly evidence: Evidence | null;
+  /** The error behind a failure (or the refusal before already_terminated). */
+  readonly error: WxpayError | null;
+  readonly terminateSends: number;
+  readonly querySends: number;
+  /** Whether the final state is known: every kind but failed. */
+  readonly confirmed: boolean;
+}
+
+/** What a Termination wants next. */
+export type Step =
+  | { readonly type: 'send'; readonly request: Request<unknown>; readonly purpose: 'terminate' | 'query'; readonly attempt: number }
+  | { readonly type: 'wait'; readonly untilMs: number }
+  | { readonly type: 'done'; readonly outcome: Outcome };
+
+/** The host's clock (Unix milliseconds) instead of Date.now(), for tests and replays. */
+export interface ClockOptions {
+  nowMs?: number;
+}
+
+/**
+ * One contract's terminate-and-confirm machine, step by step, for hosts that drive their own I/O
+ * and journals. Bad input throws InvalidInputError here, before anything is signed.
+ */
+export declare class Termination<K extends TerminationId = TerminationId> {
+  constructor(operation: K, params: OperationParams[K], options?: ConfirmOptions<K>);
+  /** Restores a journal (the toJSON() object or its JSON text); a request then in flight counts as lost, so the query comes first. */
+  static fromJSON(journal: string | object): Termination;
+  /** The journal: params and counters, never a signature. */
+  toJSON(): Record<string, unknown>;
+  readonly operation: TerminationId;
+  readonly queryOperation: OperationId;
+  /** What the answer awaited is for, or null. */
+  readonly inFlight: 'terminate' | 'query' | null;
+  readonly outcome: Outcome | null;
+  /** The last error seen, for progress displays and logs. */
+  readonly lastError: WxpayError | null;
+  /** What to do now; a new request is signed with the client's crypto. */
+  next(client: Client, options?: ClockOptions & { nonce?: string }): Promise<Step>;
+  /** Verifies the answer with client.parse and reports it (onVerified or onError). */
+  onResponse(client: Client, response: ResponseLike, options?: ClockOptions): Promise<void>;
+  /** A 2xx answer your own code verified: status, Request-ID and the raw body bytes. */
+  onVerified(status: number, requestId: string | null, body: BodyBytes, options?: ClockOptions): void;
+  /** The WxpayError the answer became (an API error, a failed verification). */
+  onError(error: WxpayError, options?: ClockOptions): void;
+  /** No answer arrived (fetch rejected, timed out). */
+  onTransportError(options?: ClockOptions): void;
+  /** A notification from parseNotification; true when it reports this contract's end (then the outcome). */
+  onNotification(notification: Notification, options?: ClockOptions): boolean;
+}
+
+/** Terminates one contract and resolves to its confirmed final state (README: "Terminate with certainty"). */
+export declare function terminateAndConfirm<K extends TerminationId>(client: Client, operation: K, params: OperationParams[K], options?: TerminateAndConfirmOptions<K>): Promise<Outcome>;
+
 /** The core's error kinds. */
 export type ErrorKind = 'invalid_input' | 'invalid_key' | 'unsigned_response' | 'invalid_signature' | 'signature_probe' | 'unknown_serial' | 'clock_skew' | 'api' | 'decode' | 'decryption' | 'internal';
 

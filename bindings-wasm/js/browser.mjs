@@ -4,6 +4,6 @@ import { makeApi } from './client.js';
 
 await wasm.default({ module_or_path: new URL('../pkg/wxpay_terminate_wasm_bg.wasm', import.meta.url) });
 
-export const { Client, UnsignedRequest, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm);
+export const { Client, UnsignedRequest, Termination, terminateAndConfirm, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm);
 export * from './errors.js';
 export * from './certificates.js';

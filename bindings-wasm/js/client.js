@@ -7,6 +7,7 @@
 // (`makeError`), notification replies as NotificationReplies (`makeReply`).
 
 import * as errors from './errors.js';
+import { makeConfirm } from './confirm.js';
 
 const { WxpayError } = errors;
 const ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
@@ -261,6 +262,7 @@ export function makeApi(wasm, hosts = {}) {
   }
 
   const CREATE = Symbol('create');
+  const HOST = Symbol('host');
 
   class Client extends Calls {
     #native;
@@ -318,6 +320,13 @@ export function makeApi(wasm, hosts = {}) {
         }
       }
       return new Client(CREATE, nativeClient, provider, signingKey, verifyKeys);
+    }
+
+    /** For the confirm machine: the native client, and the host's signer when it holds the key. */
+    [HOST]() {
+      const provider = this.#provider;
+      const key = this.#signingKey;
+      return { native: this.#native, sign: key === null ? null : async (message) => provider.sign(key, message) };
     }
 
     /** The Wechatpay-Serial values this client verifies. */
@@ -477,9 +486,17 @@ export function makeApi(wasm, hosts = {}) {
     }
   }
 
+  const hostOf = (client) => {
+    if (!(client instanceof Client)) throw fail('client', 'pass a Client from `await Client.create(options)`');
+    return client[HOST]();
+  };
+  const { Termination, terminateAndConfirm } = makeConfirm({ wasm, native, makeError, makeRequest, fail, hostOf, generateNonce });
+
   return {
     Client,
     UnsignedRequest,
+    Termination,
+    terminateAndConfirm,
     generateNonce,
     notificationAck,
     notificationNack,

@@ -16,6 +16,6 @@ const NODE_CRYPTO = Object.freeze({
   verify: (key, signature, data) => verify('sha256', data, key, signature),
 });
 
-export const { Client, UnsignedRequest, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm, { node: NODE_CRYPTO });
+export const { Client, UnsignedRequest, Termination, terminateAndConfirm, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm, { node: NODE_CRYPTO });
 export * from './errors.js';
 export * from './certificates.js';

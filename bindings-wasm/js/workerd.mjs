@@ -6,6 +6,6 @@ import { makeApi } from './client.js';
 
 wasm.initSync({ module: wasmModule });
 
-export const { Client, UnsignedRequest, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm);
+export const { Client, UnsignedRequest, Termination, terminateAndConfirm, generateNonce, notificationAck, notificationNack, isEvent, CATALOG, OPERATIONS, ERROR_KINDS, ERROR_CLASSES, signMessage } = makeApi(wasm);
 export * from './errors.js';
 export * from './certificates.js';

@@ -5,6 +5,8 @@
 // classes' `static kind` and their docs in js/errors.js). `--check` fails when the file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as wt from '../js/node.mjs';
+// Initialised by node.mjs (one module instance): the confirm policy's fields and defaults.
+import { confirmPolicyDefaults } from '../pkg/wxpay_terminate_wasm.js';
 
 const { CATALOG, ERROR_KINDS, ERROR_CLASSES, WxpayError } = wt;
 
@@ -130,7 +132,123 @@ function methods(op, returns) {
   return `  /**\n${docs.map((l) => `   * ${l}`).join('\n')}\n   */\n  ${camel(op.id)}(params: ${pascal(op.id)}Params, options?: CallOptions): ${returns(result(op))};`;
 }
 
-export function render(catalog) {
+/** The terminate-and-confirm declarations: termination ids, their queries, policy, steps, outcome. */
+function confirmDeclarations(ops, policyDefaults) {
+  const terminations = ops.filter((op) => op.confirm_with);
+  const policy = Object.entries(policyDefaults).map(([name, value]) => `  /** Default ${value}. */\n  ${camel(name)}?: number;`);
+  return `/** The operations terminateAndConfirm and Termination take: each has a query that confirms it. */
+export type TerminationId = ${terminations.map((op) => quote(op.id)).join(' | ')};
+
+/** The query that confirms each termination. */
+export interface ConfirmedBy {
+${terminations.map((op) => `  ${op.id}: ${quote(op.confirm_with)};`).join('\n')}
+}
+
+/**
+ * How hard to try (the core's ConfirmPolicy; pass only what you change): sends of each kind at
+ * most, polls of a pending termination, back-off (doubled from \`backoffInitialMs\` up to
+ * \`backoffMaxMs\`, with jitter), and how long (seconds) a signed request is resent unchanged.
+ */
+export interface ConfirmPolicy {
+${policy.join('\n')}
+}
+
+export interface ConfirmOptions<K extends TerminationId = TerminationId> {
+  /** Params the confirming query needs beyond the termination's own (face pay: out_user_id; WeBizPay: user_id; edu-papay: appid). */
+  queryParams?: Partial<OperationParams[ConfirmedBy[K]]>;
+  policy?: ConfirmPolicy;
+}
+
+export interface TerminateAndConfirmOptions<K extends TerminationId = TerminationId> extends ConfirmOptions<K> {
+  /** The host's fetch by default. A rejection is a lost answer. */
+  fetch?: (url: string, init: { method: string; headers: Readonly<Record<string, string>>; body: Uint8Array<ArrayBuffer> | undefined; signal: AbortSignal }) => Promise<globalThis.Response>;
+  /** Per request (AbortSignal.timeout); a request taking longer is a lost answer. Default 10000. */
+  timeoutMs?: number;
+  /** Aborting rejects with its reason, during a request or a wait (the state is then not known). */
+  signal?: AbortSignal;
+}
+
+/** Which message proved an outcome. */
+export interface Evidence {
+  readonly source: 'terminate_response' | 'query_response' | 'notification';
+  /** The operation id, or the notification's event_type. */
+  readonly operation: string;
+  /** The HTTP status (answers only). */
+  readonly status: number | null;
+  /** The answer's Request-ID, for support tickets. */
+  readonly requestId: string | null;
+  /** The notification id (notifications only). */
+  readonly notificationId: string | null;
+  /** The state as WeChat Pay wrote it (\`contract_state TERMINATED (MCH_API_TERMINATE)\`, …), or a 404's code. */
+  readonly state: string | null;
+  /** When it was received, Unix milliseconds. */
+  readonly atMs: number;
+}
+
+/** The final state of one contract and how it is known. */
+export interface Outcome {
+  /** terminated (by this call), already_terminated (someone else ended it first), not_found, or failed (not terminated, or not confirmed). */
+  readonly kind: 'terminated' | 'already_terminated' | 'not_found' | 'failed';
+  /** One line for a report. */
+  readonly reason: string;
+  /** The answer or notification that proved it (null only for some failures). */
+  readonly evidence: Evidence | null;
+  /** The error behind a failure (or the refusal before already_terminated). */
+  readonly error: WxpayError | null;
+  readonly terminateSends: number;
+  readonly querySends: number;
+  /** Whether the final state is known: every kind but failed. */
+  readonly confirmed: boolean;
+}
+
+/** What a Termination wants next. */
+export type Step =
+  | { readonly type: 'send'; readonly request: Request<unknown>; readonly purpose: 'terminate' | 'query'; readonly attempt: number }
+  | { readonly type: 'wait'; readonly untilMs: number }
+  | { readonly type: 'done'; readonly outcome: Outcome };
+
+/** The host's clock (Unix milliseconds) instead of Date.now(), for tests and replays. */
+export interface ClockOptions {
+  nowMs?: number;
+}
+
+/**
+ * One contract's terminate-and-confirm machine, step by step, for hosts that drive their own I/O
+ * and journals. Bad input throws InvalidInputError here, before anything is signed.
+ */
+export declare class Termination<K extends TerminationId = TerminationId> {
+  constructor(operation: K, params: OperationParams[K], options?: ConfirmOptions<K>);
+  /** Restores a journal (the toJSON() object or its JSON text); a request then in flight counts as lost, so the query comes first. */
+  static fromJSON(journal: string | object): Termination;
+  /** The journal: params and counters, never a signature. */
+  toJSON(): Record<string, unknown>;
+  readonly operation: TerminationId;
+  readonly queryOperation: OperationId;
+  /** What the answer awaited is for, or null. */
+  readonly inFlight: 'terminate' | 'query' | null;
+  readonly outcome: Outcome | null;
+  /** The last error seen, for progress displays and logs. */
+  readonly lastError: WxpayError | null;
+  /** What to do now; a new request is signed with the client's crypto. */
+  next(client: Client, options?: ClockOptions & { nonce?: string }): Promise<Step>;
+  /** Verifies the answer with client.parse and reports it (onVerified or onError). */
+  onResponse(client: Client, response: ResponseLike, options?: ClockOptions): Promise<void>;
+  /** A 2xx answer your own code verified: status, Request-ID and the raw body bytes. */
+  onVerified(status: number, requestId: string | null, body: BodyBytes, options?: ClockOptions): void;
+  /** The WxpayError the answer became (an API error, a failed verification). */
+  onError(error: WxpayError, options?: ClockOptions): void;
+  /** No answer arrived (fetch rejected, timed out). */
+  onTransportError(options?: ClockOptions): void;
+  /** A notification from parseNotification; true when it reports this contract's end (then the outcome). */
+  onNotification(notification: Notification, options?: ClockOptions): boolean;
+}
+
+/** Terminates one contract and resolves to its confirmed final state (README: "Terminate with certainty"). */
+export declare function terminateAndConfirm<K extends TerminationId>(client: Client, operation: K, params: OperationParams[K], options?: TerminateAndConfirmOptions<K>): Promise<Outcome>;
+`;
+}
+
+export function render(catalog, policyDefaults) {
   const ops = catalog.operations;
   return `// Generated by scripts/gen-dts.mjs from the Rust core's catalog and error kinds. Do not edit.
 
@@ -326,6 +444,7 @@ export declare function parseWithRefresh<T>(client: Client, request: Request<T> 
 export declare function parseNotificationWithRefresh(client: Client, request: globalThis.Request, options?: RefreshOptions): Promise<Notification>;
 export declare function parseNotificationWithRefresh(client: Client, headers: HeadersLike, body: BodyBytes, options?: RefreshOptions): Promise<Notification>;
 
+${confirmDeclarations(ops, policyDefaults)}
 /** The core's error kinds. */
 export type ErrorKind = ${ERROR_KINDS.map(quote).join(' | ')};
 
@@ -370,7 +489,7 @@ export declare const ERROR_KINDS: readonly ErrorKind[];
 `;
 }
 
-const text = render(CATALOG);
+const text = render(CATALOG, JSON.parse(confirmPolicyDefaults()));
 if (process.argv.includes('--check')) {
   if (readFileSync(OUT, 'utf8') !== text) {
     console.error('index.d.ts is stale: run `node bindings-wasm/scripts/gen-dts.mjs`');

@@ -5,7 +5,10 @@
 //! request is a [`RequestRecord`], an error an [`ErrorRecord`] marked `__wxpayError` that the JS
 //! layer turns into its `WxpayError` classes, a notification [`Notification::to_json`], a
 //! certificate download a [`CertificateSet`]. Nothing here knows an endpoint or an option:
-//! operations are called by catalog id.
+//! operations are called by catalog id. A terminate-and-confirm machine ([`NativeTermination`])
+//! takes and returns one JSON string per step.
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -13,9 +16,9 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wxpay_terminate::{
-    ApiCall, CertificateSet, Client, ClientConfig, Error, ErrorKind, ErrorRecord, Host,
-    KeyMaterial, Method, Notification, NotificationReply, Parsed, PendingVerification, Request,
-    RequestRecord, UnsignedRequest,
+    ApiCall, CertificateSet, Client, ClientConfig, ConfirmPolicy, Error, ErrorKind, ErrorRecord,
+    Host, KeyMaterial, Method, Notification, NotificationReply, Outcome, Parsed,
+    PendingVerification, Purpose, Request, RequestRecord, Step, Termination, UnsignedRequest,
 };
 
 /// An error as JS receives it: the core's record plus the mark `native()` looks for.
@@ -236,6 +239,9 @@ pub struct NativeClient {
     inner: Client,
     /// The host-signing private key until the JS layer has imported it.
     pkcs8: Option<KeyMaterial>,
+    /// When the host's crypto holds the private key: the client's signer, handing the core a
+    /// signature the host made (see [`NativeTermination::next`]).
+    host_signer: Option<Arc<HostSigner>>,
 }
 
 #[wasm_bindgen]
@@ -257,9 +263,17 @@ impl NativeClient {
         } else {
             None
         };
-        let inner = Client::new(&config).map_err(js_err)?;
+        let mut inner = Client::new(&config).map_err(js_err)?;
         let pkcs8 = host_key.map(|pem| pkcs8_der(&pem)).transpose()?;
-        Ok(NativeClient { inner, pkcs8 })
+        let host_signer = pkcs8.as_ref().map(|_| Arc::new(HostSigner::default()));
+        if let Some(signer) = &host_signer {
+            inner = inner.with_signer(signer.clone());
+        }
+        Ok(NativeClient {
+            inner,
+            pkcs8,
+            host_signer,
+        })
     }
 
     /// The private key as PKCS#8 DER (RSA, ≥ 2048 bits, checked), once; afterwards `undefined`.
@@ -519,6 +533,322 @@ impl NativeClient {
     }
 }
 
+/// The core's signer for a client whose private key the host's crypto holds (node:crypto,
+/// WebCrypto: asynchronous, so it cannot be called from inside the core). The core asks for a
+/// signature only inside [`Termination::next`]; [`NativeTermination`] runs that step twice: once
+/// recording the message to sign (the trial is discarded), then, after the host has signed it,
+/// handing that signature over. Each mode lasts one synchronous call, so clients are shared
+/// freely between machines.
+#[derive(Default)]
+struct HostSigner {
+    slot: Mutex<Slot>,
+}
+
+#[derive(Default)]
+enum Slot {
+    #[default]
+    Idle,
+    /// Record the message asked for.
+    Record(Option<Vec<u8>>),
+    /// Answer this message with this signature.
+    Provide {
+        message: Vec<u8>,
+        signature: Vec<u8>,
+    },
+}
+
+impl HostSigner {
+    fn set(&self, slot: Slot) -> Slot {
+        std::mem::replace(
+            &mut *self.slot.lock().unwrap_or_else(PoisonError::into_inner),
+            slot,
+        )
+    }
+}
+
+impl wxpay_terminate::crypto::Signer for HostSigner {
+    fn sign(&self, message: &[u8]) -> wxpay_terminate::Result<Vec<u8>> {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        match &mut *slot {
+            Slot::Record(seen) => {
+                *seen = Some(message.to_vec());
+                Err(Error::new(
+                    ErrorKind::Internal,
+                    "recorded for the host to sign",
+                ))
+            }
+            Slot::Provide {
+                message: signed,
+                signature,
+            } if signed.as_slice() == message => Ok(signature.clone()),
+            Slot::Provide { .. } => Err(Error::new(
+                ErrorKind::Internal,
+                "the host's signature was made for another request",
+            )),
+            Slot::Idle => Err(Error::new(
+                ErrorKind::InvalidKey,
+                "the private key is held by the host's crypto: sign string_to_sign there",
+            )),
+        }
+    }
+}
+
+/// Unix milliseconds from a JS number: an integer within the safe range.
+fn millis(value: f64) -> Result<i64, JsValue> {
+    if value.fract() != 0.0 || !value.is_finite() || value.abs() > 9_007_199_254_740_991.0 {
+        return Err(input_err(
+            "nowMs",
+            "`nowMs` must be an integer number of Unix milliseconds".to_owned(),
+        ));
+    }
+    // In range and integral, checked above.
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(value as i64)
+}
+
+/// One step as JS receives it: `{"type": "send" | "wait" | "done", …}`.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+// Built to be serialised at once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+enum StepRecord {
+    Send {
+        request: RequestRecord,
+        purpose: Purpose,
+        attempt: u32,
+    },
+    Wait {
+        until_ms: i64,
+    },
+    Done {
+        outcome: Outcome,
+    },
+}
+
+fn json_text<T: Serialize>(value: &T) -> String {
+    // Plain records with string keys: serialising cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn step_json(step: Step) -> String {
+    json_text(&match step {
+        Step::Send {
+            request,
+            purpose,
+            attempt,
+        } => StepRecord::Send {
+            request: RequestRecord::from(request),
+            purpose,
+            attempt,
+        },
+        Step::Wait { until_ms } => StepRecord::Wait { until_ms },
+        Step::Done(outcome) => StepRecord::Done { outcome },
+    })
+}
+
+/// One contract's terminate-and-confirm machine (the core's [`Termination`]); `js/client.js`
+/// drives it. Steps, outcomes and errors cross as JSON text.
+#[wasm_bindgen]
+pub struct NativeTermination {
+    inner: Termination,
+    /// The message a host-signing client must sign before [`NativeTermination::next_signed`].
+    to_sign: Option<Vec<u8>>,
+}
+
+#[wasm_bindgen]
+impl NativeTermination {
+    /// `params`/`queryParams`: objects of API field names; `policy`: `ConfirmPolicy` fields
+    /// (snake_case; the JS layer converts). Everything is validated here, nothing is signed.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        operation: &str,
+        params: JsValue,
+        query_params: JsValue,
+        policy: JsValue,
+    ) -> Result<NativeTermination, JsValue> {
+        let params = params_from_js(params)?;
+        let query_params = if query_params.is_undefined() || query_params.is_null() {
+            None
+        } else if !query_params.is_object()
+            || Array::is_array(&query_params)
+            || query_params.is_instance_of::<Uint8Array>()
+        {
+            return Err(input_err(
+                "query_params",
+                "query_params must be an object of API field names".to_owned(),
+            ));
+        } else {
+            Some(params_from_js(query_params)?)
+        };
+        let policy = match from_js(policy, "policy")? {
+            Value::Null => ConfirmPolicy::default(),
+            value => ConfirmPolicy::from_json(value).map_err(js_err)?,
+        };
+        let inner = Termination::new(operation, params, query_params, policy).map_err(js_err)?;
+        Ok(NativeTermination {
+            inner,
+            to_sign: None,
+        })
+    }
+
+    /// Restores `toJson` (a request then in flight counts as lost: the query comes first).
+    #[wasm_bindgen(js_name = fromJson)]
+    pub fn from_json(state: &str) -> Result<NativeTermination, JsValue> {
+        let inner = Termination::from_json(state).map_err(js_err)?;
+        Ok(NativeTermination {
+            inner,
+            to_sign: None,
+        })
+    }
+
+    /// The journal: params and counters, never a signature.
+    #[wasm_bindgen(js_name = toJson)]
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn operation(&self) -> String {
+        self.inner.operation().to_owned()
+    }
+
+    #[wasm_bindgen(getter, js_name = queryOperation)]
+    pub fn query_operation(&self) -> String {
+        self.inner.query_operation().to_owned()
+    }
+
+    /// `"terminate"` or `"query"` while an answer is awaited.
+    #[wasm_bindgen(getter, js_name = inFlight)]
+    pub fn in_flight(&self) -> Option<String> {
+        self.inner.in_flight().map(|purpose| {
+            match purpose {
+                Purpose::Terminate => "terminate",
+                Purpose::Query => "query",
+            }
+            .to_owned()
+        })
+    }
+
+    /// The outcome as JSON, once known.
+    #[wasm_bindgen(getter)]
+    pub fn outcome(&self) -> Option<String> {
+        self.inner.outcome().map(json_text)
+    }
+
+    /// The last error seen, as the error record's JSON.
+    #[wasm_bindgen(getter, js_name = lastError)]
+    pub fn last_error(&self) -> Option<String> {
+        self.inner.last_error().map(json_text)
+    }
+
+    /// The next step as JSON text; or, when `client`'s key is held by the host's crypto and a
+    /// new request must be signed, the message to sign (`Uint8Array`): sign it, then call
+    /// [`NativeTermination::next_signed`] with the same `now_ms` and `nonce`.
+    pub fn next(
+        &mut self,
+        client: &NativeClient,
+        now_ms: f64,
+        nonce: &str,
+    ) -> Result<JsValue, JsValue> {
+        let now_ms = millis(now_ms)?;
+        self.to_sign = None;
+        let Some(host) = &client.host_signer else {
+            let step = self
+                .inner
+                .next(&client.inner, now_ms, nonce)
+                .map_err(js_err)?;
+            return Ok(JsValue::from_str(&step_json(step)));
+        };
+        let mut trial = self.inner.clone();
+        host.set(Slot::Record(None));
+        let result = trial.next(&client.inner, now_ms, nonce);
+        if let Slot::Record(Some(message)) = host.set(Slot::Idle) {
+            let bytes = Uint8Array::from(message.as_slice());
+            self.to_sign = Some(message);
+            return Ok(bytes.into());
+        }
+        // Nothing to sign (a wait, the end, or the held request sent again): the step stands.
+        let step = result.map_err(js_err)?;
+        self.inner = trial;
+        Ok(JsValue::from_str(&step_json(step)))
+    }
+
+    /// The step [`NativeTermination::next`] asked the host to sign for, with its signature
+    /// (raw bytes).
+    #[wasm_bindgen(js_name = nextSigned)]
+    pub fn next_signed(
+        &mut self,
+        client: &NativeClient,
+        now_ms: f64,
+        nonce: &str,
+        signature: &[u8],
+    ) -> Result<String, JsValue> {
+        let now_ms = millis(now_ms)?;
+        let (Some(host), Some(message)) = (&client.host_signer, self.to_sign.take()) else {
+            return Err(thrown(record(
+                ErrorKind::Internal,
+                "nextSigned without a message to sign from next() with this client".to_owned(),
+                None,
+            )));
+        };
+        host.set(Slot::Provide {
+            message,
+            signature: signature.to_vec(),
+        });
+        let step = self.inner.next(&client.inner, now_ms, nonce);
+        host.set(Slot::Idle);
+        Ok(step_json(step.map_err(js_err)?))
+    }
+
+    /// A verified 2xx answer to the request in flight (the JS layer verified it with the
+    /// client's own crypto): status, `Request-ID`, raw body.
+    #[wasm_bindgen(js_name = onVerified)]
+    pub fn on_verified(
+        &mut self,
+        status: u16,
+        request_id: Option<String>,
+        body: &[u8],
+        now_ms: f64,
+    ) -> Result<(), JsValue> {
+        let now_ms = millis(now_ms)?;
+        self.inner
+            .on_verified(status, request_id, body, now_ms)
+            .map_err(js_err)
+    }
+
+    /// An error for the request in flight: the error record's JSON (an API error or a
+    /// verification failure).
+    #[wasm_bindgen(js_name = onError)]
+    pub fn on_error(&mut self, error: &str, now_ms: f64) -> Result<(), JsValue> {
+        let now_ms = millis(now_ms)?;
+        let error: ErrorRecord = serde_json::from_str(error)
+            .map_err(|_| input_err("error", "pass the WxpayError that parse threw".to_owned()))?;
+        self.inner.on_error(&error, now_ms).map_err(js_err)
+    }
+
+    /// No answer arrived for the request in flight (fetch rejected, timed out).
+    #[wasm_bindgen(js_name = onTransportError)]
+    pub fn on_transport_error(&mut self, now_ms: f64) -> Result<(), JsValue> {
+        let now_ms = millis(now_ms)?;
+        self.inner.on_transport_error(now_ms).map_err(js_err)
+    }
+
+    /// A notification as `parseNotification` returned it (JSON text): whether it reported this
+    /// contract's end, which then is the outcome.
+    #[wasm_bindgen(js_name = onNotification)]
+    pub fn on_notification(&mut self, notification: &str, now_ms: f64) -> Result<bool, JsValue> {
+        let now_ms = millis(now_ms)?;
+        let value: Value = serde_json::from_str(notification).map_err(|_| {
+            input_err(
+                "notification",
+                "pass the notification parseNotification returned".to_owned(),
+            )
+        })?;
+        let notification = Notification::from_json(&value).map_err(js_err)?;
+        Ok(self.inner.on_notification(&notification, now_ms))
+    }
+}
+
 /// The merchant key as PKCS#8 DER, its errors naming the option as the core does.
 fn pkcs8_der(pem: &KeyMaterial) -> Result<KeyMaterial, JsValue> {
     let failed = |e: Error| {
@@ -622,6 +952,12 @@ mod probe {
             ignored_any
         }
     }
+}
+
+/// `ConfirmPolicy::default()` as JSON: the policy fields and their defaults (for index.d.ts).
+#[wasm_bindgen(js_name = confirmPolicyDefaults)]
+pub fn confirm_policy_defaults() -> String {
+    json_text(&ConfirmPolicy::default())
 }
 
 #[wasm_bindgen(js_name = catalogJson)]

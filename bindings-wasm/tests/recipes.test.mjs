@@ -14,7 +14,7 @@ import { runCases } from './portable/e2e.mjs';
 let sandbox;
 let recipes;
 before(async () => {
-  assert.deepEqual(extractRecipes().sort(), ['certificates.mjs', 'notify-express.mjs', 'notify-fetch.mjs', 'quickstart.mjs']);
+  assert.deepEqual(extractRecipes().sort(), ['certificates.mjs', 'confirm.mjs', 'notify-express.mjs', 'notify-fetch.mjs', 'quickstart.mjs']);
   recipes = { express: await import(recipePath('notify-express.mjs')), fetch: await import(recipePath('notify-fetch.mjs')) };
   sandbox = await startSandbox();
 });

@@ -1,7 +1,7 @@
 // Type-checked (tsc --strict) against the installed package: the declarations type real usage.
 import {
-  Client, ApiError, DecryptionError, isEvent, isWxpayError, notificationAck, notificationNack,
-  type ErrorKind, type Notification, type PapayContract, type Parsed, type PapayTerminated,
+  Client, ApiError, DecryptionError, isEvent, isWxpayError, notificationAck, notificationNack, Termination, terminateAndConfirm,
+  type ErrorKind, type Notification, type Outcome, type PapayContract, type Parsed, type PapayTerminated, type Step,
 } from 'wxpay-terminate';
 
 export async function terminate(pem: string, pub: string): Promise<string> {
@@ -79,3 +79,37 @@ export async function rotate(client: Client, downloader: Client): Promise<number
   void first;
   return held.size + client.unsigned.certificatesRequest('global').stringToSign.length;
 }
+
+/** Terminate with certainty, and the same machine step by step with a journal. */
+export async function confirm(client: Client, journal: string | null): Promise<string> {
+  const outcome: Outcome = await terminateAndConfirm(client, 'terminate_facepay_user_contract', { organization_id: '1000032', user_id: 'U1' }, {
+    queryParams: { out_user_id: 'out1' },
+    policy: { maxQuerySends: 3, backoffInitialMs: 100 },
+    timeoutMs: 5000,
+    signal: AbortSignal.timeout(60_000),
+    fetch: (url, init) => fetch(url, init),
+  });
+  const source: 'terminate_response' | 'query_response' | 'notification' | undefined = outcome.evidence?.source;
+  const machine = journal === null ? new Termination('terminate_papay_contract', { plan_id: 12535, out_contract_code: 'c', contract_termination_remark: 'r' }) : Termination.fromJSON(journal);
+  for (;;) {
+    const step: Step = await machine.next(client, { nowMs: Date.now() });
+    if (step.type === 'done') return `${outcome.kind} ${source} ${step.outcome.reason} ${step.outcome.error?.kind} ${JSON.stringify(machine)}`;
+    if (step.type === 'wait') {
+      await new Promise((resolve) => setTimeout(resolve, step.untilMs - Date.now()));
+      continue;
+    }
+    let res: Response;
+    try {
+      res = await fetch(step.request.url, step.request);
+    } catch {
+      machine.onTransportError();
+      continue;
+    }
+    await machine.onResponse(client, res);
+  }
+}
+
+// @ts-expect-error a query is not a termination
+void terminateAndConfirm(null as unknown as Client, 'query_papay_contract', { plan_id: 1, out_contract_code: 'c' });
+// @ts-expect-error not a policy field
+void new Termination('terminate_eduschoolpay_contract', { contract_id: '1' }, { policy: { maxSends: 3 } });

@@ -41,8 +41,8 @@ export function e2eCases(wt, env) {
   const cases = [];
   const add = (name, fn) => cases.push({ name: `[${crypto}] ${name}`, fn });
 
-  add('the plan covers every operation', async () => {
-    assert.deepEqual(new Set(plan.terminations.map((t) => t.operation)), new Set(wt.OPERATIONS));
+  add('the plan covers every termination (each confirmed by a query of the catalog)', async () => {
+    assert.deepEqual(new Set(plan.terminations.map((t) => t.operation)), new Set(wt.CATALOG.operations.filter((op) => op.confirm_with).map((op) => op.id)));
   });
   for (const step of plan.terminations) {
     add(`${step.operation} terminates over fetch`, async () => {
@@ -71,6 +71,23 @@ export function e2eCases(wt, env) {
         if (e.kind === 'api') assert.ok(e.requestId);
         return true;
       });
+    });
+  }
+
+  // Terminate with certainty, on this runtime's fetch, timers and crypto; faults armed in the
+  // sandbox (no custom header), each counted from the ledger.
+  const papay = plan.terminations.find((t) => t.operation === 'terminate_papay_contract');
+  for (const [fault, count, source, sends] of [['reset_after', 1, 'query_response', [1, 1]], ['system_error', 2, 'terminate_response', [3, 0]]]) {
+    add(`terminateAndConfirm: ${count} × ${fault} → terminated once, confirmed by the ${source}`, async () => {
+      await control('POST', '/sandbox/reset');
+      const c = await client();
+      await control('POST', '/sandbox/faults', { fault, count });
+      const outcome = await wt.terminateAndConfirm(c, papay.operation, papay.params, { policy: { backoffInitialMs: 20, backoffMaxMs: 200 } });
+      assert.equal(outcome.kind, 'terminated', outcome.reason);
+      assert.equal(outcome.evidence.source, source);
+      assert.deepEqual([outcome.terminateSends, outcome.querySends], sends);
+      const entry = (await control('GET', '/sandbox/ledger')).contracts[papay.record];
+      assert.deepEqual([entry.applied, entry.after_confirmed], [1, 0]);
     });
   }
 
