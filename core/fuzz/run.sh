@@ -16,7 +16,7 @@ set -euo pipefail
 SECONDS_EACH=${1:?usage: run.sh SECONDS [TARGET…]}
 shift
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ALL_TARGETS=(response notification certificates keys template params)
+ALL_TARGETS=(response notification certificates keys template params confirm)
 if (($#)); then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 # cargo-fuzz wants nightly; without one (rustup cannot download toolchains on every machine),
 # the default toolchain with RUSTC_BOOTSTRAP=1 builds the same instrumented binaries.

@@ -213,7 +213,48 @@ def main() -> int:
             if "params" in case:
                 w.add("params", json.dumps(case["params"], ensure_ascii=False).encode())
 
-    for target in ("response", "notification", "certificates", "keys", "template", "params"):
+    # confirm: event scripts over a papay termination (mode 1), with the vectors' query and
+    # terminate bodies as verified answers, and journals (mode 0) in each phase.
+    bodies = [body_bytes(case["response"]) for _, case in cases("response")
+              if case.get("operation", "") and "papay" in (case.get("operation") or "")]
+    NEXT, VERIFIED, ERROR, LOST, NOTIFY, SAVE = 0, 1, 2, 3, 4, 5
+    scripts = [
+        [NEXT, 0, VERIFIED, 0],
+        [NEXT, 0, LOST, 0, NEXT, 0, VERIFIED, 0],
+        [NEXT, 0, ERROR, 4 + 8 * 4, NEXT, 2, ERROR, 5 * 8, NEXT, 2, LOST, 0, NEXT, 0],
+        [NEXT, 0, ERROR, 0, NEXT, 0, VERIFIED, 0, NEXT, 0],
+        [NEXT, 0, SAVE, 0, NEXT, 0, LOST, 0, NEXT, 0, ERROR, 3 * 8],
+        [NEXT, 0, ERROR, 1, NEXT, 0, ERROR, 6, NEXT, 0, NEXT, 0],
+    ]
+    for script in scripts:
+        w.add("confirm", bytes([1, *script]))
+    for body in bodies[:12]:
+        chunk = body[:255]
+        w.add("confirm", bytes([1, NEXT, 0, LOST, 0, NEXT, 0, VERIFIED, len(chunk)]) + chunk + bytes([NEXT, 0]))
+    notification = json.dumps({"id": "EV-1", "create_time": "2026-01-01T00:00:00+08:00", "event_type": "ENTRUST.TERMINATE",
+                               "resource_type": "encrypt-resource", "resource": {
+                                   "contract_id": "C", "plan_id": 12535, "out_contract_code": "wxwtdk20200910100000",
+                                   "contract_state": "TERMINATED"}}, separators=(",", ":")).encode()
+    w.add("confirm", bytes([1, NEXT, 0, NOTIFY, len(notification)]) + notification + bytes([NEXT, 0]))
+    journal = {
+        "terminate": {"operation": "terminate_papay_contract",
+                      "params": {"plan_id": 12535, "out_contract_code": "wxwtdk20200910100000",
+                                 "contract_termination_remark": "r"}},
+        "query": {"operation": "query_papay_contract",
+                  "params": {"plan_id": 12535, "out_contract_code": "wxwtdk20200910100000"}},
+        "identity": [["plan_id", "12535"], ["out_contract_code", "wxwtdk20200910100000"]],
+        "policy": {"max_terminate_sends": 6, "max_query_sends": 10, "max_pending_polls": 20,
+                   "backoff_initial_ms": 1000, "backoff_max_ms": 60000, "pending_poll_ms": 30000,
+                   "reuse_window_secs": 240},
+        "phase": "terminate", "terminate_sends": 0, "query_sends": 0, "pending_polls": 0, "retries": 0,
+        "may_have_applied": False, "refusal": None, "last_error": None, "not_before_ms": 0, "in_flight": None,
+        "jitter_seed": 0, "outcome": None,
+    }
+    for phase, in_flight in (("terminate", None), ("terminate", "terminate"), ("query", "query"), ("query", None)):
+        text = json.dumps({**journal, "phase": phase, "in_flight": in_flight}, separators=(",", ":")).encode()
+        w.add("confirm", bytes([0]) + text + bytes([0, NEXT, 0, VERIFIED, 0]))
+
+    for target in ("response", "notification", "certificates", "keys", "template", "params", "confirm"):
         print(f"{target}: {w.counts.get(target, 0)} seeds in {out / target}")
     if AESGCM is None:
         print("note: Python `cryptography` is missing, so no plaintext seeds were written")

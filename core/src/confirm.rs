@@ -407,9 +407,17 @@ impl Termination {
                 ),
             )
         })?;
-        // The ids must still be in the catalog (a journal from another version).
-        catalog::lookup(&machine.terminate.operation)?;
-        catalog::lookup(&machine.query.operation)?;
+        // A journal from another version, or edited by hand, must still describe a valid
+        // termination and the query that confirms it.
+        let entry = catalog::lookup(&machine.terminate.operation)?;
+        if entry.spec.confirm_with != Some(machine.query.operation.as_str()) {
+            return Err(Error::invalid_input(
+                "state",
+                "the saved query is not the one that confirms the saved termination",
+            ));
+        }
+        (entry.from_json)(machine.terminate.params.clone())?;
+        (catalog::lookup(&machine.query.operation)?.from_json)(machine.query.params.clone())?;
         if machine.in_flight.is_some() {
             machine.lost_answer(0);
         }
