@@ -2220,6 +2220,8 @@ def request_log(base: str) -> list:
     entries = control(base, "GET", "/sandbox/log").json()["requests"]
     for e in entries:
         assert RFC3339_CST.match(e.pop("time")), e
+        # The Request-ID of the answer: 40 upper-case hex characters, unique per request.
+        assert re.fullmatch(r"[0-9A-F]{40}", e.pop("request_id")), e
     return entries
 
 

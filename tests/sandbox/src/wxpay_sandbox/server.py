@@ -1916,7 +1916,7 @@ class Handler(BaseHTTPRequestHandler):
         fault = out.fault
         status = out.reply.status if out.reply is not None else None
         if not is_control:  # logged before the answer is sent: a client that got it finds the entry
-            self.state.log_request(self.log_entry(path, status, fault))
+            self.state.log_request(self.log_entry(path, status, fault, request_id))
         if fault in ("reset_before", "reset_after"):
             self.reset_connection()  # no answer at all: an RST instead
         else:
@@ -1951,11 +1951,11 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.server.reset_on_close(self.connection)
 
-    def log_entry(self, path: str, status: Optional[int], fault: Optional[str]) -> dict:
+    def log_entry(self, path: str, status: Optional[int], fault: Optional[str], request_id: str) -> dict:
         # Read leniently from whatever Authorization was sent, so rejected requests are counted too.
         items = dict(AUTH_ITEM.findall(self.headers.get("Authorization") or ""))
         return {"method": self.command, "path": path, "mchid": items.get("mchid"), "operation": self.operation,
-                "status": status, "fault": fault, "nonce": items.get("nonce_str"),
+                "status": status, "fault": fault, "nonce": items.get("nonce_str"), "request_id": request_id,
                 "time": dt.datetime.now(CST).isoformat(timespec="milliseconds")}
 
     def read_body(self) -> bytes:
