@@ -28,17 +28,19 @@ WASM_BUILD_STD := -Zbuild-std=std,panic_abort
 endif
 NPM_DIR := target/npm
 
-.PHONY: gen gen-check help test test-rust test-python test-sandbox test-kotlin test-swift test-js wasm-toolchain wasm-pkg chromium python-wheel python-stubs uniffi-lib kotlin-bindings swift-bindings demo sandbox bench vectors
+.PHONY: soak fuzz fuzz-smoke mutants gen gen-check help test test-rust test-python test-sandbox test-kotlin test-swift test-js wasm-toolchain wasm-pkg chromium python-wheel python-stubs uniffi-lib kotlin-bindings swift-bindings demo sandbox bench vectors
 
 help:
 	@echo "make test    - every test suite (installs what it needs)"
 	@echo "make demo    - the main job: signed seed requests and verified responses"
 	@echo "make bench   - benchmarks, written to docs/benchmarks.md"
 	@echo "make sandbox - run the local WeChat Pay sandbox (prints SANDBOX_URL)"
+	@echo "make soak    - thousands of concurrent terminations under faults per language, counted from the sandbox"
+	@echo "make fuzz    - every fuzz target for FUZZ_SECONDS (600) each; make mutants - mutation testing of core/src"
 	@echo "make gen     - regenerate every generated file (stubs, index.d.ts, Swift, README table, vectors)"
 	@echo "make gen-check - fail if any generated file is stale (part of make test)"
 
-test: gen-check test-rust test-sandbox test-python test-js test-kotlin
+test: gen-check test-rust fuzz-smoke test-sandbox test-python test-js test-kotlin
 
 # Every generated artefact, one command to write them and one to check them.
 gen: python-wheel wasm-pkg uniffi-lib
@@ -104,6 +106,7 @@ python-stubs: python-wheel
 test-python: python-wheel
 	$(CARGO) clippy -p wxpay-terminate-python --all-targets -- -D warnings
 	cd bindings-python && ../$(PY) -m pytest tests -q
+	$(PY) tests/soak/run.py --languages python --contracts 300 --out target/soak/python-smoke.json
 
 test-sandbox: $(VENV)/.installed
 	$(PY) -m pytest tests/sandbox -q
@@ -203,3 +206,31 @@ bench: python-wheel wasm-pkg kotlin-bindings
 
 vectors:
 	python3 tests/vectors/generate.py
+
+# Load with faults, nothing lost (docs/reliability.md): Python, Node and Kotlin in turn, each
+# terminating SOAK_CONTRACTS sandbox contracts SOAK_CONCURRENCY at a time under random faults.
+SOAK_CONTRACTS ?= 3000
+SOAK_CONCURRENCY ?= 16
+SOAK_LANGUAGES ?= python,node,kotlin
+soak: python-wheel wasm-pkg kotlin-bindings
+	rm -rf target/soak/node && mkdir -p target/soak/node
+	cd bindings-wasm && npm pack --silent --pack-destination ../target/soak/node >/dev/null
+	cp tests/soak/client.mjs target/soak/node/
+	cd target/soak/node && echo '{"private": true, "type": "module"}' > package.json && \
+	  npm install --no-audit --no-fund --silent ./wxpay-terminate-*.tgz
+	cd bindings-uniffi/kotlin && $(MVN) -q install -DskipTests
+	$(PY) tests/soak/run.py --contracts $(SOAK_CONTRACTS) --concurrency $(SOAK_CONCURRENCY) --languages $(SOAK_LANGUAGES)
+
+# Coverage-guided fuzzing (cargo-fuzz, libFuzzer): every target FUZZ_SECONDS, one after the other.
+FUZZ_SECONDS ?= 600
+fuzz: $(VENV)/.installed
+	core/fuzz/run.sh $(FUZZ_SECONDS)
+
+# A few seconds per target from the seeds alone, so the targets keep building (part of `make test`).
+fuzz-smoke: $(VENV)/.installed
+	CARGO_BUILD_JOBS=2 core/fuzz/run.sh 3
+
+# Mutation testing of core/src (cargo-mutants; .cargo/mutants.toml): hours on two cores.
+mutants:
+	@cargo mutants --version >/dev/null 2>&1 || $(CARGO) install --locked cargo-mutants@27.1.0
+	$(CARGO) mutants -p wxpay-terminate -j 1
