@@ -5,19 +5,24 @@
 //! `RequestRecord`, `Header`, `Notification`, `ErrorRecord`, …), so nothing here knows an
 //! endpoint, an option or an error field: a new one in the core is zero edits here. Time and
 //! nonce default to the host clock and the OS RNG.
+//!
+//! Terminate-and-confirm is the core's machine behind a `Termination` object; its policy, outcome
+//! and evidence are the core's records too (`ConfirmPolicy`, `Outcome`, `Evidence`), and only its
+//! step is restated here (`TerminationStep`), because it carries the request as a `RequestRecord`.
 
 // Every exported function returns `Result<_, WxpayError>`, and each error holds the whole
 // `ErrorRecord` by value: uniffi serialises it into a buffer right at the FFI boundary and cannot
 // carry a `Box`, so the size of the `Result` on the Rust stack buys nothing to optimise.
 #![allow(clippy::result_large_err)]
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use wxpay_terminate::{
-    AnyOperation, AnyOutput, ApiCall, CertificateSet, ClientConfig, ErrorKind, ErrorRecord, Header,
-    Host, Method, Notification, NotificationReply, RequestRecord,
+    AnyOperation, AnyOutput, ApiCall, CertificateSet, ClientConfig, ConfirmPolicy, ErrorKind,
+    ErrorRecord, Header, Host, Method, Notification, NotificationReply, Outcome, Purpose,
+    RequestRecord, Step,
 };
 
 uniffi::setup_scaffolding!();
@@ -518,6 +523,226 @@ macro_rules! operation_methods {
 
 wxpay_terminate::for_each_operation!(operation_methods);
 
+// ---- terminate-and-confirm ------------------------------------------------------------------
+
+/// The host clock in Unix milliseconds, unless given.
+fn now_ms_or(now_ms: Option<i64>) -> i64 {
+    now_ms.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    })
+}
+
+fn optional_json(
+    field: &str,
+    text: Option<String>,
+) -> Result<Option<serde_json::Value>, WxpayError> {
+    text.as_deref()
+        .map(|t| parse_json_text(field, t))
+        .transpose()
+}
+
+/// What the host does next: the core's `Step`, the request as the `RequestRecord` every other
+/// method returns.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+// Returned one at a time and serialised across the FFI at once (as the core's `Step`): a box
+// would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum TerminationStep {
+    /// Send this request exactly as signed, then report the answer (`onResponse`) or its absence
+    /// (`onTransportError`).
+    Send {
+        request: RequestRecord,
+        /// Terminate or query.
+        purpose: Purpose,
+        /// 1 for the first send of this purpose.
+        attempt: u32,
+    },
+    /// Call `next` again at (or after) this time, Unix milliseconds.
+    Wait { until_ms: i64 },
+    /// The contract's final state is known.
+    Done { outcome: Outcome },
+}
+
+impl From<Step> for TerminationStep {
+    fn from(step: Step) -> Self {
+        match step {
+            Step::Send {
+                request,
+                purpose,
+                attempt,
+            } => TerminationStep::Send {
+                request: request.into(),
+                purpose,
+                attempt,
+            },
+            Step::Wait { until_ms } => TerminationStep::Wait { until_ms },
+            Step::Done(outcome) => TerminationStep::Done { outcome },
+        }
+    }
+}
+
+/// The core's default `ConfirmPolicy` (6 terminate sends, 10 queries, back-off from 1 s to 60 s, …),
+/// to change a field of (Kotlin: `ConfirmPolicy.default().copy(…)`).
+#[uniffi::export]
+pub fn default_confirm_policy() -> ConfirmPolicy {
+    ConfirmPolicy::default()
+}
+
+/// A `ConfirmPolicy` from a JSON object of the fields to change, by their snake_case names
+/// (`{"backoff_initial_ms": 200}`); the others keep their defaults. Unknown or mistyped fields
+/// are an `InvalidInput` with `field == "policy"`.
+#[uniffi::export]
+pub fn confirm_policy_from_json(json: String) -> Result<ConfirmPolicy, WxpayError> {
+    Ok(ConfirmPolicy::from_json(parse_json_text("policy", &json)?)?)
+}
+
+/// One contract's terminate-and-confirm machine (the core's `Termination`): it says what to send
+/// and when, and stops only when the contract's final state is confirmed — or says it is not.
+/// Sans-IO: the host sends the requests, sleeps through `Wait`, and reports what came back.
+/// Thread-safe; one machine per contract. `toJson()` is a journal that never holds a signature.
+#[derive(uniffi::Object)]
+pub struct Termination {
+    inner: Mutex<wxpay_terminate::Termination>,
+}
+
+impl Termination {
+    fn wrap(machine: wxpay_terminate::Termination) -> Arc<Self> {
+        Arc::new(Termination {
+            inner: Mutex::new(machine),
+        })
+    }
+
+    /// The machine, locked for one call. The lock is this machine's alone: the RSA work of one
+    /// contract never waits for another's, and the client is shared without a lock.
+    fn with<T>(&self, work: impl FnOnce(&mut wxpay_terminate::Termination) -> T) -> T {
+        work(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+#[uniffi::export]
+impl Termination {
+    /// A termination by catalog id (`terminate_papay_contract`, …) with its params as a JSON object
+    /// text. The confirming query takes its params from them by name; `query_params_json` adds what
+    /// the termination does not carry (face pay: `out_user_id`; WeBizPay: `user_id`; edu-papay:
+    /// `appid`). Null policy: the core's defaults. Bad input is an `InvalidInput` now, before
+    /// anything is signed.
+    #[uniffi::constructor(default(query_params_json = None, policy = None))]
+    pub fn new(
+        operation_id: String,
+        params_json: String,
+        query_params_json: Option<String>,
+        policy: Option<ConfirmPolicy>,
+    ) -> Result<Arc<Self>, WxpayError> {
+        let params = parse_json_text("params", &params_json)?;
+        let query_params = optional_json("query_params", query_params_json)?;
+        Ok(Self::wrap(wxpay_terminate::Termination::new(
+            &operation_id,
+            params,
+            query_params,
+            policy.unwrap_or_default(),
+        )?))
+    }
+
+    /// A termination from a typed operation (`AnyOperation.TerminatePapayContract(…)`).
+    #[uniffi::constructor(default(query_params_json = None, policy = None))]
+    pub fn of(
+        operation: AnyOperation,
+        query_params_json: Option<String>,
+        policy: Option<ConfirmPolicy>,
+    ) -> Result<Arc<Self>, WxpayError> {
+        let query_params = optional_json("query_params", query_params_json)?;
+        Ok(Self::wrap(wxpay_terminate::Termination::of(
+            &operation,
+            query_params,
+            policy.unwrap_or_default(),
+        )?))
+    }
+
+    /// Restores `toJson()`. A request in flight when it was saved counts as sent with its answer
+    /// lost: the termination may have happened, so the query comes first.
+    #[uniffi::constructor]
+    pub fn from_json(json: String) -> Result<Arc<Self>, WxpayError> {
+        Ok(Self::wrap(wxpay_terminate::Termination::from_json(&json)?))
+    }
+
+    /// The machine as JSON, for a journal: params and counters, never a signature.
+    pub fn to_json(&self) -> String {
+        self.with(|m| m.to_json())
+    }
+
+    /// The terminate operation id.
+    pub fn operation(&self) -> String {
+        self.with(|m| m.operation().to_owned())
+    }
+
+    /// The query operation id that confirms it.
+    pub fn query_operation(&self) -> String {
+        self.with(|m| m.query_operation().to_owned())
+    }
+
+    /// The final outcome, once known.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.with(|m| m.outcome().cloned())
+    }
+
+    /// The last error seen (for progress displays and logs; messages hold no secrets).
+    pub fn last_error(&self) -> Option<ErrorRecord> {
+        self.with(|m| m.last_error().cloned())
+    }
+
+    /// What to do now. Null `now_ms`: the host clock (Unix milliseconds); null nonce: a random one
+    /// (used only when a new request is signed).
+    #[uniffi::method(default(now_ms = None, nonce = None))]
+    pub fn next(
+        &self,
+        client: Arc<Client>,
+        now_ms: Option<i64>,
+        nonce: Option<String>,
+    ) -> Result<TerminationStep, WxpayError> {
+        let nonce = match nonce {
+            Some(nonce) => nonce,
+            None => wxpay_terminate::generate_nonce()?,
+        };
+        let now_ms = now_ms_or(now_ms);
+        Ok(self.with(|m| m.next(&client.inner, now_ms, &nonce))?.into())
+    }
+
+    /// Verifies the answer to the request in flight with `client` and reports it: a 2xx that does
+    /// not verify counts as no answer, an error status is read by the recipe. Errors here are misuse
+    /// (no request in flight), never the answer's.
+    #[uniffi::method(default(now_ms = None))]
+    pub fn on_response(
+        &self,
+        client: Arc<Client>,
+        status: u16,
+        headers: Vec<Header>,
+        body: Vec<u8>,
+        now_ms: Option<i64>,
+    ) -> Result<(), WxpayError> {
+        let now_ms = now_ms_or(now_ms);
+        Ok(self.with(|m| m.on_response(&client.inner, status, &headers, &body, now_ms))?)
+    }
+
+    /// No answer arrived for the request in flight (timeout, reset, DNS, TLS): it may or may not
+    /// have reached WeChat Pay.
+    #[uniffi::method(default(now_ms = None))]
+    pub fn on_transport_error(&self, now_ms: Option<i64>) -> Result<(), WxpayError> {
+        let now_ms = now_ms_or(now_ms);
+        Ok(self.with(|m| m.on_transport_error(now_ms))?)
+    }
+
+    /// Offers a verified notification (`parseNotification`); true when it reports the end of this
+    /// contract, which then confirms the outcome.
+    #[uniffi::method(default(now_ms = None))]
+    pub fn on_notification(&self, notification: Notification, now_ms: Option<i64>) -> bool {
+        let now_ms = now_ms_or(now_ms);
+        self.with(|m| m.on_notification(&notification, now_ms))
+    }
+}
+
 /// The notification as the JSON text of docs/notifications.md (what Python and JS receive).
 #[uniffi::export]
 pub fn notification_json(notification: Notification) -> String {
@@ -583,5 +808,65 @@ mod tests {
             WxpayError::from_record(record),
             WxpayError::Other { .. }
         ));
+    }
+
+    fn doc_client() -> Arc<Client> {
+        let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/keys");
+        let read = |name: &str| std::fs::read_to_string(keys.join(name)).unwrap_or_default();
+        Client::new(ClientConfig {
+            mchid: "1900007291".into(),
+            serial_no: "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into(),
+            private_key: Some(read("merchant_doc_pkcs8.pem").into()),
+            wechatpay_public_key_id: Some("PUB_KEY_ID_0119000072912025112400000000000001".into()),
+            wechatpay_public_key: Some(read("wechatpay_public_key.pem").into()),
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| unreachable!("the doc client: {e}"))
+    }
+
+    #[test]
+    fn a_termination_steps_as_records_and_misuse_is_an_error_not_a_panic() {
+        let client = doc_client();
+        let params = r#"{"plan_id": 12535, "out_contract_code": "wxwtdk20200910100000", "contract_termination_remark": "r"}"#;
+        let machine =
+            Termination::new("terminate_papay_contract".into(), params.into(), None, None)
+                .unwrap_or_else(|e| unreachable!("{e}"));
+        let step = machine
+            .next(
+                client.clone(),
+                Some(1_700_000_000_000),
+                Some("N0NCE".into()),
+            )
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let TerminationStep::Send {
+            request,
+            purpose,
+            attempt,
+        } = step
+        else {
+            unreachable!("a send first, got {step:?}")
+        };
+        assert_eq!((purpose, attempt), (Purpose::Terminate, 1));
+        assert_eq!(
+            request.operation.as_deref(),
+            Some("terminate_papay_contract")
+        );
+        assert!(matches!(
+            machine.next(client, None, None),
+            Err(WxpayError::InvalidInput { .. })
+        ));
+        let saved = machine.to_json();
+        assert!(!saved.contains("WECHATPAY2"));
+        assert!(Termination::from_json(saved).is_ok());
+
+        let bad = Termination::new("terminate_papay_contract".into(), "{".into(), None, None);
+        assert!(
+            matches!(&bad, Err(WxpayError::InvalidInput { record }) if record.field.as_deref() == Some("params"))
+        );
+        let bad = confirm_policy_from_json(r#"{"max_query_sends": "many"}"#.into());
+        assert!(
+            matches!(&bad, Err(WxpayError::InvalidInput { record }) if record.field.as_deref() == Some("policy"))
+        );
+        assert_eq!(default_confirm_policy(), ConfirmPolicy::default());
     }
 }

@@ -481,6 +481,22 @@ fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     typealias FfiType = Int64
     typealias SwiftType = Int64
@@ -1547,6 +1563,342 @@ public func FfiConverterTypeClient_lower(_ value: Client) -> UInt64 {
 
 
 /**
+ * One contract's terminate-and-confirm machine (the core's `Termination`): it says what to send
+ * and when, and stops only when the contract's final state is confirmed — or says it is not.
+ * Sans-IO: the host sends the requests, sleeps through `Wait`, and reports what came back.
+ * Thread-safe; one machine per contract. `toJson()` is a journal that never holds a signature.
+ */
+public protocol TerminationProtocol: AnyObject, Sendable {
+    
+    /**
+     * The last error seen (for progress displays and logs; messages hold no secrets).
+     */
+    func lastError()  -> ErrorRecord?
+    
+    /**
+     * What to do now. Null `now_ms`: the host clock (Unix milliseconds); null nonce: a random one
+     * (used only when a new request is signed).
+     */
+    func next(client: Client, nowMs: Int64?, nonce: String?) throws  -> TerminationStep
+    
+    /**
+     * Offers a verified notification (`parseNotification`); true when it reports the end of this
+     * contract, which then confirms the outcome.
+     */
+    func onNotification(notification: Notification, nowMs: Int64?)  -> Bool
+    
+    /**
+     * Verifies the answer to the request in flight with `client` and reports it: a 2xx that does
+     * not verify counts as no answer, an error status is read by the recipe. Errors here are misuse
+     * (no request in flight), never the answer's.
+     */
+    func onResponse(client: Client, status: UInt16, headers: [Header], body: Data, nowMs: Int64?) throws 
+    
+    /**
+     * No answer arrived for the request in flight (timeout, reset, DNS, TLS): it may or may not
+     * have reached WeChat Pay.
+     */
+    func onTransportError(nowMs: Int64?) throws 
+    
+    /**
+     * The terminate operation id.
+     */
+    func operation()  -> String
+    
+    /**
+     * The final outcome, once known.
+     */
+    func outcome()  -> Outcome?
+    
+    /**
+     * The query operation id that confirms it.
+     */
+    func queryOperation()  -> String
+    
+    /**
+     * The machine as JSON, for a journal: params and counters, never a signature.
+     */
+    func toJson()  -> String
+    
+}
+/**
+ * One contract's terminate-and-confirm machine (the core's `Termination`): it says what to send
+ * and when, and stops only when the contract's final state is confirmed — or says it is not.
+ * Sans-IO: the host sends the requests, sleeps through `Wait`, and reports what came back.
+ * Thread-safe; one machine per contract. `toJson()` is a journal that never holds a signature.
+ */
+open class Termination: TerminationProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_wxpay_terminate_uniffi_fn_clone_termination(self.handle, $0) }
+    }
+    /**
+     * A termination by catalog id (`terminate_papay_contract`, …) with its params as a JSON object
+     * text. The confirming query takes its params from them by name; `query_params_json` adds what
+     * the termination does not carry (face pay: `out_user_id`; WeBizPay: `user_id`; edu-papay:
+     * `appid`). Null policy: the core's defaults. Bad input is an `InvalidInput` now, before
+     * anything is signed.
+     */
+public convenience init(operationId: String, paramsJson: String, queryParamsJson: String? = nil, policy: ConfirmPolicy? = nil)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_constructor_termination_new(
+        FfiConverterString.lower(operationId),
+        FfiConverterString.lower(paramsJson),
+        FfiConverterOptionString.lower(queryParamsJson),
+        FfiConverterOptionTypeConfirmPolicy.lower(policy),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_wxpay_terminate_uniffi_fn_free_termination(handle, $0) }
+    }
+
+    
+    /**
+     * Restores `toJson()`. A request in flight when it was saved counts as sent with its answer
+     * lost: the termination may have happened, so the query comes first.
+     */
+public static func fromJson(json: String)throws  -> Termination  {
+    return try  FfiConverterTypeTermination_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_constructor_termination_from_json(
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A termination from a typed operation (`AnyOperation.TerminatePapayContract(…)`).
+     */
+public static func of(operation: AnyOperation, queryParamsJson: String? = nil, policy: ConfirmPolicy? = nil)throws  -> Termination  {
+    return try  FfiConverterTypeTermination_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_constructor_termination_of(
+        FfiConverterTypeAnyOperation_lower(operation),
+        FfiConverterOptionString.lower(queryParamsJson),
+        FfiConverterOptionTypeConfirmPolicy.lower(policy),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * The last error seen (for progress displays and logs; messages hold no secrets).
+     */
+open func lastError() -> ErrorRecord?  {
+    return try!  FfiConverterOptionTypeErrorRecord.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_termination_last_error(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What to do now. Null `now_ms`: the host clock (Unix milliseconds); null nonce: a random one
+     * (used only when a new request is signed).
+     */
+open func next(client: Client, nowMs: Int64? = nil, nonce: String? = nil)throws  -> TerminationStep  {
+    return try  FfiConverterTypeTerminationStep_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_termination_next(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeClient_lower(client),
+        FfiConverterOptionInt64.lower(nowMs),
+        FfiConverterOptionString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Offers a verified notification (`parseNotification`); true when it reports the end of this
+     * contract, which then confirms the outcome.
+     */
+open func onNotification(notification: Notification, nowMs: Int64? = nil) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_termination_on_notification(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNotification_lower(notification),
+        FfiConverterOptionInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies the answer to the request in flight with `client` and reports it: a 2xx that does
+     * not verify counts as no answer, an error status is read by the recipe. Errors here are misuse
+     * (no request in flight), never the answer's.
+     */
+open func onResponse(client: Client, status: UInt16, headers: [Header], body: Data, nowMs: Int64? = nil)throws   {try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_termination_on_response(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeClient_lower(client),
+        FfiConverterUInt16.lower(status),
+        FfiConverterSequenceTypeHeader.lower(headers),
+        FfiConverterData.lower(body),
+        FfiConverterOptionInt64.lower(nowMs),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * No answer arrived for the request in flight (timeout, reset, DNS, TLS): it may or may not
+     * have reached WeChat Pay.
+     */
+open func onTransportError(nowMs: Int64? = nil)throws   {try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_termination_on_transport_error(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionInt64.lower(nowMs),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The terminate operation id.
+     */
+open func operation() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_termination_operation(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The final outcome, once known.
+     */
+open func outcome() -> Outcome?  {
+    return try!  FfiConverterOptionTypeOutcome.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_termination_outcome(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The query operation id that confirms it.
+     */
+open func queryOperation() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_termination_query_operation(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The machine as JSON, for a journal: params and counters, never a signature.
+     */
+open func toJson() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_termination_to_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTermination: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Termination
+
+    public static func lift(_ handle: UInt64) throws -> Termination {
+        return Termination(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Termination) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Termination {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Termination, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTermination_lift(_ handle: UInt64) throws -> Termination {
+    return try FfiConverterTypeTermination.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTermination_lower(_ value: Termination) -> UInt64 {
+    return FfiConverterTypeTermination.lower(value)
+}
+
+
+
+
+
+
+/**
  * A request before its signature: pass it to `Client.sign`, or sign `stringToSign()` with a
  * key kept in Android Keystore, the iOS Keychain or a KMS and call `complete`.
  */
@@ -1983,6 +2335,110 @@ public func FfiConverterTypeParsedJson_lower(_ value: ParsedJson) -> RustBuffer 
 
 
 /**
+ * What the host does next: the core's `Step`, the request as the `RequestRecord` every other
+ * method returns.
+ */
+
+public enum TerminationStep: Equatable, Hashable {
+    
+    /**
+     * Send this request exactly as signed, then report the answer (`onResponse`) or its absence
+     * (`onTransportError`).
+     */
+    case send(request: RequestRecord, 
+        /**
+         * Terminate or query.
+         */purpose: Purpose, 
+        /**
+         * 1 for the first send of this purpose.
+         */attempt: UInt32
+    )
+    /**
+     * Call `next` again at (or after) this time, Unix milliseconds.
+     */
+    case wait(untilMs: Int64
+    )
+    /**
+     * The contract's final state is known.
+     */
+    case done(outcome: Outcome
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TerminationStep: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTerminationStep: FfiConverterRustBuffer {
+    typealias SwiftType = TerminationStep
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TerminationStep {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .send(request: try FfiConverterTypeRequestRecord.read(from: &buf), purpose: try FfiConverterTypePurpose.read(from: &buf), attempt: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 2: return .wait(untilMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 3: return .done(outcome: try FfiConverterTypeOutcome.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TerminationStep, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .send(request,purpose,attempt):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeRequestRecord.write(request, into: &buf)
+            FfiConverterTypePurpose.write(purpose, into: &buf)
+            FfiConverterUInt32.write(attempt, into: &buf)
+            
+        
+        case let .wait(untilMs):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(untilMs, into: &buf)
+            
+        
+        case let .done(outcome):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeOutcome.write(outcome, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTerminationStep_lift(_ buf: RustBuffer) throws -> TerminationStep {
+    return try FfiConverterTypeTerminationStep.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTerminationStep_lower(_ value: TerminationStep) -> RustBuffer {
+    return FfiConverterTypeTerminationStep.lower(value)
+}
+
+
+
+/**
  * Every error of the library: one variant per core error kind, each holding the one
  * [`ErrorRecord`], plus `Other` for a kind this list lacks. Kotlin: `WxpayException.InvalidInput`,
  * … with `e.record.field`, `e.record.status`, … and `e.message` exactly `record.message`
@@ -2273,6 +2729,78 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeConfirmPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = ConfirmPolicy?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeConfirmPolicy.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeConfirmPolicy.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeErrorRecord: FfiConverterRustBuffer {
+    typealias SwiftType = ErrorRecord?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeErrorRecord.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeErrorRecord.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = Outcome?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOutcome.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOutcome.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -2351,6 +2879,30 @@ public func catalogJson() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_func_catalog_json(uniffiCallStatus
+    )
+})
+}
+/**
+ * A `ConfirmPolicy` from a JSON object of the fields to change, by their snake_case names
+ * (`{"backoff_initial_ms": 200}`); the others keep their defaults. Unknown or mistyped fields
+ * are an `InvalidInput` with `field == "policy"`.
+ */
+public func confirmPolicyFromJson(json: String)throws  -> ConfirmPolicy  {
+    return try  FfiConverterTypeConfirmPolicy_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_func_confirm_policy_from_json(
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+})
+}
+/**
+ * The core's default `ConfirmPolicy` (6 terminate sends, 10 queries, back-off from 1 s to 60 s, …),
+ * to change a field of (Kotlin: `ConfirmPolicy.default().copy(…)`).
+ */
+public func defaultConfirmPolicy() -> ConfirmPolicy  {
+    return try!  FfiConverterTypeConfirmPolicy_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_func_default_confirm_policy(uniffiCallStatus
     )
 })
 }
@@ -2435,6 +2987,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_func_catalog_json() != 45826) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_confirm_policy_from_json() != 42593) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_default_confirm_policy() != 63327) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_func_error_kinds() != 62267) {
@@ -2614,6 +3172,33 @@ private let initializationResult: InitializationResult = {
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_verification_serials() != 37949) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_last_error() != 46167) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_next() != 46968) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_on_notification() != 44154) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_on_response() != 1030) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_on_transport_error() != 6267) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_operation() != 61782) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_outcome() != 65265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_query_operation() != 29550) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_to_json() != 16383) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_complete() != 31155) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2624,6 +3209,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_constructor_client_new() != 6659) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_constructor_termination_from_json() != 29449) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_constructor_termination_new() != 12139) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_constructor_termination_of() != 38045) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -1,11 +1,15 @@
 package com.wxpayterminate
 
+import com.wxpayterminate.catalog.AnyOperation
 import com.wxpayterminate.catalog.CertificateSet
 import com.wxpayterminate.catalog.ClientConfig
+import com.wxpayterminate.catalog.ConfirmPolicy
 import com.wxpayterminate.catalog.ErrorRecord
+import com.wxpayterminate.catalog.Evidence
 import com.wxpayterminate.catalog.Header
 import com.wxpayterminate.catalog.Notification
 import com.wxpayterminate.catalog.NotificationReply
+import com.wxpayterminate.catalog.Outcome
 import com.wxpayterminate.catalog.RequestRecord
 import com.wxpayterminate.catalog.TerminateCombinePapayContract
 import com.wxpayterminate.catalog.TerminatePapayContract
@@ -192,6 +196,81 @@ object WxpayJava {
 
     /** The catalog (operations, parameters, result schemas) as JSON text. */
     @JvmStatic fun catalogJson(): String = com.wxpayterminate.catalogJson()
+
+    // ---- terminate with certainty -------------------------------------------------------------
+
+    /**
+     * Terminates one contract and returns its confirmed final state (see `Confirm.kt`): retries 429
+     * and 5xx, queries after a lost answer, lets the query explain a refusal, never guesses.
+     * `params` and `queryParams` by their API names; null `policy`: the core's defaults
+     * ([confirmPolicy] to change some); blocking, with `http` and a `timeout` per request (10 s).
+     */
+    @JvmStatic
+    @JvmOverloads
+    @Throws(WxpayException::class, InterruptedException::class)
+    fun terminateAndConfirm(
+        client: Client,
+        operationId: String,
+        params: Map<String, Any?>,
+        queryParams: Map<String, Any?>? = null,
+        policy: ConfirmPolicy? = null,
+        http: HttpClient = DefaultHttp.client,
+        timeout: Duration = DEFAULT_CONFIRM_TIMEOUT,
+    ): Outcome = client.terminateAndConfirm(operationId, params, queryParams, policy, http, timeout)
+
+    /** The same for a typed operation, e.g. `new AnyOperation.TerminatePapayContract(WxpayJava.terminatePapayContract(…))`. */
+    @JvmStatic
+    @JvmOverloads
+    @Throws(WxpayException::class, InterruptedException::class)
+    fun terminateAndConfirm(
+        client: Client,
+        operation: AnyOperation,
+        queryParams: Map<String, Any?>? = null,
+        policy: ConfirmPolicy? = null,
+        http: HttpClient = DefaultHttp.client,
+        timeout: Duration = DEFAULT_CONFIRM_TIMEOUT,
+    ): Outcome = client.terminateAndConfirm(operation, queryParams, policy, http, timeout)
+
+    /** The machine itself, for hosts that keep a journal (`machine.toJson()`, `Termination.Companion.fromJson(saved)`). */
+    @JvmStatic
+    @JvmOverloads
+    @Throws(WxpayException::class)
+    fun termination(operationId: String, params: Map<String, Any?>, queryParams: Map<String, Any?>? = null, policy: ConfirmPolicy? = null): Termination =
+        Termination(operationId, toJson(params), queryParams?.let(::toJson), policy)
+
+    /** Drives a machine (new or restored from a journal) to its outcome with `java.net.http`. */
+    @JvmStatic
+    @JvmOverloads
+    @Throws(WxpayException::class, InterruptedException::class)
+    fun drive(machine: Termination, client: Client, http: HttpClient = DefaultHttp.client, timeout: Duration = DEFAULT_CONFIRM_TIMEOUT): Outcome =
+        machine.drive(client, http, timeout)
+
+    /** Reports the answer to the request in flight (verified in the core). */
+    @JvmStatic
+    @Throws(WxpayException::class)
+    fun onResponse(machine: Termination, client: Client, response: HttpResponse<ByteArray>) =
+        machine.onResponse(client, httpStatus(response.statusCode()), headers(response.headers().map()), response.body())
+
+    /** The core's default policy. */
+    @JvmStatic fun confirmPolicy(): ConfirmPolicy = defaultConfirmPolicy()
+
+    /** The default policy with some fields changed, by their snake_case names:
+     *  `Map.of("backoff_initial_ms", 200, "max_query_sends", 20)`. A wrong name or type is
+     *  [WxpayException.InvalidInput] with `field` `policy`. */
+    @JvmStatic
+    @Throws(WxpayException::class)
+    fun confirmPolicy(changes: Map<String, Any?>): ConfirmPolicy = confirmPolicyFromJson(toJson(changes))
+
+    /** Whether the final state is known (everything but `OutcomeKind.FAILED`). */
+    @JvmStatic fun isConfirmed(outcome: Outcome): Boolean = outcome.confirmed
+    @JvmStatic fun terminateSends(outcome: Outcome): Int = outcome.terminateSends.toInt()
+    @JvmStatic fun querySends(outcome: Outcome): Int = outcome.querySends.toInt()
+
+    /** The HTTP status of the answer that proved an outcome, or null (a notification). */
+    @JvmStatic fun status(evidence: Evidence): Int? = evidence.status?.toInt()
+
+    /** 1 for the first send of its purpose. */
+    @JvmStatic fun attempt(step: TerminationStep.Send): Int = step.attempt.toInt()
 
     // ---- JSON text from Java values ----------------------------------------------------------
 
