@@ -89,7 +89,7 @@ def test_failure(sandbox: Sandbox, transport: str, step: Dict[str, Any]) -> None
         client.parse(req, *send(transport, req))
     want = step["error"]
     assert type(info.value) is ERRORS[want["kind"]]
-    for attr in ("status", "code", "retryable"):
+    for attr in ("status", "code", "api_message", "retryable"):
         if attr in want:
             assert getattr(info.value, attr) == want[attr]
     if want["kind"] == "api":

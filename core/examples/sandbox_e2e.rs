@@ -145,6 +145,9 @@ fn main() {
                         || e.api_error().is_some_and(|a| {
                             Some(u64::from(a.status)) == want["status"].as_u64()
                                 && a.code.as_deref() == want["code"].as_str()
+                                && want["api_message"]
+                                    .as_str()
+                                    .is_none_or(|m| a.message.as_deref() == Some(m))
                                 && a.request_id.is_some()
                         }) && Some(e.retryable()) == want["retryable"].as_bool())
             }
