@@ -118,7 +118,33 @@ FAMILIES: List[Tuple[str, Dict[str, Any], Optional[Dict[str, Any]]]] = [
     ("terminate_credit_repayment_contract", {"out_contract_code": "100001256", "contract_termination_remark": "r"}, None),
     ("terminate_global_papay_contract", {"contract_id": "203009101000000000000001", "appid": "wxd678efh567hg6787"}, None),
     ("terminate_edu_papay_contract", {"contract_id": "204009101000000000000001"}, {"appid": "wxd678efh567hg6787"}),
+    ("terminate_facepay_user_contract", {"organization_id": "1000032", "user_id": "FACEUSER0000000001"},
+     {"out_user_id": "out0000000001"}),
+    ("terminate_payscore_permission_by_authorization_code",
+     {"authorization_code": "authcode20200910000001", "service_id": "500001", "reason": "r"}, None),
+    ("terminate_payscore_permission_by_openid",
+     {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS2", "service_id": "500001", "appid": "wxd678efh567hg6787", "reason": "r"}, None),
+    ("terminate_payscore_partner_permission_by_authorization_code",
+     {"authorization_code": "authcode20200910000005", "service_id": "500001", "sub_mchid": "1900000109", "reason": "r"},
+     None),
+    ("terminate_payscore_partner_permission",
+     {"service_id": "500001", "appid": "wxd678efh567hg6787", "sub_mchid": "1900000109", "reason": "r",
+      "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6"}, None),
+    ("terminate_payscore_acquiringbank_permission",
+     {"authorization_code": "authcode20200910000008", "service_id": "500001", "sub_mchid": "1900000109",
+      "channel_id": "1900000001", "reason": "r"}, None),
+    ("terminate_payscore_user_permission",
+     {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS3", "service_id": "500002", "appid": "wxd678efh567hg6787", "reason": "r"},
+     None),
+    ("close_transfer_authorization", {"out_authorization_no": "plfk2020042013"}, None),
+    ("close_transfer_partner_authorization", {"out_authorization_no": "spfk2025041000001"}, None),
+    ("revoke_webizpay_employee", {"employee_id": "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
+                                  "sp_mchid": "1900007291", "sub_mchid": "43214321"}, {"user_id": "employee123"}),
 ]
+
+
+def test_every_termination_and_query_is_exercised() -> None:
+    assert {f[0] for f in FAMILIES} == {op["id"] for op in wt.CATALOG["operations"] if op["confirm_with"]}
 
 
 @pytest.mark.parametrize("operation, params, query_params", FAMILIES, ids=[f[0] for f in FAMILIES])
