@@ -338,8 +338,9 @@ class Progress:
         per_contract = elapsed / finished if finished else 0.0
         eta = per_contract * (self.total - finished) if finished else 0.0
         counts = " ".join(f"{kind.replace('_terminated', '')}={self.done.get(kind, 0)}" for kind in OUTCOMES)
+        eta_text = f"{int(eta) // 60}m{int(eta) % 60:02d}s" if finished else "--"
         return (f"[{bar}] {finished}/{self.total} {percent:5.1f}%  {counts}  "
-                f"{rate:5.1f} req/s  ETA {int(eta) // 60}m{int(eta) % 60:02d}s")
+                f"{rate:5.1f} req/s  ETA {eta_text}")
 
 
 @dataclass
