@@ -326,6 +326,8 @@ class Progress:
     done: Dict[str, int]
     started: float
     requests: int = 0
+    #: Contracts already finished when this process started (a resumed run).
+    initial: int = 0
 
     def line(self, now: float) -> str:
         finished = sum(self.done.values())
@@ -335,10 +337,11 @@ class Progress:
         filled = int(width * finished / self.total) if self.total else width
         bar = "#" * filled + "." * (width - filled)
         percent = 100.0 * finished / self.total if self.total else 100.0
-        per_contract = elapsed / finished if finished else 0.0
-        eta = per_contract * (self.total - finished) if finished else 0.0
+        # The pace of this process only: a resumed run's earlier contracts took no time here.
+        here = finished - self.initial
+        eta = elapsed / here * (self.total - finished) if here > 0 else 0.0
         counts = " ".join(f"{kind.replace('_terminated', '')}={self.done.get(kind, 0)}" for kind in OUTCOMES)
-        eta_text = f"{int(eta) // 60}m{int(eta) % 60:02d}s" if finished else "--"
+        eta_text = f"{int(eta) // 60}m{int(eta) % 60:02d}s" if here > 0 else "--"
         return (f"[{bar}] {finished}/{self.total} {percent:5.1f}%  {counts}  "
                 f"{rate:5.1f} req/s  ETA {eta_text}")
 
@@ -384,7 +387,8 @@ class BulkRun:
         open_rows = self.journal.open_contracts()
         counts = self.journal.counts()
         total = sum(counts.values())
-        progress = Progress(total, {k: counts[k] for k in OUTCOMES}, time.monotonic())
+        progress = Progress(total, {k: counts[k] for k in OUTCOMES}, time.monotonic(),
+                            initial=sum(counts[k] for k in OUTCOMES))
         self._progress = progress
         for row, state in open_rows:
             self._push(0, row, Termination.from_json(state))
