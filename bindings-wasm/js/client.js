@@ -2,6 +2,13 @@
 // `makeApi(wasm)` receives the initialised wasm-bindgen exports; the entry files
 // (node.mjs, browser.mjs, workerd.mjs and the CommonJS build) load it their way.
 //
+// A trap in the WASM core (a panic is one: the build is panic=abort) leaves the instance as the
+// trap found it — borrow flags set, the allocator and stack pointer mid-call — so every wasm call
+// goes through `native()`, which turns anything but an error record into an InternalError and
+// recovers: wasm-bindgen's glue re-instantiates the module it was initialised with (its
+// `schedule_reinit`, whichever entry point loaded it), and each wrapper (Client, UnsignedRequest,
+// Termination) rebuilds its native object from what it saved when it next runs.
+//
 // Everything crosses the bridge as the core's records: options go in as ClientConfig's JSON
 // (`coreOptions`), requests come back as RequestRecords (`makeRequest`), errors as ErrorRecords
 // (`makeError`), notification replies as NotificationReplies (`makeReply`).
@@ -9,7 +16,7 @@
 import * as errors from './errors.js';
 import { makeConfirm } from './confirm.js';
 
-const { WxpayError } = errors;
+const { WxpayError, isWxpayError } = errors;
 const ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 
 const camel = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
@@ -47,6 +54,10 @@ function base64(bytes) {
   return btoa(text);
 }
 
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
 function isBytes(value) {
   return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
 }
@@ -56,6 +67,9 @@ function bytesOf(value) {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
+
+/** The glue's error for an object of an instance since replaced (see `recover`). */
+const STALE = 'Invalid stale object from previous Wasm instance';
 
 /** The same object with camelCase keys (records from the core are snake_case). */
 function camelKeys(record) {
@@ -150,19 +164,64 @@ export function makeApi(wasm, hosts = {}) {
     return new (errorClasses[record.kind] ?? WxpayError)(message, fields);
   }
 
-  /** An error this layer finds itself (its field named as the caller wrote it), as complete as the core's. */
-  const fail = (field, message, kind = 'invalid_input') => makeError(wasm.errorRecord(kind, message, field), (f) => f);
+  // ---- traps: InternalError, and a fresh instance ------------------------------------------
 
-  /** Runs a native call, turning its error records into WxpayError instances. */
+  /**
+   * `epoch` counts recoveries: a wrapper whose native object was built in an older epoch
+   * rebuilds it before its next call (the old one belongs to the replaced instance).
+   */
+  const bridge = { epoch: 0 };
+  /** The fields of an internal error record, for when the core cannot be asked for one. */
+  const { __wxpayError: _mark, message: _message, ...internalFields } = wasm.errorRecord('internal', '', undefined);
+
+  /**
+   * Replaces the trapped instance with a fresh one of the same compiled module. `scheduleReinit`
+   * only sets the glue's flag (it touches no state of the trapped instance); `errorKinds` takes
+   * no arguments, so the glue re-instantiates before anything is copied into memory.
+   */
+  function recover() {
+    bridge.epoch += 1;
+    if (typeof wasm.scheduleReinit !== 'function') return false;
+    try {
+      wasm.scheduleReinit();
+      wasm.errorKinds();
+      return true;
+    } catch {
+      return false; // still trapped: the next call into the core tries again
+    }
+  }
+
+  /** Anything but an error record out of a wasm call: a trap (or a JS error thrown through WASM frames). */
+  function crashed(e) {
+    const stale = e instanceof Error && e.message === STALE;
+    const recovered = stale || recover();
+    const what = e instanceof Error ? `${e.name}${e instanceof WebAssembly.RuntimeError ? `: ${e.message}` : ''}` : typeof e;
+    const message = stale
+      ? 'wxpay-terminate: a call was interrupted by the recovery from an internal failure; retry it'
+      : `wxpay-terminate failed inside its WASM core (${what}): please report this as a bug. ${recovered ? 'The module was re-instantiated; clients keep working.' : 'Re-instantiating the module failed; the next call tries again.'}`;
+    if (recovered) {
+      try {
+        return makeError(wasm.errorRecord('internal', message, undefined));
+      } catch {
+        // the fresh instance failed too: the record is built here
+      }
+    }
+    return new errors.InternalError(message, camelKeys(internalFields));
+  }
+
+  /** Runs a native call: error records become WxpayError instances, anything else an InternalError (and recovery). */
   function native(call, spell) {
     try {
       return call();
     } catch (e) {
+      if (isWxpayError(e)) throw e;
       if (e && e.__wxpayError === true) throw makeError(e, spell);
-      // A WASM trap is a bug in this package; still never let a non-Error escape.
-      throw e instanceof Error ? e : makeError(wasm.errorRecord('internal', `unexpected failure: ${String(e)}`));
+      throw crashed(e);
     }
   }
+
+  /** An error this layer finds itself (its field named as the caller wrote it), as complete as the core's. */
+  const fail = (field, message, kind = 'invalid_input') => makeError(native(() => wasm.errorRecord(kind, message, field)), (f) => f);
 
   /** Bytes as given, or an error explaining why decoded text or parsed JSON cannot be verified. */
   function toBytes(body, field) {
@@ -197,21 +256,31 @@ export function makeApi(wasm, hosts = {}) {
     return Object.freeze(reply);
   }
 
-  const notificationAck = () => makeReply(wasm.notificationAck());
+  const notificationAck = () => makeReply(native(() => wasm.notificationAck()));
   const notificationNack = (message) => makeReply(native(() => wasm.notificationNack(message)));
 
   /** A request for a key kept elsewhere: sign `stringToSign`, then `complete(signature)`. */
   class UnsignedRequest {
     #native;
-    constructor(nativeUnsigned) {
+    #epoch;
+    #rebuild;
+    /** `rebuild` builds the same request again (same timestamp and nonce) after a recovery. */
+    constructor(nativeUnsigned, rebuild) {
       this.#native = nativeUnsigned;
-      this.stringToSign = nativeUnsigned.stringToSign;
-      this.operation = nativeUnsigned.operation ?? null;
+      this.#epoch = bridge.epoch;
+      this.#rebuild = rebuild;
+      const { stringToSign, operation } = native(() => ({ stringToSign: nativeUnsigned.stringToSign, operation: nativeUnsigned.operation }));
+      this.stringToSign = stringToSign;
+      this.operation = operation ?? null;
       Object.freeze(this);
     }
     /** The signature as base64 text or raw bytes. */
     complete(signature) {
       const text = typeof signature === 'string' ? signature : base64(toBytes(signature, 'signature'));
+      if (this.#epoch !== bridge.epoch) {
+        this.#native = this.#rebuild();
+        this.#epoch = bridge.epoch;
+      }
       return makeRequest(native(() => this.#native.complete(text)));
     }
   }
@@ -263,9 +332,12 @@ export function makeApi(wasm, hosts = {}) {
 
   const CREATE = Symbol('create');
   const HOST = Symbol('host');
+  /** Per client, what rebuilds its native client after a recovery: its config (keys included, so never on the object) and its last certificate update. */
+  const saved = new WeakMap();
 
   class Client extends Calls {
     #native;
+    #epoch;
     #provider;
     #signingKey;
     #verifyKeys;
@@ -274,10 +346,12 @@ export function makeApi(wasm, hosts = {}) {
     /** The same operations, returning UnsignedRequest (keys in a KMS or HSM). */
     unsigned;
 
-    constructor(token, nativeClient, provider, signingKey, verifyKeys) {
+    constructor(token, nativeClient, epoch, provider, signingKey, verifyKeys, rebuild) {
       if (token !== CREATE) throw new TypeError('use `await Client.create(options)`');
       super(null, true);
       this.#native = nativeClient;
+      this.#epoch = epoch;
+      saved.set(this, { rebuild, update: null });
       this.#provider = provider;
       this.#signingKey = signingKey;
       this.#verifyKeys = verifyKeys;
@@ -304,51 +378,84 @@ export function makeApi(wasm, hosts = {}) {
       }
       const { config, spell } = coreOptions({ ...rest, userAgentPlatform: rest.userAgentPlatform ?? platform() }, fail, spellOption);
       const nativeClient = native(() => new wasm.NativeClient(config, provider !== null), spell);
+      // Everything the host imports is read now, before any await (a recovery meanwhile would
+      // leave `nativeClient` stale: the Client then rebuilds it on first use).
+      const epoch = bridge.epoch;
+      const der = provider === null ? undefined : native(() => nativeClient.takePrivateKeyPkcs8());
+      const publicKeys = provider === null ? [] : native(() => nativeClient.verificationKeys());
       let signingKey = null;
       const verifyKeys = new Map();
-      if (provider !== null) {
-        const der = nativeClient.takePrivateKeyPkcs8();
-        if (der !== undefined) {
-          try {
-            signingKey = await provider.importPrivate(der);
-          } finally {
-            der.fill(0);
-          }
-        }
-        for (const { serial, spki } of nativeClient.verificationKeys()) {
-          verifyKeys.set(serial, await provider.importPublic(spki));
+      if (der !== undefined) {
+        try {
+          signingKey = await provider.importPrivate(der);
+        } finally {
+          der.fill(0);
         }
       }
-      return new Client(CREATE, nativeClient, provider, signingKey, verifyKeys);
+      for (const { serial, spki } of publicKeys) verifyKeys.set(serial, await provider.importPublic(spki));
+      // After a recovery: the same client again. A key the host's crypto holds stays there (the
+      // config is kept without it); otherwise the core needs it again.
+      const kept = signingKey === null ? config : { ...config, private_key: null };
+      const rebuild = signingKey === null ? () => new wasm.NativeClient(kept, provider !== null) : () => wasm.NativeClient.withHostKey(kept);
+      return new Client(CREATE, nativeClient, epoch, provider, signingKey, verifyKeys, rebuild);
+    }
+
+    /** The native client of the current instance: rebuilt, with its certificate update, after a recovery. */
+    #live() {
+      if (this.#epoch !== bridge.epoch) {
+        const epoch = bridge.epoch;
+        const { rebuild, update } = saved.get(this);
+        const fresh = native(rebuild);
+        if (update !== null) native(() => fresh.updateCertificates(update.set, update.now));
+        this.#native = fresh;
+        this.#epoch = epoch;
+      }
+      return this.#native;
     }
 
     /** For the confirm machine: the native client, and the host's signer when it holds the key. */
     [HOST]() {
       const provider = this.#provider;
       const key = this.#signingKey;
-      return { native: this.#native, sign: key === null ? null : async (message) => provider.sign(key, message) };
+      return { native: this.#live(), sign: key === null ? null : async (message) => provider.sign(key, message) };
+    }
+
+    /** Not API: the core's test hook, a deliberate panic inside the core (a trap on wasm32). */
+    _panicForTest() {
+      native(() => this.#live().panicForTest());
     }
 
     /** The Wechatpay-Serial values this client verifies. */
     get verificationSerials() {
-      return this.#native.verificationKeys().map((k) => k.serial);
+      return native(() => this.#live().verificationKeys()).map((k) => k.serial);
     }
 
     /** Unsigned requests are built synchronously; signed ones return a Promise (host crypto is async). */
     [BUILD](sign, build, { timestamp, nonce } = {}) {
       const ts = timestamp ?? Math.floor(Date.now() / 1000);
       const n = nonce ?? generateNonce();
-      if (!sign) return new UnsignedRequest(native(() => build(this.#native, ts, n)));
+      // The same timestamp and nonce build the same request, so a rebuild after a recovery too.
+      const make = () => native(() => build(this.#live(), ts, n));
+      if (!sign) return new UnsignedRequest(make(), make);
       // Signing is asynchronous even when the build fails, so errors arrive as rejections.
       return (async () => {
-        const unsigned = native(() => build(this.#native, ts, n));
+        let unsigned = make();
+        let epoch = bridge.epoch;
         try {
           // No host key (none configured, or RSA in WASM): the core signs or explains why not.
-          if (this.#signingKey === null) return makeRequest(native(() => this.#native.sign(unsigned)));
-          const signature = await this.#provider.sign(this.#signingKey, unsigned.stringToSign);
+          if (this.#signingKey === null) return makeRequest(native(() => this.#live().sign(unsigned)));
+          const message = native(() => unsigned.stringToSign);
+          const signature = await this.#provider.sign(this.#signingKey, message);
+          if (epoch !== bridge.epoch) {
+            // Recovered while the host signed: the request again from the rebuilt client.
+            unsigned = make();
+            epoch = bridge.epoch;
+            if (!sameBytes(native(() => unsigned.stringToSign), message)) throw fail(null, 'the request changed while it was signed', 'internal');
+          }
           return makeRequest(native(() => unsigned.complete(base64(signature))));
         } finally {
-          unsigned.free();
+          // An object of a replaced instance must not be freed: its pointer means nothing now.
+          if (epoch === bridge.epoch) unsigned.free();
         }
       })();
     }
@@ -358,15 +465,29 @@ export function makeApi(wasm, hosts = {}) {
      * the core trusts but the host has not imported yet (certificates updated) is imported here.
      */
     async #verify(pending) {
-      const serial = pending.serial;
+      // Read at once: the pending object may belong to a replaced instance after an await.
+      const { serial, signature, message } = native(() => ({ serial: pending.serial, signature: pending.signature, message: pending.message }));
       let key = this.#verifyKeys.get(serial);
       if (key === undefined) {
-        const spki = this.#native.verificationKeys().find((k) => k.serial === serial)?.spki;
+        const spki = native(() => this.#live().verificationKeys()).find((k) => k.serial === serial)?.spki;
         if (spki === undefined) return false;
         key = await this.#provider.importPublic(spki);
         this.#verifyKeys.set(serial, key);
       }
-      return this.#provider.verify(key, pending.signature, pending.message);
+      return this.#provider.verify(key, signature, message);
+    }
+
+    /**
+     * `begin` (every check but RSA), the host's RSA verdict, then `finish`; when a recovery
+     * replaced the instance meanwhile, `begin` runs again on the rebuilt client (same bytes, same
+     * pending verification) before `finish` takes the verdict.
+     */
+    async #hostVerified(begin, finish) {
+      let pending = native(() => begin(this.#live()));
+      const epoch = bridge.epoch;
+      const valid = await this.#verify(pending);
+      if (epoch !== bridge.epoch) pending = native(() => begin(this.#live()));
+      return native(() => finish(this.#live(), pending, valid));
     }
 
     /** `{status, headers, body}` of a fetch Response or of any client's response parts. */
@@ -399,11 +520,12 @@ export function makeApi(wasm, hosts = {}) {
       const nowSeconds = now ?? Math.floor(Date.now() / 1000);
       let parsed;
       if (this.#provider === null) {
-        parsed = native(() => this.#native.parse(operation, status, headers, body, nowSeconds));
+        parsed = native(() => this.#live().parse(operation, status, headers, body, nowSeconds));
       } else {
-        const pending = native(() => this.#native.beginVerification(operation, status, headers, body));
-        const valid = await this.#verify(pending);
-        parsed = native(() => this.#native.finishParse(pending, valid, body, nowSeconds));
+        parsed = await this.#hostVerified(
+          (n) => n.beginVerification(operation, status, headers, body),
+          (n, pending, valid) => n.finishParse(pending, valid, body, nowSeconds),
+        );
       }
       return Object.freeze(camelKeys(parsed));
     }
@@ -429,11 +551,12 @@ export function makeApi(wasm, hosts = {}) {
       const nowSeconds = options?.now ?? Math.floor(Date.now() / 1000);
       let notification;
       if (this.#provider === null) {
-        notification = native(() => this.#native.parseNotification(headers, body, nowSeconds));
+        notification = native(() => this.#live().parseNotification(headers, body, nowSeconds));
       } else {
-        const pending = native(() => this.#native.beginNotification(headers, body));
-        const valid = await this.#verify(pending);
-        notification = native(() => this.#native.finishNotification(pending, valid, body, nowSeconds));
+        notification = await this.#hostVerified(
+          (n) => n.beginNotification(headers, body),
+          (n, pending, valid) => n.finishNotification(pending, valid, body, nowSeconds),
+        );
       }
       return Object.freeze(notification);
     }
@@ -447,26 +570,28 @@ export function makeApi(wasm, hosts = {}) {
     async parseCertificates(response, { now } = {}) {
       const { status, headers, body } = await this.#readResponse(response);
       const nowSeconds = now ?? Math.floor(Date.now() / 1000);
-      return deepFreeze(native(() => this.#native.parseCertificates(status, headers, body, nowSeconds)));
+      return deepFreeze(native(() => this.#live().parseCertificates(status, headers, body, nowSeconds)));
     }
 
     /** Replaces the client's platform certificates with a set from `parseCertificates` (the public key stays). */
     updateCertificates(set, { now } = {}) {
       const nowSeconds = now ?? Math.floor(Date.now() / 1000);
-      native(() => this.#native.updateCertificates(set, nowSeconds));
+      native(() => this.#live().updateCertificates(set, nowSeconds));
+      // Kept (a copy) to rebuild the client after a recovery: the last update is its whole set.
+      saved.get(this).update = { set: JSON.parse(JSON.stringify(set)), now: nowSeconds };
       // Host keys are imported again on first use, from the core's new set.
       this.#verifyKeys.clear();
     }
 
     /** `[serial, notAfter]` of every platform certificate the client holds (`new Map(client.certificates)`). */
     get certificates() {
-      return this.#native.certificates();
+      return native(() => this.#live().certificates());
     }
 
     /** Whether to download certificates now: 12 h since the last download, one expiring within 24 h, an unknown serial seen. */
     certificatesRefreshDue({ now } = {}) {
       const nowSeconds = now ?? Math.floor(Date.now() / 1000);
-      return native(() => this.#native.certificatesRefreshDue(nowSeconds));
+      return native(() => this.#live().certificatesRefreshDue(nowSeconds));
     }
 
     /** The reply acknowledging a notification (200); see the module-level notificationAck. */
@@ -490,7 +615,7 @@ export function makeApi(wasm, hosts = {}) {
     if (!(client instanceof Client)) throw fail('client', 'pass a Client from `await Client.create(options)`');
     return client[HOST]();
   };
-  const { Termination, terminateAndConfirm } = makeConfirm({ wasm, native, makeError, makeRequest, fail, hostOf, generateNonce });
+  const { Termination, terminateAndConfirm } = makeConfirm({ wasm, bridge, native, makeError, makeRequest, fail, hostOf, generateNonce });
 
   return {
     Client,

@@ -4,8 +4,10 @@
 // every answer through `client.parse` (node:crypto, WebCrypto or WASM, whichever the client
 // uses) and reports the result — a verified answer, a WxpayError, or no answer at all.
 //
-// `makeConfirm` receives the internals of `makeApi` (client.js): the wasm exports, the error
-// and request converters, and `hostOf(client)` → `{ native, sign }`.
+// `makeConfirm` receives the internals of `makeApi` (client.js): the wasm exports, the recovery
+// epoch (`bridge`), the error and request converters, and `hostOf(client)` → `{ native, sign }`.
+// A machine keeps its journal after every change: after a recovery from a trap it is restored
+// from it, the core's rule for a restored journal applying (a request then in flight is lost).
 
 import { isWxpayError } from './errors.js';
 
@@ -46,7 +48,7 @@ function deadline(timeoutMs, signal) {
   return controller.signal;
 }
 
-export function makeConfirm({ wasm, native, makeError, makeRequest, fail, hostOf, generateNonce }) {
+export function makeConfirm({ wasm, bridge, native, makeError, makeRequest, fail, hostOf, generateNonce }) {
   // The core names the query's params `query_params`; JS callers write `queryParams`.
   const spell = (field) => (field === 'query_params' ? 'queryParams' : field);
   const call = (work) => native(work, spell);
@@ -112,14 +114,42 @@ export function makeConfirm({ wasm, native, makeError, makeRequest, fail, hostOf
    */
   class Termination {
     #native;
+    #epoch;
+    /** The journal after the last change: what a recovery restores. */
+    #journal;
+    /** The epoch in which the request now in flight was handed out (null: none). */
+    #sentIn = null;
 
     constructor(operation, params, { queryParams, policy } = {}) {
       if (operation === NATIVE) {
-        this.#native = params;
+        this.#adopt(params);
         return;
       }
       if (typeof operation !== 'string') throw fail('operation', 'operation must be a termination id, e.g. terminate_papay_contract');
-      this.#native = call(() => new wasm.NativeTermination(operation, params, queryParams, corePolicy(policy)));
+      this.#adopt(call(() => new wasm.NativeTermination(operation, params, queryParams, corePolicy(policy))));
+    }
+
+    #adopt(machine) {
+      this.#native = machine;
+      this.#epoch = bridge.epoch;
+      this.#journal = call(() => machine.toJson());
+    }
+
+    /** The machine of the current instance: restored from the journal after a recovery. */
+    #live() {
+      if (this.#epoch !== bridge.epoch) {
+        const journal = this.#journal;
+        this.#adopt(call(() => wasm.NativeTermination.fromJson(journal)));
+      }
+      return this.#native;
+    }
+
+    /** Runs a change on the machine and keeps the journal it leaves. */
+    #change(work) {
+      const machine = this.#live();
+      const out = call(() => work(machine));
+      this.#journal = call(() => machine.toJson());
+      return out;
     }
 
     /** Restores a journal from `toJSON()` (the object, or its JSON text). */
@@ -130,33 +160,33 @@ export function makeConfirm({ wasm, native, makeError, makeRequest, fail, hostOf
 
     /** The journal as a plain object (so `JSON.stringify(machine)` works): never a signature. */
     toJSON() {
-      return JSON.parse(this.#native.toJson());
+      return JSON.parse(call(() => this.#live().toJson()));
     }
 
     /** The terminate operation id. */
     get operation() {
-      return this.#native.operation;
+      return call(() => this.#live().operation);
     }
 
     /** The query operation that confirms it. */
     get queryOperation() {
-      return this.#native.queryOperation;
+      return call(() => this.#live().queryOperation);
     }
 
     /** `'terminate'` or `'query'` while an answer is awaited, else null. */
     get inFlight() {
-      return this.#native.inFlight ?? null;
+      return call(() => this.#live().inFlight) ?? null;
     }
 
     /** The outcome once known, else null. */
     get outcome() {
-      const text = this.#native.outcome;
+      const text = call(() => this.#live().outcome);
       return text === undefined ? null : makeOutcome(JSON.parse(text));
     }
 
     /** The last error seen (a WxpayError), for progress displays and logs, else null. */
     get lastError() {
-      const text = this.#native.lastError;
+      const text = call(() => this.#live().lastError);
       return text === undefined ? null : makeError(JSON.parse(text));
     }
 
@@ -165,16 +195,23 @@ export function makeConfirm({ wasm, native, makeError, makeRequest, fail, hostOf
      * or `{ type: 'done', outcome }`. A new request is signed with the client's crypto.
      */
     async next(client, options) {
-      const host = hostOf(client);
       const nowMs = now(options);
       const nonce = options?.nonce ?? generateNonce();
-      let out = call(() => this.#native.next(host.native, nowMs, nonce));
-      if (typeof out !== 'string') {
-        // The host's crypto holds the key: sign the message the core built, then take the step.
-        const signature = await host.sign(out);
-        out = call(() => this.#native.nextSigned(host.native, nowMs, nonce, signature));
+      for (;;) {
+        const host = hostOf(client);
+        const epoch = bridge.epoch;
+        let out = this.#change((m) => m.next(host.native, nowMs, nonce));
+        if (typeof out !== 'string') {
+          // The host's crypto holds the key: sign the message the core built, then take the step.
+          const signature = await host.sign(out);
+          // Recovered while the host signed: machine and client are rebuilt, so ask again.
+          if (epoch !== bridge.epoch) continue;
+          out = this.#change((m) => m.nextSigned(host.native, nowMs, nonce, signature));
+        }
+        const step = makeStep(out);
+        this.#sentIn = step.type === 'send' ? bridge.epoch : null;
+        return step;
       }
-      return makeStep(out);
     }
 
     /**
@@ -186,8 +223,12 @@ export function makeConfirm({ wasm, native, makeError, makeRequest, fail, hostOf
       const purpose = this.inFlight;
       if (purpose === null) {
         if (this.outcome !== null) return; // a late answer after the outcome changes nothing
+        // Restored after a recovery: the request then in flight counts as lost (the machine
+        // asks the query first), so its answer changes nothing.
+        if (this.#sentIn !== null && this.#sentIn !== bridge.epoch) return;
         throw fail('step', 'no request is in flight: call next() first');
       }
+      const epoch = bridge.epoch;
       const nowMs = now(options);
       let parts = response;
       if (response && typeof response.arrayBuffer === 'function' && typeof response.status === 'number') {
@@ -195,37 +236,40 @@ export function makeConfirm({ wasm, native, makeError, makeRequest, fail, hostOf
       }
       const operation = purpose === 'query' ? this.queryOperation : this.operation;
       let parsed;
+      let failure = null;
       try {
         parsed = await client.parse(operation, parts, { now: Math.floor(nowMs / 1000) });
       } catch (error) {
         if (!isWxpayError(error)) throw error;
-        this.onError(error, { nowMs });
-        return;
+        failure = error;
       }
-      this.onVerified(parsed.status, parsed.requestId, parts.body, { nowMs });
+      // Restored from its journal while the answer was verified: that request counts as lost.
+      if (epoch !== bridge.epoch) return;
+      if (failure !== null) this.onError(failure, { nowMs });
+      else this.onVerified(parsed.status, parsed.requestId, parts.body, { nowMs });
     }
 
     /** A 2xx answer your own code verified: its status, Request-ID and raw body bytes. */
     onVerified(status, requestId, body, options) {
       const bytes = ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body ?? 0);
-      call(() => this.#native.onVerified(status, requestId ?? undefined, bytes, now(options)));
+      this.#change((m) => m.onVerified(status, requestId ?? undefined, bytes, now(options)));
     }
 
     /** The WxpayError the answer became (an API error or a failed verification). */
     onError(error, options) {
       const text = recordJson(error);
-      call(() => this.#native.onError(text, now(options)));
+      this.#change((m) => m.onError(text, now(options)));
     }
 
     /** No answer arrived (fetch rejected, timed out): the request may or may not have landed. */
     onTransportError(options) {
-      call(() => this.#native.onTransportError(now(options)));
+      this.#change((m) => m.onTransportError(now(options)));
     }
 
     /** A notification from `parseNotification`: true when it reports this contract's end (the outcome then). */
     onNotification(notification, options) {
       const text = JSON.stringify(notification ?? null);
-      return call(() => this.#native.onNotification(text, now(options)));
+      return this.#change((m) => m.onNotification(text, now(options)));
     }
   }
 

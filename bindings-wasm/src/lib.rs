@@ -276,6 +276,36 @@ impl NativeClient {
         })
     }
 
+    /// The same client again after a recovery (see [`schedule_reinit`]), for a client whose
+    /// private key the host's crypto already holds: `config` without the key (nothing to hand
+    /// over again), and the host signer in place as [`NativeClient::new`] set it up.
+    #[wasm_bindgen(js_name = withHostKey)]
+    pub fn with_host_key(config: JsValue) -> Result<NativeClient, JsValue> {
+        let json: Value = serde_wasm_bindgen::from_value(config).map_err(|e| {
+            input_err(
+                "config",
+                format!("the client options are not representable as JSON ({e})"),
+            )
+        })?;
+        let config = ClientConfig::from_json(json).map_err(js_err)?;
+        let signer = Arc::new(HostSigner::default());
+        let inner = Client::new(&config)
+            .map_err(js_err)?
+            .with_signer(signer.clone());
+        Ok(NativeClient {
+            inner,
+            pkcs8: None,
+            host_signer: Some(signer),
+        })
+    }
+
+    /// The core's test hook: panics inside the core, which on wasm32 (`panic=abort`) is a trap
+    /// the JS layer must turn into an `InternalError` and recover from. Not API.
+    #[wasm_bindgen(js_name = panicForTest)]
+    pub fn panic_for_test(&self) -> Result<(), JsValue> {
+        self.inner.panic_for_test().map_err(js_err)
+    }
+
     /// The private key as PKCS#8 DER (RSA, ≥ 2048 bits, checked), once; afterwards `undefined`.
     #[wasm_bindgen(js_name = takePrivateKeyPkcs8)]
     pub fn take_private_key_pkcs8(&mut self) -> Option<Uint8Array> {
@@ -881,6 +911,17 @@ pub fn notification_ack() -> JsValue {
 pub fn notification_nack(message: &str) -> Result<JsValue, JsValue> {
     let reply = wxpay_terminate::notification_nack(message).map_err(js_err)?;
     Ok(reply_value(&reply))
+}
+
+/// Asks wasm-bindgen's glue to replace this instance with a fresh one from the same compiled
+/// module before the next export call (`wasm_bindgen::handler::schedule_reinit`; every object
+/// of the old instance is then stale). The JS layer calls it after a trap — a panic is one, the
+/// build being `panic=abort` — left the instance's state (borrow flags, allocator, stack
+/// pointer) as the trap found it. It touches no state of the instance: it only calls the glue's
+/// import that sets the flag, so it is safe to call on a trapped instance.
+#[wasm_bindgen(js_name = scheduleReinit)]
+pub fn schedule_reinit() {
+    wasm_bindgen::handler::schedule_reinit();
 }
 
 /// The record of an error the JS layer finds itself, shaped like every core error.

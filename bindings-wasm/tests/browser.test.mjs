@@ -1,6 +1,7 @@
 // The browser build in headless Debian Chromium: a page served on localhost imports the package
 // (js/browser.mjs fetches the .wasm), signs a request, verifies a response and parses a
-// notification from a fetch Request with WebCrypto.
+// notification from a fetch Request with WebCrypto; a panic inside the core (a trap) is an
+// InternalError and the page's client keeps working (the module fetched once, re-instantiated).
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -76,7 +77,21 @@ test('browser build signs, verifies and reads a notification with WebCrypto in C
     const posted = new Request('https://merchant.example/notify', { method: 'POST', headers: notification.notification.headers, body: enc.encode(notification.notification.body) });
     const event = await client.parseNotification(posted, { now: notification.now });
     const reply = wt.notificationAck().toResponse();
+    const panics = [];
+    for (let i = 0; i < 3; i++) {
+      try {
+        client._panicForTest();
+        panics.push(null);
+      } catch (e) {
+        panics.push({ name: e.name, kind: e.kind, isWxpay: wt.isWxpayError(e), base: e instanceof wt.WxpayError, message: e.message });
+      }
+    }
+    const again = await client.prepare(request.operation, request.params, { timestamp: request.timestamp, nonce: request.nonce });
+    const parsedAgain = await client.parse(response.operation, { status: response.response.status, headers: response.response.headers, body: enc.encode(response.response.body) }, { now: response.now });
     return {
+      panics,
+      authorizationAfter: again.headers.Authorization,
+      dataAfter: parsedAgain.data,
       crypto: client.crypto,
       authorization: req.headers.Authorization,
       data: parsed.data,
@@ -93,4 +108,11 @@ test('browser build signs, verifies and reads a notification with WebCrypto in C
   assert.match(out.userAgent, /^wxpay-terminate\/[\d.]+ \(browser\)$/);
   assert.deepEqual(out.event, notification.expect.ok);
   assert.deepEqual(out.reply, { status: 200, body: { code: 'SUCCESS', message: '成功' } });
+  for (const p of out.panics) {
+    assert.deepEqual({ ...p, message: undefined }, { name: 'InternalError', kind: 'internal', isWxpay: true, base: true, message: undefined });
+    assert.match(p.message, /please report this as a bug\. The module was re-instantiated/);
+  }
+  assert.equal(out.panics.length, 3);
+  assert.equal(out.authorizationAfter, request.expect.authorization);
+  assert.deepEqual(out.dataAfter, response.expect.ok.data);
 });

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { startSandbox } from './sandbox.mjs';
 import { extractRecipes } from './readme.mjs';
 import { report } from './node-harness.mjs';
+import { RAN_ALL } from './portable/vectors.mjs';
 
 const require = createRequire(import.meta.url);
 const BIN = join(dirname(dirname(require.resolve('deno/package.json'))), '.bin');
@@ -41,6 +42,11 @@ for (const [runtime, args] of Object.entries(RUNTIMES)) {
     // Both resolve the package's `node` export: node:crypto through their Node compatibility.
     assert.equal(reported.auto, 'node');
     assert.ok(reported.results.length > 900, String(reported.results.length));
+    // Every RSA path ran every vector the manifest lists, and the recovery from a panic.
+    for (const crypto of ['node', 'webcrypto', 'wasm']) {
+      assert.ok(reported.results.some((r) => r.name === `[${runtime}] [${crypto}] ${RAN_ALL}`), `${runtime} reported no vector count for ${crypto}`);
+      assert.ok(reported.results.some((r) => r.name.startsWith(`[${runtime}] [${crypto}] a panic in the core`)), `${runtime} ran no recovery case on ${crypto}`);
+    }
     await report(t, reported.results);
   });
 }

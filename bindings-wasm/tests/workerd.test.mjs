@@ -15,6 +15,7 @@ import { startSandbox } from './sandbox.mjs';
 import { extractRecipes } from './readme.mjs';
 import { loadData } from './vector-runner.mjs';
 import { loadE2E, report } from './node-harness.mjs';
+import { RAN_ALL } from './portable/vectors.mjs';
 
 const require = createRequire(import.meta.url);
 const OUT = new URL('./workerd/out/', import.meta.url).pathname;
@@ -129,6 +130,11 @@ const worker :Workerd.Worker = (
     const reported = await results;
     assert.equal(reported.auto, 'webcrypto');
     assert.equal(reported.results.length, Number(text));
+    // Every RSA path ran every vector the manifest lists, and the recovery from a panic.
+    for (const crypto of ['webcrypto', 'wasm']) {
+      assert.ok(reported.results.some((r) => r.name === `[workerd] [${crypto}] ${RAN_ALL}`), `workerd reported no vector count for ${crypto}`);
+      assert.ok(reported.results.some((r) => r.name.startsWith(`[workerd] [${crypto}] a panic in the core`)), `workerd ran no recovery case on ${crypto}`);
+    }
     await report(t, reported.results);
   } finally {
     await new Promise((resolve) => driver.close(resolve));

@@ -1,11 +1,13 @@
 // Runs inside Deno or Bun (spawned by runtimes.test.mjs): the package imported by name as that
 // runtime resolves it, every vector on each crypto path it has, the sandbox e2e, and the README's
-// fetch-style notification recipe served natively (Deno.serve / Bun.serve). Prints one line:
+// fetch-style notification recipe served natively (Deno.serve / Bun.serve), and the recovery from a
+// panic inside the core (portable/recovery.mjs). Prints one line:
 // WXPAY_RESULTS {"runtime", "auto", "results": [{name, ok, error}]}.
 import * as wt from 'wxpay-terminate';
 import { loadData } from '../vector-runner.mjs';
 import { loadE2E } from '../node-harness.mjs';
 import { runVectors } from '../portable/vectors.mjs';
+import { recoveryCases } from '../portable/recovery.mjs';
 import { e2eCases, runCases } from '../portable/e2e.mjs';
 import { notifyCases } from '../portable/notify.mjs';
 import { call } from '../recipes/certificates.mjs';
@@ -50,6 +52,7 @@ function nativeServer(handlerFor) {
 
 const paths = ['node', 'webcrypto', 'wasm'];
 for (const crypto of paths) results.push(...(await runVectors(wt, crypto, data)).map((r) => ({ ...r, name: `[${runtime}] ${r.name}` })));
+for (const crypto of paths) results.push(...(await runCases(recoveryCases(wt, crypto, data))).map((r) => ({ ...r, name: `[${runtime}] ${r.name}` })));
 const notify = nativeServer(notifyHandler);
 try {
   for (const crypto of paths) {

@@ -1,10 +1,12 @@
 // The test worker, run on workerd (workerd.test.mjs bundles it the way wrangler does: the
 // package's `workerd` export, the .wasm a compiled-module import). POST /run fetches the vectors
-// and the e2e plan from the test driver, runs every vector on WebCrypto and WASM, the sandbox e2e
+// and the e2e plan from the test driver, runs every vector on WebCrypto and WASM, the recovery
+// from a panic inside the core (the .wasm a compiled-module import, re-instantiated), the sandbox e2e
 // over fetch to 127.0.0.1, and the README's fetch-style notification recipe as this worker's
 // own notify_url (/wxpay/notify), then POSTs the results to the driver.
 import * as wt from 'wxpay-terminate';
 import { runVectors } from '../portable/vectors.mjs';
+import { recoveryCases } from '../portable/recovery.mjs';
 import { e2eCases, runCases } from '../portable/e2e.mjs';
 import { notifyCases } from '../portable/notify.mjs';
 import { call } from '../recipes/certificates.mjs';
@@ -25,6 +27,7 @@ async function run({ driver, sandboxUrl, self }) {
   const results = [{ name: "[workerd] crypto 'auto' is WebCrypto", ok: probe.crypto === 'webcrypto', error: probe.crypto }];
   const paths = ['webcrypto', 'wasm'];
   for (const crypto of paths) results.push(...(await runVectors(wt, crypto, vectors)).map((r) => ({ ...r, name: `[workerd] ${r.name}` })));
+  for (const crypto of paths) results.push(...(await runCases(recoveryCases(wt, crypto, vectors))).map((r) => ({ ...r, name: `[workerd] ${r.name}` })));
   notify.url = `${self}/wxpay/notify`;
   for (const crypto of paths) {
     results.push(...(await runCases(e2eCases(wt, { sandboxUrl, plan, files, crypto, call, notify }))).map((r) => ({ ...r, name: `[workerd] e2e ${r.name}` })));
