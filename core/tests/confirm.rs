@@ -2,72 +2,15 @@
 //! WeChat Pay key, so the machine sees exactly what a host would hand it.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::fs;
-use std::path::Path;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::json;
-use wxpay_terminate::crypto::{MerchantPrivateKey, Signer};
 use wxpay_terminate::notification::PapayTerminated;
 use wxpay_terminate::{
-    Client, ClientConfig, ConfirmPolicy, ErrorKind, EvidenceSource, Notification,
-    NotificationResource, OutcomeKind, Purpose, Request, Step, Termination, protocol,
+    Client, ConfirmPolicy, ErrorKind, EvidenceSource, Notification, NotificationResource,
+    OutcomeKind, Purpose, Request, Step, Termination,
 };
 
-const PUBLIC_KEY_ID: &str = "PUB_KEY_ID_0119000072912025112400000000000001";
-/// 2023-11-14T22:13:20Z in milliseconds.
-const T0: i64 = 1_700_000_000_000;
-
-fn key(file: &str) -> Vec<u8> {
-    fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/vectors/keys")
-            .join(file),
-    )
-    .unwrap()
-}
-
-fn client() -> Client {
-    Client::new(&ClientConfig {
-        mchid: "1900007291".into(),
-        serial_no: "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into(),
-        private_key: Some(key("merchant_doc_pkcs8.pem").into()),
-        wechatpay_public_key_id: Some(PUBLIC_KEY_ID.into()),
-        wechatpay_public_key: Some(key("wechatpay_public_key.pem").into()),
-        ..Default::default()
-    })
-    .unwrap()
-}
-
-type Answer = (u16, Vec<(String, String)>, Vec<u8>);
-
-/// A 2xx signed by "WeChat Pay" (the test public key's private half) at `now_ms`.
-fn signed(status: u16, body: &str, now_ms: i64) -> Answer {
-    let signer = MerchantPrivateKey::from_pem(&key("wechatpay_public_key.private.pem")).unwrap();
-    let timestamp = (now_ms / 1000).to_string();
-    let nonce = "A1B2C3D4E5F6A1B2C3D4E5F6A1B2C3D4";
-    let message = protocol::response_string_to_verify(&timestamp, nonce, body.as_bytes());
-    let signature = BASE64.encode(signer.sign(&message).unwrap());
-    let headers = vec![
-        ("Request-ID".to_owned(), format!("REQ-{status}-{now_ms}")),
-        ("Wechatpay-Timestamp".to_owned(), timestamp),
-        ("Wechatpay-Nonce".to_owned(), nonce.to_owned()),
-        ("Wechatpay-Serial".to_owned(), PUBLIC_KEY_ID.to_owned()),
-        ("Wechatpay-Signature".to_owned(), signature),
-    ];
-    (status, headers, body.as_bytes().to_vec())
-}
-
-/// A non-2xx as WeChat Pay sends it (unsigned).
-fn api_error(status: u16, code: &str) -> Answer {
-    let body = json!({"code": code, "message": "测试"}).to_string();
-    (
-        status,
-        vec![("Request-ID".to_owned(), "REQ-ERR".to_owned())],
-        body.into_bytes(),
-    )
-}
+mod common;
+use common::{Answer, T0, api_error, client, signed};
 
 fn papay(state: &str) -> String {
     papay_by(state, "MCH_API_TERMINATE")
@@ -787,4 +730,310 @@ fn misuse_is_a_typed_error() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     let bad = machine.next(&client, T0, "bad nonce");
     assert!(bad.is_err());
+}
+
+// ---- the details cargo-mutants found untested ----------------------------------------------
+
+fn machine(
+    operation: &str,
+    params: serde_json::Value,
+    query: Option<serde_json::Value>,
+) -> Termination {
+    Termination::new(operation, params, query, ConfirmPolicy::default()).unwrap()
+}
+
+#[test]
+fn names_and_accessors_report_what_they_hold() {
+    assert_eq!(
+        [
+            OutcomeKind::Terminated,
+            OutcomeKind::AlreadyTerminated,
+            OutcomeKind::NotFound,
+            OutcomeKind::Failed
+        ]
+        .map(OutcomeKind::as_str),
+        ["terminated", "already_terminated", "not_found", "failed"]
+    );
+    let mut run = Run::new(papay_termination());
+    assert_eq!(run.machine.operation(), "terminate_papay_contract");
+    assert_eq!(run.machine.query_operation(), "query_papay_contract");
+    assert_eq!(run.machine.in_flight(), None);
+    run.send();
+    assert_eq!(run.machine.in_flight(), Some(Terminate));
+    run.lose();
+    run.send();
+    assert_eq!(run.machine.in_flight(), Some(Query));
+}
+
+#[test]
+fn pending_answers_are_polled_exactly_max_pending_polls_times() {
+    let policy = ConfirmPolicy {
+        max_pending_polls: 2,
+        ..Default::default()
+    };
+    let body = json!({"mchid": "1900007291", "contract_id": "C1", "appid": "wx1", "plan_id": 12535,
+                      "out_contract_code": "c1", "contract_state": "TERMINATE_PENDING", "openid": "o1"})
+    .to_string();
+    let machine = Termination::new(
+        "terminate_papay_insurance_contract",
+        json!({"plan_id": 12535, "out_contract_code": "c1", "contract_termination_remark": "r"}),
+        None,
+        policy,
+    )
+    .unwrap();
+    let mut run = Run::new(machine);
+    run.send();
+    let now = run.now_ms;
+    run.answer(signed(200, &body, now)); // pending answer 1
+    run.send();
+    let now = run.now_ms;
+    run.answer(signed(200, &body, now)); // pending answer 2: still within the limit
+    assert_eq!(run.send(), Some(Query));
+    let now = run.now_ms;
+    run.answer(signed(200, &body, now)); // 3 > 2
+    let outcome = run.outcome();
+    assert_eq!(outcome.kind, OutcomeKind::Failed);
+    assert!(
+        outcome.reason.starts_with("still pending after 3 answers"),
+        "{}",
+        outcome.reason
+    );
+}
+
+fn payscore() -> Termination {
+    machine(
+        "terminate_payscore_permission_by_authorization_code",
+        json!({"authorization_code": "authcode1", "service_id": "500001", "reason": "r"}),
+        None,
+    )
+}
+
+fn payscore_state(state: &str) -> String {
+    json!({"service_id": "500001", "appid": "wx1", "mchid": "1900007291", "authorization_code": "authcode1",
+           "authorization_state": state})
+    .to_string()
+}
+
+#[test]
+fn without_a_termination_mode_a_refusal_alone_means_already_terminated() {
+    // Pay-score answers say UNAVAILABLE but not who revoked it.
+    let mut run = Run::new(payscore());
+    run.send();
+    run.answer(api_error(400, "INVALID_REQUEST"));
+    run.send();
+    let now = run.now_ms;
+    run.answer(signed(200, &payscore_state("UNAVAILABLE"), now));
+    assert_eq!(run.outcome().kind, OutcomeKind::AlreadyTerminated);
+
+    let mut run = Run::new(payscore());
+    run.send();
+    run.lose();
+    run.send();
+    let now = run.now_ms;
+    run.answer(signed(200, &payscore_state("UNAVAILABLE"), now));
+    assert_eq!(run.outcome().kind, OutcomeKind::Terminated);
+}
+
+#[test]
+fn a_notification_after_a_refusal_means_already_terminated() {
+    let mut run = Run::new(papay_termination());
+    run.send();
+    run.answer(api_error(400, "INVALID_REQUEST"));
+    let notification = papay_notification("wxwtdk20200910100000", "TERMINATED");
+    assert!(run.machine.on_notification(&notification, run.now_ms));
+    assert_eq!(run.outcome().kind, OutcomeKind::AlreadyTerminated);
+}
+
+#[test]
+fn a_refused_query_is_unconfirmed_not_a_404() {
+    let mut run = Run::new(papay_termination());
+    run.send();
+    run.lose();
+    run.send();
+    run.answer(api_error(403, "NO_AUTH"));
+    let outcome = run.outcome();
+    assert_eq!(outcome.kind, OutcomeKind::Failed);
+    assert!(
+        outcome
+            .reason
+            .starts_with("not confirmed: query_papay_contract was refused (HTTP 403 NO_AUTH)"),
+        "{}",
+        outcome.reason
+    );
+}
+
+#[test]
+fn a_reason_names_the_status_when_the_error_body_had_no_code() {
+    let mut run = Run::new(papay_termination());
+    run.send();
+    run.answer((
+        401,
+        vec![("Request-ID".to_owned(), "R".to_owned())],
+        b"<html>".to_vec(),
+    ));
+    let outcome = run.outcome();
+    assert_eq!(outcome.kind, OutcomeKind::Failed);
+    assert!(outcome.reason.contains("(HTTP 401)"), "{}", outcome.reason);
+}
+
+fn papay_resource(fields: serde_json::Value) -> Notification {
+    let mut n = papay_notification("wxwtdk20200910100000", "TERMINATED");
+    let mut value = n.to_json();
+    for (k, v) in fields.as_object().unwrap() {
+        value["resource"][k] = v.clone();
+    }
+    n = Notification::from_json(&value).unwrap();
+    n
+}
+
+#[test]
+fn a_notification_must_agree_on_every_identifying_field_it_carries() {
+    let papay = papay_termination();
+    assert!(papay.matches(&papay_resource(json!({}))));
+    // The same code under another plan is another contract (plan_id compared as a number).
+    assert!(!papay.matches(&papay_resource(json!({"plan_id": 99999}))));
+    // Partner papay: sub_mchid, which the termination sends in its body, is checked too.
+    let partner = machine(
+        "terminate_papay_partner_contract",
+        json!({"plan_id": 12535, "out_contract_code": "wxwtdk20200910100000", "sub_mchid": "1900000109",
+               "contract_termination_remark": "r"}),
+        None,
+    );
+    assert!(partner.matches(&papay_resource(json!({"sub_mchid": "1900000109"}))));
+    assert!(!partner.matches(&papay_resource(json!({"sub_mchid": "1900000110"}))));
+    // Fields shared by many contracts (the service) do not identify one.
+    let closed = |resource: serde_json::Value| {
+        Notification::from_json(
+            &json!({"id": "E", "create_time": "t", "event_type": "PAYSCORE.USER_CLOSE_SERVICE",
+                                        "resource_type": "encrypt-resource", "resource": resource}),
+        )
+        .unwrap()
+    };
+    let payscore = payscore();
+    assert!(!payscore.matches(&closed(json!({"service_id": "500001"}))));
+    assert!(payscore.matches(&closed(
+        json!({"service_id": "500001", "authorization_code": "authcode1"})
+    )));
+    assert!(!payscore.matches(&closed(
+        json!({"service_id": "500001", "authorization_code": "authcode1",
+                                             "user_service_status": "USER_OPEN_SERVICE"})
+    )));
+}
+
+#[test]
+fn each_event_type_confirms_only_the_end_it_reports() {
+    let cases: [(
+        &str,
+        serde_json::Value,
+        serde_json::Value,
+        &str,
+        serde_json::Value,
+    ); 8] = [
+        (
+            "ENTRUST.TERMINATE",
+            json!({"contract_id": "C", "plan_id": 12535, "out_contract_code": "c1", "contract_state": "TERMINATED"}),
+            json!({"contract_state": "SIGNED"}),
+            "terminate_papay_contract",
+            json!({"plan_id": 12535, "out_contract_code": "c1", "contract_termination_remark": "r"}),
+        ),
+        (
+            "INSURANCE_ENTRUST.TERMINATE",
+            json!({"mchid": "1", "contract_id": "C", "appid": "wx", "plan_id": 12535, "out_contract_code": "c1",
+                "contract_state": "TERMINATED", "openid": "o"}),
+            json!({"contract_state": "TERMINATE_PENDING"}),
+            "terminate_papay_insurance_contract",
+            json!({"plan_id": 12535, "out_contract_code": "c1", "contract_termination_remark": "r"}),
+        ),
+        (
+            "CREDIT_REPAYMENT.TERMINATE_CONTRACT",
+            json!({"contract_id": "C", "plan_id": "1", "out_contract_code": "100001256", "contract_state": "CONTRACT_STATE_TERMINATED"}),
+            json!({"contract_state": "CONTRACT_STATE_EFFECTIVE"}),
+            "terminate_credit_repayment_contract",
+            json!({"out_contract_code": "100001256", "contract_termination_remark": "r"}),
+        ),
+        (
+            "ENTRUST.RELEASE",
+            json!({"contract_information": {"contract_id": "204009101000000000000001", "contract_status": "DELETE"}}),
+            json!({"contract_information": {"contract_id": "204009101000000000000001", "contract_status": "ADD"}}),
+            "terminate_edu_papay_contract",
+            json!({"contract_id": "204009101000000000000001"}),
+        ),
+        (
+            "PAYSCORE.USER_CLOSE_SERVICE",
+            json!({"service_id": "500001", "authorization_code": "authcode1", "user_service_status": "USER_CLOSE_SERVICE"}),
+            json!({"user_service_status": "USER_OPEN_SERVICE"}),
+            "terminate_payscore_permission_by_authorization_code",
+            json!({"authorization_code": "authcode1", "service_id": "500001", "reason": "r"}),
+        ),
+        (
+            "PAYSCORE.USER_CLOSE_SERVICE",
+            json!({"service_id": "1", "contract_id": "2045011120563805041758214605", "contract_status": "DELETE"}),
+            json!({"contract_status": "ADD"}),
+            "terminate_eduschoolpay_contract",
+            json!({"contract_id": "2045011120563805041758214605"}),
+        ),
+        (
+            "MCHTRANSFER.AUTHORIZATION.CLOSED",
+            json!({"out_authorization_no": "plfk1", "state": "CLOSED"}),
+            json!({"state": "TAKING_EFFECT"}),
+            "close_transfer_authorization",
+            json!({"out_authorization_no": "plfk1"}),
+        ),
+        (
+            "WEBIZPAY.REVOKED",
+            json!({"sub_mchid": "43214321", "user_id": "employee123", "authorization_state": "REVOKED"}),
+            json!({"authorization_state": "AUTHORIZED"}),
+            "revoke_webizpay_employee",
+            json!({"employee_id": "WeBizPay_a", "sp_mchid": "1900007291", "sub_mchid": "43214321"}),
+        ),
+    ];
+    for (event, ended, change, operation, params) in cases {
+        let query = match operation {
+            "terminate_edu_papay_contract" => Some(json!({"appid": "wx1"})),
+            "revoke_webizpay_employee" => Some(json!({"user_id": "employee123"})),
+            _ => None,
+        };
+        let machine = machine(operation, params, query);
+        let notification = |resource: &serde_json::Value| {
+            Notification::from_json(&json!({"id": "E", "create_time": "t", "event_type": event,
+                                            "resource_type": "encrypt-resource", "resource": resource}))
+            .unwrap()
+        };
+        assert!(
+            machine.matches(&notification(&ended)),
+            "{event} confirms {operation}"
+        );
+        let mut other = ended.clone();
+        for (k, v) in change.as_object().unwrap() {
+            other[k] = v.clone();
+        }
+        assert!(
+            !machine.matches(&notification(&other)),
+            "{event} with {change} does not"
+        );
+    }
+}
+
+#[test]
+fn webizpay_confirms_when_the_revoked_employee_reads_revoked() {
+    let mut run = Run::new(machine(
+        "revoke_webizpay_employee",
+        json!({"employee_id": "WeBizPay_b", "sp_mchid": "1900007291", "sub_mchid": "43214321"}),
+        Some(json!({"user_id": "employee123"})),
+    ));
+    run.send();
+    run.lose();
+    run.send();
+    let now = run.now_ms;
+    let list = json!({"sp_mchid": "1900007291", "sub_mchid": "43214321", "user_id": "employee123", "employee_list": [
+        {"employee_id": "WeBizPay_a", "authorization_state": "AUTHORIZED"},
+        {"employee_id": "WeBizPay_b", "authorization_state": "REVOKED"},
+    ]});
+    run.answer(signed(200, &list.to_string(), now));
+    let outcome = run.outcome();
+    assert_eq!(outcome.kind, OutcomeKind::Terminated);
+    assert_eq!(
+        outcome.evidence.unwrap().state.as_deref(),
+        Some("authorization_state REVOKED")
+    );
 }
