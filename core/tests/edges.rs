@@ -46,6 +46,54 @@ fn snake_case_ids_must_match_their_type_names_exactly() {
     assert!(!is_snake_case_of("AbC", "abxc")); // a word break without `_`
     assert!(!is_snake_case_of("Ab", "")); // nothing to match the first letter
     assert!(!is_snake_case_of("AbC", "ab_x"));
+    assert!(!is_snake_case_of("Abc", "ab")); // the id ends inside a word
+    assert!(!is_snake_case_of("Abc", "abx"));
+}
+
+/// The catalog JSON the bindings' stub generators read: every operation with its fields, the
+/// query link and result schemas, and the notification events.
+#[cfg(feature = "schema")]
+#[test]
+fn the_catalog_json_describes_every_operation_and_event() {
+    let catalog = wxpay_terminate::catalog_json();
+    let operations = catalog["operations"].as_array().unwrap();
+    assert_eq!(operations.len(), wxpay_terminate::OPERATIONS.len());
+    let papay = operations
+        .iter()
+        .find(|o| o["id"] == "terminate_papay_contract")
+        .unwrap();
+    assert_eq!(papay["method"], "POST");
+    assert_eq!(papay["confirm_with"], "query_papay_contract");
+    assert_eq!(papay["success_status"], 200);
+    assert_eq!(papay["output"]["$ref"], "#/$defs/PapayContract");
+    let fields: Vec<(&str, &str)> = papay["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap(), f["location"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("plan_id", "path"),
+            ("out_contract_code", "path"),
+            ("contract_termination_remark", "body")
+        ]
+    );
+    let partner = operations
+        .iter()
+        .find(|o| o["id"] == "query_papay_partner_contract")
+        .unwrap();
+    assert_eq!(partner["fields"][2]["location"], "query");
+    assert_eq!(
+        operations
+            .iter()
+            .find(|o| o["id"] == "query_edu_papay_contract")
+            .unwrap()["gone_when_terminated"],
+        true
+    );
+    assert!(catalog["definitions"]["PapayContract"]["properties"]["contract_state"].is_object());
+    assert_eq!(catalog["events"].as_array().unwrap().len(), 10);
 }
 
 // ---- the certificate refresh policy -----------------------------------------------------------
