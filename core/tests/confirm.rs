@@ -832,6 +832,17 @@ fn without_a_termination_mode_a_refusal_alone_means_already_terminated() {
     let now = run.now_ms;
     run.answer(signed(200, &payscore_state("UNAVAILABLE"), now));
     assert_eq!(run.outcome().kind, OutcomeKind::Terminated);
+
+    // A 5xx that may have been applied, then a refusal: our first send ended it.
+    let mut run = Run::new(payscore());
+    run.send();
+    run.answer(api_error(503, "SYSTEM_ERROR"));
+    run.send();
+    run.answer(api_error(400, "INVALID_REQUEST"));
+    run.send();
+    let now = run.now_ms;
+    run.answer(signed(200, &payscore_state("UNAVAILABLE"), now));
+    assert_eq!(run.outcome().kind, OutcomeKind::Terminated);
 }
 
 #[test]

@@ -502,3 +502,11 @@ fn a_refusal_message_is_one_to_sixty_four_characters() {
         );
     }
 }
+
+#[test]
+fn the_panic_hook_really_panics() {
+    // The bindings' "no panic crosses the boundary" tests rely on it.
+    let client = client();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.panic_for_test()));
+    assert!(caught.is_err());
+}
