@@ -9,6 +9,12 @@
 //! Terminate-and-confirm is the core's machine behind a `Termination` object; its policy, outcome
 //! and evidence are the core's records too (`ConfirmPolicy`, `Outcome`, `Evidence`), and only its
 //! step is restated here (`TerminationStep`), because it carries the request as a `RequestRecord`.
+//!
+//! No panic crosses the FFI: every exported constructor, method and function returns
+//! `Result<_, WxpayError>` and runs its body through `guard`, which turns a panic (a bug) into
+//! the core's `internal` error — `WxpayException.Internal` in Kotlin and Java, `WxpayError.Internal`
+//! in Swift — instead of uniffi's `InternalException` (Kotlin) or a `try!` crash (Swift). The one
+//! exception is `WxpayError.record()`, the error's own accessor, which runs no core code.
 
 // Every exported function returns `Result<_, WxpayError>`, and each error holds the whole
 // `ErrorRecord` by value: uniffi serialises it into a buffer right at the FFI boundary and cannot
@@ -101,6 +107,7 @@ impl WxpayError {
 #[uniffi::export]
 impl WxpayError {
     /// The error record, whatever the variant (Kotlin: also the `record` property of each class).
+    /// Unguarded on purpose (see the crate docs): a clone of the record, no core code.
     pub fn record(&self) -> ErrorRecord {
         self.record_ref().clone()
     }
@@ -129,6 +136,19 @@ fn input_error(field: &str, message: String) -> WxpayError {
     ));
     record.field = Some(field.to_owned());
     WxpayError::from_record(record)
+}
+
+/// The body of every exported entry point: a panic inside it — a bug — becomes the core's
+/// `internal` error, the same message as in Python, and the objects stay usable (their locks
+/// ignore poisoning). The panic's own text is not carried over: it is for the process's stderr
+/// (the panic hook), never for an error message a host may log or show.
+fn guard<T>(work: impl FnOnce() -> Result<T, WxpayError>) -> Result<T, WxpayError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
+        Err(WxpayError::from(wxpay_terminate::Error::new(
+            ErrorKind::Internal,
+            "wxpay-terminate panicked: please report this as a bug",
+        )))
+    })
 }
 
 /// A verified success with its typed result.
@@ -181,18 +201,18 @@ pub struct UnsignedRequest {
 #[uniffi::export]
 impl UnsignedRequest {
     /// The bytes to sign with RSASSA-PKCS1-v1_5 / SHA-256 (SHA256withRSA).
-    pub fn string_to_sign(&self) -> Vec<u8> {
-        self.inner.string_to_sign().to_vec()
+    pub fn string_to_sign(&self) -> Result<Vec<u8>, WxpayError> {
+        guard(|| Ok(self.inner.string_to_sign().to_vec()))
     }
 
     /// The catalog id, or null for a generic call.
-    pub fn operation(&self) -> Option<String> {
-        self.inner.operation().map(str::to_owned)
+    pub fn operation(&self) -> Result<Option<String>, WxpayError> {
+        guard(|| Ok(self.inner.operation().map(str::to_owned)))
     }
 
     /// Completes the request from the base64 signature.
     pub fn complete(&self, signature_base64: String) -> Result<RequestRecord, WxpayError> {
-        Ok(self.inner.clone().complete(&signature_base64)?.into())
+        guard(|| Ok(self.inner.clone().complete(&signature_base64)?.into()))
     }
 }
 
@@ -253,22 +273,31 @@ impl Client {
     /// Parses and checks the configuration (the core's `ClientConfig`, unchanged).
     #[uniffi::constructor]
     pub fn new(mut config: ClientConfig) -> Result<Arc<Self>, WxpayError> {
-        if config.user_agent_platform.is_none() {
-            config.user_agent_platform = Some(default_platform().to_owned());
-        }
-        Ok(Arc::new(Client {
-            inner: wxpay_terminate::Client::new(&config)?,
-        }))
+        guard(|| {
+            if config.user_agent_platform.is_none() {
+                config.user_agent_platform = Some(default_platform().to_owned());
+            }
+            Ok(Arc::new(Client {
+                inner: wxpay_terminate::Client::new(&config)?,
+            }))
+        })
     }
 
     /// The `Wechatpay-Serial` values this client verifies.
-    pub fn verification_serials(&self) -> Vec<String> {
-        self.inner.verification_serials()
+    pub fn verification_serials(&self) -> Result<Vec<String>, WxpayError> {
+        guard(|| Ok(self.inner.verification_serials()))
     }
 
     /// The `User-Agent` every request carries.
-    pub fn user_agent(&self) -> String {
-        self.inner.user_agent().to_owned()
+    pub fn user_agent(&self) -> Result<String, WxpayError> {
+        guard(|| Ok(self.inner.user_agent().to_owned()))
+    }
+
+    /// Test hook only, not API: panics inside the core on purpose, to show that a panic comes
+    /// back as `WxpayException.Internal` (Swift: `WxpayError.Internal`) and leaves this client
+    /// usable. Never call it outside tests.
+    pub fn panic_for_test(&self) -> Result<(), WxpayError> {
+        guard(|| Ok(self.inner.panic_for_test()?))
     }
 
     // ---- building: one unsigned builder per input shape, one `sign` --------------------
@@ -282,8 +311,10 @@ impl Client {
         timestamp: Option<i64>,
         nonce: Option<String>,
     ) -> Result<RequestRecord, WxpayError> {
-        let unsigned = self.unsigned_request(operation, timestamp, nonce)?;
-        Ok(self.inner.sign(unsigned)?.into())
+        guard(|| {
+            let unsigned = self.unsigned_request(operation, timestamp, nonce)?;
+            Ok(self.inner.sign(unsigned)?.into())
+        })
     }
 
     /// A typed operation before its signature.
@@ -294,8 +325,10 @@ impl Client {
         timestamp: Option<i64>,
         nonce: Option<String>,
     ) -> Result<Arc<UnsignedRequest>, WxpayError> {
-        let inner = self.unsigned_request(operation, timestamp, nonce)?;
-        Ok(Arc::new(UnsignedRequest { inner }))
+        guard(|| {
+            let inner = self.unsigned_request(operation, timestamp, nonce)?;
+            Ok(Arc::new(UnsignedRequest { inner }))
+        })
     }
 
     /// An operation named by its catalog id, params as a JSON object text, before its signature.
@@ -307,12 +340,14 @@ impl Client {
         timestamp: Option<i64>,
         nonce: Option<String>,
     ) -> Result<Arc<UnsignedRequest>, WxpayError> {
-        let params = parse_json_text("params", &params_json)?;
-        let stamp = Stamp::or_host(timestamp, nonce)?;
-        let inner =
-            self.inner
-                .unsigned_by_id(&operation_id, params, stamp.timestamp, &stamp.nonce)?;
-        Ok(Arc::new(UnsignedRequest { inner }))
+        guard(|| {
+            let params = parse_json_text("params", &params_json)?;
+            let stamp = Stamp::or_host(timestamp, nonce)?;
+            let inner =
+                self.inner
+                    .unsigned_by_id(&operation_id, params, stamp.timestamp, &stamp.nonce)?;
+            Ok(Arc::new(UnsignedRequest { inner }))
+        })
     }
 
     /// A generic call by URI template, before its signature.
@@ -323,17 +358,19 @@ impl Client {
         timestamp: Option<i64>,
         nonce: Option<String>,
     ) -> Result<Arc<UnsignedRequest>, WxpayError> {
-        let call = api_call(call)?;
-        let stamp = Stamp::or_host(timestamp, nonce)?;
-        let inner = self
-            .inner
-            .unsigned_call(&call, stamp.timestamp, &stamp.nonce)?;
-        Ok(Arc::new(UnsignedRequest { inner }))
+        guard(|| {
+            let call = api_call(call)?;
+            let stamp = Stamp::or_host(timestamp, nonce)?;
+            let inner = self
+                .inner
+                .unsigned_call(&call, stamp.timestamp, &stamp.nonce)?;
+            Ok(Arc::new(UnsignedRequest { inner }))
+        })
     }
 
     /// Signs with the configured private key.
     pub fn sign(&self, unsigned: Arc<UnsignedRequest>) -> Result<RequestRecord, WxpayError> {
-        Ok(self.inner.sign(unsigned.inner.clone())?.into())
+        guard(|| Ok(self.inner.sign(unsigned.inner.clone())?.into()))
     }
 
     // ---- responses ---------------------------------------------------------------------
@@ -348,19 +385,21 @@ impl Client {
         body: Vec<u8>,
         now: Option<i64>,
     ) -> Result<Parsed, WxpayError> {
-        let operation = request.operation.ok_or_else(|| {
-            input_error(
-                "request",
-                "a generic call has no typed result: use parseById".to_owned(),
-            )
-        })?;
-        let parsed = self
-            .inner
-            .parse_any(&operation, status, &headers, &body, now_or(now))?;
-        Ok(Parsed {
-            status: parsed.status,
-            request_id: parsed.request_id,
-            data: parsed.data,
+        guard(|| {
+            let operation = request.operation.ok_or_else(|| {
+                input_error(
+                    "request",
+                    "a generic call has no typed result: use parseById".to_owned(),
+                )
+            })?;
+            let parsed = self
+                .inner
+                .parse_any(&operation, status, &headers, &body, now_or(now))?;
+            Ok(Parsed {
+                status: parsed.status,
+                request_id: parsed.request_id,
+                data: parsed.data,
+            })
         })
     }
 
@@ -375,18 +414,20 @@ impl Client {
         body: Vec<u8>,
         now: Option<i64>,
     ) -> Result<ParsedJson, WxpayError> {
-        let parsed = self.inner.parse_by_id(
-            operation_id.as_deref(),
-            status,
-            &headers,
-            &body,
-            now_or(now),
-        )?;
-        let json = (!parsed.data.is_null()).then(|| parsed.data.to_string());
-        Ok(ParsedJson {
-            status: parsed.status,
-            request_id: parsed.request_id,
-            json,
+        guard(|| {
+            let parsed = self.inner.parse_by_id(
+                operation_id.as_deref(),
+                status,
+                &headers,
+                &body,
+                now_or(now),
+            )?;
+            let json = (!parsed.data.is_null()).then(|| parsed.data.to_string());
+            Ok(ParsedJson {
+                status: parsed.status,
+                request_id: parsed.request_id,
+                json,
+            })
         })
     }
 
@@ -401,9 +442,11 @@ impl Client {
         body: Vec<u8>,
         now: Option<i64>,
     ) -> Result<Notification, WxpayError> {
-        Ok(self
-            .inner
-            .parse_notification(&headers, &body, now_or(now))?)
+        guard(|| {
+            Ok(self
+                .inner
+                .parse_notification(&headers, &body, now_or(now))?)
+        })
     }
 
     // ---- platform certificates ---------------------------------------------------------
@@ -417,11 +460,13 @@ impl Client {
         timestamp: Option<i64>,
         nonce: Option<String>,
     ) -> Result<Arc<UnsignedRequest>, WxpayError> {
-        let stamp = Stamp::or_host(timestamp, nonce)?;
-        let inner = self
-            .inner
-            .unsigned_certificates(host, stamp.timestamp, &stamp.nonce)?;
-        Ok(Arc::new(UnsignedRequest { inner }))
+        guard(|| {
+            let stamp = Stamp::or_host(timestamp, nonce)?;
+            let inner = self
+                .inner
+                .unsigned_certificates(host, stamp.timestamp, &stamp.nonce)?;
+            Ok(Arc::new(UnsignedRequest { inner }))
+        })
     }
 
     /// Decrypts (APIv3 key) and verifies a certificate download; the certificates valid at
@@ -434,9 +479,11 @@ impl Client {
         body: Vec<u8>,
         now: Option<i64>,
     ) -> Result<CertificateSet, WxpayError> {
-        Ok(self
-            .inner
-            .parse_certificates(status, &headers, &body, now_or(now))?)
+        guard(|| {
+            Ok(self
+                .inner
+                .parse_certificates(status, &headers, &body, now_or(now))?)
+        })
     }
 
     /// Replaces the client's platform certificates (the public key, if any, stays), safely
@@ -447,26 +494,29 @@ impl Client {
         set: CertificateSet,
         now: Option<i64>,
     ) -> Result<(), WxpayError> {
-        Ok(self.inner.update_certificates(&set, now_or(now))?)
+        guard(|| Ok(self.inner.update_certificates(&set, now_or(now))?))
     }
 
     /// The platform certificates the client holds.
-    pub fn certificates(&self) -> Vec<HeldCertificate> {
-        self.inner
-            .certificates()
-            .into_iter()
-            .map(|(serial_no, not_after)| HeldCertificate {
-                serial_no,
-                not_after,
-            })
-            .collect()
+    pub fn certificates(&self) -> Result<Vec<HeldCertificate>, WxpayError> {
+        guard(|| {
+            Ok(self
+                .inner
+                .certificates()
+                .into_iter()
+                .map(|(serial_no, not_after)| HeldCertificate {
+                    serial_no,
+                    not_after,
+                })
+                .collect())
+        })
     }
 
     /// Whether to download certificates now (12 h since the last download, one expiring within
     /// 24 h, or an unknown serial seen; the last two at most once a minute).
     #[uniffi::method(default(now = None))]
-    pub fn certificates_refresh_due(&self, now: Option<i64>) -> bool {
-        self.inner.certificates_refresh_due(now_or(now))
+    pub fn certificates_refresh_due(&self, now: Option<i64>) -> Result<bool, WxpayError> {
+        guard(|| Ok(self.inner.certificates_refresh_due(now_or(now))))
     }
 }
 
@@ -514,7 +564,7 @@ macro_rules! operation_methods {
                     timestamp: Option<i64>,
                     nonce: Option<String>,
                 ) -> Result<RequestRecord, WxpayError> {
-                    self.prepare(params.into(), timestamp, nonce)
+                    guard(|| self.prepare(params.into(), timestamp, nonce))
                 }
             )*
         }
@@ -587,8 +637,8 @@ impl From<Step> for TerminationStep {
 /// The core's default `ConfirmPolicy` (6 terminate sends, 10 queries, back-off from 1 s to 60 s, …),
 /// to change a field of (Kotlin: `ConfirmPolicy.default().copy(…)`).
 #[uniffi::export]
-pub fn default_confirm_policy() -> ConfirmPolicy {
-    ConfirmPolicy::default()
+pub fn default_confirm_policy() -> Result<ConfirmPolicy, WxpayError> {
+    guard(|| Ok(ConfirmPolicy::default()))
 }
 
 /// A `ConfirmPolicy` from a JSON object of the fields to change, by their snake_case names
@@ -596,7 +646,7 @@ pub fn default_confirm_policy() -> ConfirmPolicy {
 /// are an `InvalidInput` with `field == "policy"`.
 #[uniffi::export]
 pub fn confirm_policy_from_json(json: String) -> Result<ConfirmPolicy, WxpayError> {
-    Ok(ConfirmPolicy::from_json(parse_json_text("policy", &json)?)?)
+    guard(|| Ok(ConfirmPolicy::from_json(parse_json_text("policy", &json)?)?))
 }
 
 /// One contract's terminate-and-confirm machine (the core's `Termination`): it says what to send
@@ -636,14 +686,16 @@ impl Termination {
         query_params_json: Option<String>,
         policy: Option<ConfirmPolicy>,
     ) -> Result<Arc<Self>, WxpayError> {
-        let params = parse_json_text("params", &params_json)?;
-        let query_params = optional_json("query_params", query_params_json)?;
-        Ok(Self::wrap(wxpay_terminate::Termination::new(
-            &operation_id,
-            params,
-            query_params,
-            policy.unwrap_or_default(),
-        )?))
+        guard(|| {
+            let params = parse_json_text("params", &params_json)?;
+            let query_params = optional_json("query_params", query_params_json)?;
+            Ok(Self::wrap(wxpay_terminate::Termination::new(
+                &operation_id,
+                params,
+                query_params,
+                policy.unwrap_or_default(),
+            )?))
+        })
     }
 
     /// A termination from a typed operation (`AnyOperation.TerminatePapayContract(…)`).
@@ -653,44 +705,46 @@ impl Termination {
         query_params_json: Option<String>,
         policy: Option<ConfirmPolicy>,
     ) -> Result<Arc<Self>, WxpayError> {
-        let query_params = optional_json("query_params", query_params_json)?;
-        Ok(Self::wrap(wxpay_terminate::Termination::of(
-            &operation,
-            query_params,
-            policy.unwrap_or_default(),
-        )?))
+        guard(|| {
+            let query_params = optional_json("query_params", query_params_json)?;
+            Ok(Self::wrap(wxpay_terminate::Termination::of(
+                &operation,
+                query_params,
+                policy.unwrap_or_default(),
+            )?))
+        })
     }
 
     /// Restores `toJson()`. A request in flight when it was saved counts as sent with its answer
     /// lost: the termination may have happened, so the query comes first.
     #[uniffi::constructor]
     pub fn from_json(json: String) -> Result<Arc<Self>, WxpayError> {
-        Ok(Self::wrap(wxpay_terminate::Termination::from_json(&json)?))
+        guard(|| Ok(Self::wrap(wxpay_terminate::Termination::from_json(&json)?)))
     }
 
     /// The machine as JSON, for a journal: params and counters, never a signature.
-    pub fn to_json(&self) -> String {
-        self.with(|m| m.to_json())
+    pub fn to_json(&self) -> Result<String, WxpayError> {
+        guard(|| Ok(self.with(|m| m.to_json())))
     }
 
     /// The terminate operation id.
-    pub fn operation(&self) -> String {
-        self.with(|m| m.operation().to_owned())
+    pub fn operation(&self) -> Result<String, WxpayError> {
+        guard(|| Ok(self.with(|m| m.operation().to_owned())))
     }
 
     /// The query operation id that confirms it.
-    pub fn query_operation(&self) -> String {
-        self.with(|m| m.query_operation().to_owned())
+    pub fn query_operation(&self) -> Result<String, WxpayError> {
+        guard(|| Ok(self.with(|m| m.query_operation().to_owned())))
     }
 
     /// The final outcome, once known.
-    pub fn outcome(&self) -> Option<Outcome> {
-        self.with(|m| m.outcome().cloned())
+    pub fn outcome(&self) -> Result<Option<Outcome>, WxpayError> {
+        guard(|| Ok(self.with(|m| m.outcome().cloned())))
     }
 
     /// The last error seen (for progress displays and logs; messages hold no secrets).
-    pub fn last_error(&self) -> Option<ErrorRecord> {
-        self.with(|m| m.last_error().cloned())
+    pub fn last_error(&self) -> Result<Option<ErrorRecord>, WxpayError> {
+        guard(|| Ok(self.with(|m| m.last_error().cloned())))
     }
 
     /// What to do now. Null `now_ms`: the host clock (Unix milliseconds); null nonce: a random one
@@ -702,12 +756,14 @@ impl Termination {
         now_ms: Option<i64>,
         nonce: Option<String>,
     ) -> Result<TerminationStep, WxpayError> {
-        let nonce = match nonce {
-            Some(nonce) => nonce,
-            None => wxpay_terminate::generate_nonce()?,
-        };
-        let now_ms = now_ms_or(now_ms);
-        Ok(self.with(|m| m.next(&client.inner, now_ms, &nonce))?.into())
+        guard(|| {
+            let nonce = match nonce {
+                Some(nonce) => nonce,
+                None => wxpay_terminate::generate_nonce()?,
+            };
+            let now_ms = now_ms_or(now_ms);
+            Ok(self.with(|m| m.next(&client.inner, now_ms, &nonce))?.into())
+        })
     }
 
     /// Verifies the answer to the request in flight with `client` and reports it: a 2xx that does
@@ -722,72 +778,86 @@ impl Termination {
         body: Vec<u8>,
         now_ms: Option<i64>,
     ) -> Result<(), WxpayError> {
-        let now_ms = now_ms_or(now_ms);
-        Ok(self.with(|m| m.on_response(&client.inner, status, &headers, &body, now_ms))?)
+        guard(|| {
+            let now_ms = now_ms_or(now_ms);
+            Ok(self.with(|m| m.on_response(&client.inner, status, &headers, &body, now_ms))?)
+        })
     }
 
     /// No answer arrived for the request in flight (timeout, reset, DNS, TLS): it may or may not
     /// have reached WeChat Pay.
     #[uniffi::method(default(now_ms = None))]
     pub fn on_transport_error(&self, now_ms: Option<i64>) -> Result<(), WxpayError> {
-        let now_ms = now_ms_or(now_ms);
-        Ok(self.with(|m| m.on_transport_error(now_ms))?)
+        guard(|| {
+            let now_ms = now_ms_or(now_ms);
+            Ok(self.with(|m| m.on_transport_error(now_ms))?)
+        })
     }
 
     /// Offers a verified notification (`parseNotification`); true when it reports the end of this
     /// contract, which then confirms the outcome.
     #[uniffi::method(default(now_ms = None))]
-    pub fn on_notification(&self, notification: Notification, now_ms: Option<i64>) -> bool {
-        let now_ms = now_ms_or(now_ms);
-        self.with(|m| m.on_notification(&notification, now_ms))
+    pub fn on_notification(
+        &self,
+        notification: Notification,
+        now_ms: Option<i64>,
+    ) -> Result<bool, WxpayError> {
+        guard(|| {
+            let now_ms = now_ms_or(now_ms);
+            Ok(self.with(|m| m.on_notification(&notification, now_ms)))
+        })
     }
 }
 
 /// The notification as the JSON text of docs/notifications.md (what Python and JS receive).
 #[uniffi::export]
-pub fn notification_json(notification: Notification) -> String {
-    notification.to_json().to_string()
+pub fn notification_json(notification: Notification) -> Result<String, WxpayError> {
+    guard(|| Ok(notification.to_json().to_string()))
 }
 
 /// The reply that acknowledges a notification: 200, `{"code":"SUCCESS","message":"成功"}`.
 #[uniffi::export]
-pub fn notification_ack() -> NotificationReply {
-    wxpay_terminate::notification_ack()
+pub fn notification_ack() -> Result<NotificationReply, WxpayError> {
+    guard(|| Ok(wxpay_terminate::notification_ack()))
 }
 
 /// The reply that makes WeChat Pay retry: 500, `{"code":"FAIL","message":…}`; 1–64 characters.
 #[uniffi::export]
 pub fn notification_nack(message: String) -> Result<NotificationReply, WxpayError> {
-    Ok(wxpay_terminate::notification_nack(&message)?)
+    guard(|| Ok(wxpay_terminate::notification_nack(&message)?))
 }
 
 /// Signs arbitrary bytes with a merchant key (SHA256withRSA), base64 — e.g. a JSAPI `paySign`.
 #[uniffi::export]
 pub fn sign_message(private_key_pem: String, message: Vec<u8>) -> Result<String, WxpayError> {
-    use wxpay_terminate::crypto::{MerchantPrivateKey, Signer};
-    let key = MerchantPrivateKey::from_pem(private_key_pem.as_bytes())?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(key.sign(&message)?))
+    guard(|| {
+        use wxpay_terminate::crypto::{MerchantPrivateKey, Signer};
+        let key = MerchantPrivateKey::from_pem(private_key_pem.as_bytes())?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(key.sign(&message)?))
+    })
 }
 
 /// The catalog with result schemas, as JSON text.
 #[uniffi::export]
-pub fn catalog_json() -> String {
-    wxpay_terminate::catalog_json().to_string()
+pub fn catalog_json() -> Result<String, WxpayError> {
+    guard(|| Ok(wxpay_terminate::catalog_json().to_string()))
 }
 
 /// Every core error kind name (snake_case), for parity checks.
 #[uniffi::export]
-pub fn error_kinds() -> Vec<String> {
-    ErrorKind::ALL
-        .iter()
-        .map(|k| k.as_str().to_owned())
-        .collect()
+pub fn error_kinds() -> Result<Vec<String>, WxpayError> {
+    guard(|| {
+        Ok(ErrorKind::ALL
+            .iter()
+            .map(|k| k.as_str().to_owned())
+            .collect())
+    })
 }
 
 /// 32 random upper-case hex characters from the OS RNG.
 #[uniffi::export]
 pub fn generate_nonce() -> Result<String, WxpayError> {
-    Ok(wxpay_terminate::generate_nonce()?)
+    guard(|| Ok(wxpay_terminate::generate_nonce()?))
 }
 
 #[cfg(test)]
@@ -855,7 +925,7 @@ mod tests {
             machine.next(client, None, None),
             Err(WxpayError::InvalidInput { .. })
         ));
-        let saved = machine.to_json();
+        let saved = machine.to_json().unwrap_or_else(|e| unreachable!("{e}"));
         assert!(!saved.contains("WECHATPAY2"));
         assert!(Termination::from_json(saved).is_ok());
 
@@ -867,6 +937,76 @@ mod tests {
         assert!(
             matches!(&bad, Err(WxpayError::InvalidInput { record }) if record.field.as_deref() == Some("policy"))
         );
-        assert_eq!(default_confirm_policy(), ConfirmPolicy::default());
+        assert_eq!(
+            default_confirm_policy().ok(),
+            Some(ConfirmPolicy::default())
+        );
+    }
+
+    #[test]
+    fn a_panic_is_the_internal_error_and_the_client_stays_usable() {
+        let client = doc_client();
+        for _ in 0..3 {
+            match client.panic_for_test() {
+                Err(WxpayError::Internal { record }) => {
+                    assert_eq!(record.kind, "internal");
+                    assert_eq!(
+                        record.message,
+                        "wxpay-terminate panicked: please report this as a bug"
+                    );
+                }
+                other => unreachable!("expected the internal error, got {other:?}"),
+            }
+        }
+        let params = r#"{"plan_id": 12535, "out_contract_code": "wxwtdk20200910100000", "contract_termination_remark": "r"}"#;
+        let unsigned = client.unsigned_by_id(
+            "terminate_papay_contract".into(),
+            params.into(),
+            Some(1_700_000_000),
+            Some("N0NCE".into()),
+        );
+        assert!(unsigned.and_then(|u| client.sign(u)).is_ok());
+    }
+
+    /// Every exported entry point (each `pub fn` of this file: they are all exported, the
+    /// per-operation methods included) runs its body through `guard`, but `WxpayError::record`.
+    #[test]
+    fn every_exported_function_body_is_guarded() {
+        let source = include_str!("lib.rs");
+        let source = &source[..source.find("#[cfg(test)]").unwrap_or(source.len())];
+        let mut checked = Vec::new();
+        let mut unguarded = Vec::new();
+        for (at, _) in source.match_indices("pub fn ") {
+            let rest = &source[at + "pub fn ".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+                .collect();
+            let body = rest
+                .find('{')
+                .map_or("", |open| rest[open + 1..].trim_start());
+            if name != "record" && !body.starts_with("guard(") {
+                unguarded.push(name.clone());
+            }
+            checked.push(name);
+        }
+        assert!(
+            unguarded.is_empty(),
+            "unguarded entry points: {unguarded:?}"
+        );
+        // The scan sees them all: a guarded constructor, method and function, and the macro's.
+        for name in [
+            "new",
+            "panic_for_test",
+            "on_notification",
+            "catalog_json",
+            "$method",
+        ] {
+            assert!(
+                checked.iter().any(|n| n == name),
+                "{name} not found in {checked:?}"
+            );
+        }
+        assert!(checked.len() >= 40, "{checked:?}");
     }
 }

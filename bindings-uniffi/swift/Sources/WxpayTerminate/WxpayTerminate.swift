@@ -609,17 +609,24 @@ public protocol ClientProtocol: AnyObject, Sendable {
     /**
      * The platform certificates the client holds.
      */
-    func certificates()  -> [HeldCertificate]
+    func certificates() throws  -> [HeldCertificate]
     
     /**
      * Whether to download certificates now (12 h since the last download, one expiring within
      * 24 h, or an unknown serial seen; the last two at most once a minute).
      */
-    func certificatesRefreshDue(now: Int64?)  -> Bool
+    func certificatesRefreshDue(now: Int64?) throws  -> Bool
     
     func closeTransferAuthorization(params: CloseTransferAuthorization, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
     
     func closeTransferPartnerAuthorization(params: CloseTransferPartnerAuthorization, timestamp: Int64?, nonce: String?) throws  -> RequestRecord
+    
+    /**
+     * Test hook only, not API: panics inside the core on purpose, to show that a panic comes
+     * back as `WxpayException.Internal` (Swift: `WxpayError.Internal`) and leaves this client
+     * usable. Never call it outside tests.
+     */
+    func panicForTest() throws 
     
     /**
      * Verifies the response to `request` and returns its typed result.
@@ -757,12 +764,12 @@ public protocol ClientProtocol: AnyObject, Sendable {
     /**
      * The `User-Agent` every request carries.
      */
-    func userAgent()  -> String
+    func userAgent() throws  -> String
     
     /**
      * The `Wechatpay-Serial` values this client verifies.
      */
-    func verificationSerials()  -> [String]
+    func verificationSerials() throws  -> [String]
     
 }
 /**
@@ -836,8 +843,8 @@ public convenience init(config: ClientConfig)throws  {
     /**
      * The platform certificates the client holds.
      */
-open func certificates() -> [HeldCertificate]  {
-    return try!  FfiConverterSequenceTypeHeldCertificate.lift(try! rustCall() {
+open func certificates()throws  -> [HeldCertificate]  {
+    return try  FfiConverterSequenceTypeHeldCertificate.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_certificates(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -849,8 +856,8 @@ open func certificates() -> [HeldCertificate]  {
      * Whether to download certificates now (12 h since the last download, one expiring within
      * 24 h, or an unknown serial seen; the last two at most once a minute).
      */
-open func certificatesRefreshDue(now: Int64? = nil) -> Bool  {
-    return try!  FfiConverterBool.lift(try! rustCall() {
+open func certificatesRefreshDue(now: Int64? = nil)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_certificates_refresh_due(
             self.uniffiCloneHandle(),
@@ -881,6 +888,19 @@ open func closeTransferPartnerAuthorization(params: CloseTransferPartnerAuthoriz
         FfiConverterOptionString.lower(nonce),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Test hook only, not API: panics inside the core on purpose, to show that a panic comes
+     * back as `WxpayException.Internal` (Swift: `WxpayError.Internal`) and leaves this client
+     * usable. Never call it outside tests.
+     */
+open func panicForTest()throws   {try rustCallWithError(FfiConverterTypeWxpayError_lift) {
+        uniffiCallStatus in
+    uniffi_wxpay_terminate_uniffi_fn_method_client_panic_for_test(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1491,8 +1511,8 @@ open func updateCertificates(set: CertificateSet, now: Int64? = nil)throws   {tr
     /**
      * The `User-Agent` every request carries.
      */
-open func userAgent() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func userAgent()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_user_agent(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1503,8 +1523,8 @@ open func userAgent() -> String  {
     /**
      * The `Wechatpay-Serial` values this client verifies.
      */
-open func verificationSerials() -> [String]  {
-    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+open func verificationSerials()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_client_verification_serials(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1573,7 +1593,7 @@ public protocol TerminationProtocol: AnyObject, Sendable {
     /**
      * The last error seen (for progress displays and logs; messages hold no secrets).
      */
-    func lastError()  -> ErrorRecord?
+    func lastError() throws  -> ErrorRecord?
     
     /**
      * What to do now. Null `now_ms`: the host clock (Unix milliseconds); null nonce: a random one
@@ -1585,7 +1605,7 @@ public protocol TerminationProtocol: AnyObject, Sendable {
      * Offers a verified notification (`parseNotification`); true when it reports the end of this
      * contract, which then confirms the outcome.
      */
-    func onNotification(notification: Notification, nowMs: Int64?)  -> Bool
+    func onNotification(notification: Notification, nowMs: Int64?) throws  -> Bool
     
     /**
      * Verifies the answer to the request in flight with `client` and reports it: a 2xx that does
@@ -1603,22 +1623,22 @@ public protocol TerminationProtocol: AnyObject, Sendable {
     /**
      * The terminate operation id.
      */
-    func operation()  -> String
+    func operation() throws  -> String
     
     /**
      * The final outcome, once known.
      */
-    func outcome()  -> Outcome?
+    func outcome() throws  -> Outcome?
     
     /**
      * The query operation id that confirms it.
      */
-    func queryOperation()  -> String
+    func queryOperation() throws  -> String
     
     /**
      * The machine as JSON, for a journal: params and counters, never a signature.
      */
-    func toJson()  -> String
+    func toJson() throws  -> String
     
 }
 /**
@@ -1729,8 +1749,8 @@ public static func of(operation: AnyOperation, queryParamsJson: String? = nil, p
     /**
      * The last error seen (for progress displays and logs; messages hold no secrets).
      */
-open func lastError() -> ErrorRecord?  {
-    return try!  FfiConverterOptionTypeErrorRecord.lift(try! rustCall() {
+open func lastError()throws  -> ErrorRecord?  {
+    return try  FfiConverterOptionTypeErrorRecord.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_termination_last_error(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1758,8 +1778,8 @@ open func next(client: Client, nowMs: Int64? = nil, nonce: String? = nil)throws 
      * Offers a verified notification (`parseNotification`); true when it reports the end of this
      * contract, which then confirms the outcome.
      */
-open func onNotification(notification: Notification, nowMs: Int64? = nil) -> Bool  {
-    return try!  FfiConverterBool.lift(try! rustCall() {
+open func onNotification(notification: Notification, nowMs: Int64? = nil)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_termination_on_notification(
             self.uniffiCloneHandle(),
@@ -1803,8 +1823,8 @@ open func onTransportError(nowMs: Int64? = nil)throws   {try rustCallWithError(F
     /**
      * The terminate operation id.
      */
-open func operation() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func operation()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_termination_operation(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1815,8 +1835,8 @@ open func operation() -> String  {
     /**
      * The final outcome, once known.
      */
-open func outcome() -> Outcome?  {
-    return try!  FfiConverterOptionTypeOutcome.lift(try! rustCall() {
+open func outcome()throws  -> Outcome?  {
+    return try  FfiConverterOptionTypeOutcome.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_termination_outcome(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1827,8 +1847,8 @@ open func outcome() -> Outcome?  {
     /**
      * The query operation id that confirms it.
      */
-open func queryOperation() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func queryOperation()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_termination_query_operation(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1839,8 +1859,8 @@ open func queryOperation() -> String  {
     /**
      * The machine as JSON, for a journal: params and counters, never a signature.
      */
-open func toJson() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func toJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_termination_to_json(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1912,12 +1932,12 @@ public protocol UnsignedRequestProtocol: AnyObject, Sendable {
     /**
      * The catalog id, or null for a generic call.
      */
-    func operation()  -> String?
+    func operation() throws  -> String?
     
     /**
      * The bytes to sign with RSASSA-PKCS1-v1_5 / SHA-256 (SHA256withRSA).
      */
-    func stringToSign()  -> Data
+    func stringToSign() throws  -> Data
     
 }
 /**
@@ -1993,8 +2013,8 @@ open func complete(signatureBase64: String)throws  -> RequestRecord  {
     /**
      * The catalog id, or null for a generic call.
      */
-open func operation() -> String?  {
-    return try!  FfiConverterOptionString.lift(try! rustCall() {
+open func operation()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_unsignedrequest_operation(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -2005,8 +2025,8 @@ open func operation() -> String?  {
     /**
      * The bytes to sign with RSASSA-PKCS1-v1_5 / SHA-256 (SHA256withRSA).
      */
-open func stringToSign() -> Data  {
-    return try!  FfiConverterData.lift(try! rustCall() {
+open func stringToSign()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_method_unsignedrequest_string_to_sign(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -2515,6 +2535,7 @@ enum WxpayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     /**
      * The error record, whatever the variant (Kotlin: also the `record` property of each class).
+     * Unguarded on purpose (see the crate docs): a clone of the record, no core code.
      */
 public func record() -> ErrorRecord  {
     return try!  FfiConverterTypeErrorRecord_lift(try! rustCall() {
@@ -2875,8 +2896,8 @@ fileprivate struct FfiConverterSequenceTypeHeldCertificate: FfiConverterRustBuff
 /**
  * The catalog with result schemas, as JSON text.
  */
-public func catalogJson() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+public func catalogJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_func_catalog_json(uniffiCallStatus
     )
@@ -2899,8 +2920,8 @@ public func confirmPolicyFromJson(json: String)throws  -> ConfirmPolicy  {
  * The core's default `ConfirmPolicy` (6 terminate sends, 10 queries, back-off from 1 s to 60 s, …),
  * to change a field of (Kotlin: `ConfirmPolicy.default().copy(…)`).
  */
-public func defaultConfirmPolicy() -> ConfirmPolicy  {
-    return try!  FfiConverterTypeConfirmPolicy_lift(try! rustCall() {
+public func defaultConfirmPolicy()throws  -> ConfirmPolicy  {
+    return try  FfiConverterTypeConfirmPolicy_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_func_default_confirm_policy(uniffiCallStatus
     )
@@ -2909,8 +2930,8 @@ public func defaultConfirmPolicy() -> ConfirmPolicy  {
 /**
  * Every core error kind name (snake_case), for parity checks.
  */
-public func errorKinds() -> [String]  {
-    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+public func errorKinds()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_func_error_kinds(uniffiCallStatus
     )
@@ -2929,8 +2950,8 @@ public func generateNonce()throws  -> String  {
 /**
  * The reply that acknowledges a notification: 200, `{"code":"SUCCESS","message":"成功"}`.
  */
-public func notificationAck() -> NotificationReply  {
-    return try!  FfiConverterTypeNotificationReply_lift(try! rustCall() {
+public func notificationAck()throws  -> NotificationReply  {
+    return try  FfiConverterTypeNotificationReply_lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_func_notification_ack(uniffiCallStatus
     )
@@ -2939,8 +2960,8 @@ public func notificationAck() -> NotificationReply  {
 /**
  * The notification as the JSON text of docs/notifications.md (what Python and JS receive).
  */
-public func notificationJson(notification: Notification) -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+public func notificationJson(notification: Notification)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWxpayError_lift) {
         uniffiCallStatus in
     uniffi_wxpay_terminate_uniffi_fn_func_notification_json(
         FfiConverterTypeNotification_lower(notification),uniffiCallStatus
@@ -2986,25 +3007,25 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_func_catalog_json() != 45826) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_catalog_json() != 17484) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_func_confirm_policy_from_json() != 42593) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_func_default_confirm_policy() != 63327) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_default_confirm_policy() != 16395) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_func_error_kinds() != 62267) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_error_kinds() != 21662) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_func_generate_nonce() != 3383) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_func_notification_ack() != 2133) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_notification_ack() != 20177) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_func_notification_json() != 27346) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_func_notification_json() != 12392) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_func_notification_nack() != 42793) {
@@ -3013,16 +3034,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_wxpay_terminate_uniffi_checksum_func_sign_message() != 53127) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_certificates() != 25539) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_certificates() != 23536) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_certificates_refresh_due() != 6198) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_certificates_refresh_due() != 62759) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_close_transfer_authorization() != 30731) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_close_transfer_partner_authorization() != 10077) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_panic_for_test() != 20154) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_parse() != 29604) {
@@ -3166,19 +3190,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_wxpay_terminate_uniffi_checksum_method_client_update_certificates() != 32828) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_user_agent() != 50230) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_user_agent() != 54022) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_verification_serials() != 37949) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_client_verification_serials() != 15075) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_last_error() != 46167) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_last_error() != 57190) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_next() != 46968) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_on_notification() != 44154) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_on_notification() != 4028) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_on_response() != 1030) {
@@ -3187,25 +3211,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_on_transport_error() != 6267) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_operation() != 61782) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_operation() != 62607) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_outcome() != 65265) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_outcome() != 27279) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_query_operation() != 29550) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_query_operation() != 61288) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_to_json() != 16383) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_termination_to_json() != 24027) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_complete() != 31155) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_operation() != 52406) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_operation() != 56537) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_string_to_sign() != 49223) {
+    if (uniffi_wxpay_terminate_uniffi_checksum_method_unsignedrequest_string_to_sign() != 39296) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_wxpay_terminate_uniffi_checksum_constructor_client_new() != 6659) {

@@ -178,10 +178,14 @@ object WxpayJava {
         client.parseNotification(headers(headers), body)
 
     /** The notification as the JSON text of docs/notifications.md. */
-    @JvmStatic fun notificationJson(notification: Notification): String = com.wxpayterminate.notificationJson(notification)
+    @JvmStatic
+    @Throws(WxpayException::class)
+    fun notificationJson(notification: Notification): String = com.wxpayterminate.notificationJson(notification)
 
     /** 200 `{"code":"SUCCESS","message":"成功"}`. */
-    @JvmStatic fun notificationAck(): NotificationReply = com.wxpayterminate.notificationAck()
+    @JvmStatic
+    @Throws(WxpayException::class)
+    fun notificationAck(): NotificationReply = com.wxpayterminate.notificationAck()
 
     /** 500 `{"code":"FAIL","message":…}`: WeChat Pay delivers again. */
     @JvmStatic
@@ -195,7 +199,9 @@ object WxpayJava {
         client.parseCertificates(httpStatus(status), headers(headers), body)
 
     /** The catalog (operations, parameters, result schemas) as JSON text. */
-    @JvmStatic fun catalogJson(): String = com.wxpayterminate.catalogJson()
+    @JvmStatic
+    @Throws(WxpayException::class)
+    fun catalogJson(): String = com.wxpayterminate.catalogJson()
 
     // ---- terminate with certainty -------------------------------------------------------------
 
@@ -252,7 +258,9 @@ object WxpayJava {
         machine.onResponse(client, httpStatus(response.statusCode()), headers(response.headers().map()), response.body())
 
     /** The core's default policy. */
-    @JvmStatic fun confirmPolicy(): ConfirmPolicy = defaultConfirmPolicy()
+    @JvmStatic
+    @Throws(WxpayException::class)
+    fun confirmPolicy(): ConfirmPolicy = defaultConfirmPolicy()
 
     /** The default policy with some fields changed, by their snake_case names:
      *  `Map.of("backoff_initial_ms", 200, "max_query_sends", 20)`. A wrong name or type is

@@ -6,6 +6,7 @@ import com.wxpayterminate.catalog.ConfirmPolicy
 import com.wxpayterminate.catalog.EvidenceSource
 import com.wxpayterminate.catalog.Header
 import com.wxpayterminate.catalog.Notification
+import com.wxpayterminate.catalog.Outcome
 import com.wxpayterminate.catalog.OutcomeKind
 import com.wxpayterminate.catalog.Purpose
 import com.wxpayterminate.catalog.QueryPapayContract
@@ -21,7 +22,6 @@ import org.json.JSONObject
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
-import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeEach
@@ -63,6 +63,18 @@ class ConfirmE2ETest {
         assertEquals(0, entry.getInt("after_confirmed"), entry.toString())
     }
 
+    /** The answer the outcome names as its evidence is, by its Request-ID in the sandbox's log, one
+     *  the sandbox sent intact (no fault), to the evidence's operation, with the evidence's status. */
+    private fun evidenceIsAnIntactAnswer(outcome: Outcome) {
+        val evidence = outcome.evidence ?: fail("no evidence: ${outcome.reason}")
+        val log = sandbox.control("GET", "/sandbox/log").getJSONArray("requests")
+        val entry = (0 until log.length()).map { log.getJSONObject(it) }.singleOrNull { it.getString("request_id") == evidence.requestId }
+            ?: fail("the evidence's Request-ID ${evidence.requestId} is not an answer in the sandbox's log")
+        assertTrue(entry.isNull("fault"), entry.toString())
+        assertEquals(evidence.operation, entry.getString("operation"))
+        assertEquals(evidence.status?.toInt(), entry.getInt("status"))
+    }
+
     fun faults(): Stream<Arguments> = Stream.of(
         Arguments.of(listOf<String>(), listOf("POST"), EvidenceSource.TERMINATE_RESPONSE),
         // The answer is lost after the termination was applied: the query confirms it.
@@ -89,7 +101,7 @@ class ConfirmE2ETest {
         assertTrue(outcome.confirmed)
         assertEquals(calls, faulty.methods, faulty.calls.toString())
         assertEquals(evidence, outcome.evidence?.source)
-        assertNotNull(outcome.evidence?.requestId)
+        evidenceIsAnIntactAnswer(outcome)
         terminatedOnce(papayId)
     }
 
@@ -230,7 +242,8 @@ class ConfirmE2ETest {
         val client = sandbox.client(apiv3Key = sandbox.apiv3Key())
         withReceiver(client) { received ->
             val machine = Termination("terminate_papay_contract", WxpayJava.toJson(papay), policy = fast)
-            assertTrue(machine.next(client) is TerminationStep.Send)
+            val first = machine.next(client) as? TerminationStep.Send ?: fail("a send first")
+            assertEquals(Purpose.TERMINATE to 1u, first.purpose to first.attempt)
             machine.onTransportError() // the answer is lost ...
             // ... another contract's end is not this one's ...
             sandbox.post("/sandbox/contracts/terminate", JSONObject().put("contract", "papay:12535:wxwtdk20200910100000"))
@@ -267,7 +280,8 @@ class ConfirmE2ETest {
         assertEquals("policy", e.record.field)
         e = assertThrows { WxpayJava.confirmPolicy(mapOf("max_querys" to 1)) }
         assertEquals("policy", e.record.field)
-        assertThrows<WxpayException.InvalidInput> { Termination.fromJson("{not json") }
+        e = assertThrows { Termination.fromJson("{not json") }
+        assertEquals("state", e.record.field)
         assertEquals(0, sandbox.control("GET", "/sandbox/log").getJSONArray("requests").length())
     }
 
@@ -275,7 +289,8 @@ class ConfirmE2ETest {
     fun waitStepsGiveTheBackOff() {
         val machine = Termination("terminate_papay_contract", WxpayJava.toJson(papay),
             policy = ConfirmPolicy.default().copy(backoffInitialMs = 400uL, backoffMaxMs = 400uL))
-        assertTrue(machine.next(client, nowMs = 1_000) is TerminationStep.Send)
+        val first = machine.next(client, nowMs = 1_000) as? TerminationStep.Send ?: fail("a send first")
+        assertEquals(Purpose.TERMINATE to 1u, first.purpose to first.attempt)
         machine.onResponse(client, 429u, emptyList(), """{"code":"RATELIMIT_EXCEEDED","message":"x"}""".toByteArray(), nowMs = 1_000)
         val wait = machine.next(client, nowMs = 1_000) as? TerminationStep.Wait ?: fail("a wait after a 429")
         assertTrue(wait.untilMs in 1_200..1_400, "${wait.untilMs}")
@@ -283,7 +298,8 @@ class ConfirmE2ETest {
         assertEquals("api", error.kind)
         assertTrue(error.retryable)
         // Misuse is a typed error, not a crash: no request is in flight now.
-        assertThrows<WxpayException.InvalidInput> { machine.onTransportError() }
+        val misuse = assertThrows<WxpayException.InvalidInput> { machine.onTransportError() }
+        assertEquals(misuse.record.message, misuse.message)
         assertNull(machine.outcome())
     }
 

@@ -516,7 +516,9 @@ class NotificationE2ETest {
             listOf(Delivery(1, null, "500", false), Delivery(2, null, "200", true))), sent)
         val n = processedOnce()
         assertEquals(sent.id, n.id)
-        assertTrue(n.resource is NotificationResource.PapayTerminated)
+        val contract = (n.resource as? NotificationResource.PapayTerminated)?.v1 ?: error("expected ENTRUST.TERMINATE, got ${n.resource}")
+        assertEquals("wxwtdk20200910100000", contract.outContractCode)
+        assertEquals(mchApi, contract.contractTerminateInfo?.contractTerminationMode)
         // Both deliveries verified; the first could not be handed off and was answered 500.
         assertReplies(Reply(500, busy, sent.id, null), Reply(200, ack, sent.id, null))
     }

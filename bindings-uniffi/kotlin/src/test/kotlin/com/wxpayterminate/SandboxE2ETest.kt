@@ -21,7 +21,6 @@ import org.json.JSONObject
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotEquals
-import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeAll
@@ -63,6 +62,15 @@ class SandboxE2ETest {
             .build()
         val text = http.send(request, HttpResponse.BodyHandlers.ofString()).body()
         return if (text.isBlank()) JSONObject() else JSONObject(text)
+    }
+
+    /** The Request-ID the sandbox answered `req` with, from its request log (found by the request's nonce). */
+    private fun requestIdOf(req: RequestRecord): String {
+        val nonce = req.headers.single { it.name == "Authorization" }.value.substringAfter("nonce_str=\"").substringBefore('"')
+        val log = control("GET", "/sandbox/log").getJSONArray("requests")
+        val entries = (0 until log.length()).map { log.getJSONObject(it) }.filter { it.optString("nonce") == nonce }
+        assertEquals(1, entries.size, "log entries for nonce $nonce: $entries")
+        return entries.single().getString("request_id")
     }
 
     private fun state(record: String): String {
@@ -108,7 +116,7 @@ class SandboxE2ETest {
             val req = client.sign(client.unsignedById(step.getString("operation"), step.getJSONObject("params").toString()))
             val parsed = send(client, req)
             assertEquals(step.getInt("status"), parsed.status.toInt())
-            assertNotNull(parsed.requestId)
+            assertEquals(requestIdOf(req), parsed.requestId)
             if (step.isNull("data")) {
                 assertNull(parsed.json)
             } else {
@@ -130,12 +138,13 @@ class SandboxE2ETest {
             val e = assertThrows<WxpayException> { send(client, req) }
             val want = step.getJSONObject("error")
             assertEquals(want.getString("kind"), e.kind())
+            assertEquals(want.getString("kind"), e.classKind(), e::class.java.name)
             assertEquals(e.record().message, e.message)
             if (e is WxpayException.Api) {
                 assertEquals(want.getInt("status"), e.record.status?.toInt())
                 assertEquals(want.getString("code"), e.record.code)
                 assertEquals(want.getBoolean("retryable"), e.record.retryable)
-                assertNotNull(e.record.requestId)
+                assertEquals(requestIdOf(req), e.record.requestId)
             }
         }
     }

@@ -2,7 +2,11 @@ package com.wxpayterminate
 
 import com.wxpayterminate.catalog.AnyOperation
 import com.wxpayterminate.catalog.AnyOutput
+import com.wxpayterminate.catalog.Amount
 import com.wxpayterminate.catalog.ClientConfig
+import com.wxpayterminate.catalog.ContractTerminateInfo
+import com.wxpayterminate.catalog.DeductSchedule
+import com.wxpayterminate.catalog.PapayContract
 import com.wxpayterminate.catalog.Header
 import com.wxpayterminate.catalog.TerminateEduschoolpayContract
 import com.wxpayterminate.catalog.TerminateGlobalPapayContract
@@ -14,6 +18,10 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import java.io.File
+import java.security.KeyFactory
+import java.security.Signature
+import java.security.spec.PKCS8EncodedKeySpec
+import java.util.Base64
 
 /** The typed Kotlin surface: sealed operations and results, exceptions per core kind, bad input. */
 class TypedApiTest {
@@ -99,10 +107,36 @@ class TypedApiTest {
         val r = case.getJSONObject("response")
         val request = c.prepare(AnyOperation.TerminatePapayContract(papay))
         val parsed = c.parse(request, r.getInt("status").toUShort(), Fixtures.pairs(r.getJSONArray("headers")), r.getString("body").toByteArray(), case.getLong("now"))
-        val data = parsed.data as AnyOutput.PapayContract
-        val expected = case.getJSONObject("expect").getJSONObject("ok").getJSONObject("data")
-        assertEquals(expected.getString("contract_state"), data.v1.contractState)
-        assertEquals(expected.getLong("plan_id").toULong(), data.v1.planId)
+        val ok = case.getJSONObject("expect").getJSONObject("ok")
+        assertEquals(ok.getInt("status"), parsed.status.toInt())
+        assertEquals(ok.getString("request_id"), parsed.requestId)
+        // The whole typed record, built from the oracle's data (every field the vector lists).
+        val d = ok.getJSONObject("data")
+        val info = d.getJSONObject("contract_terminate_info")
+        val schedule = d.getJSONObject("deduct_schedule")
+        fun amount(o: JSONObject) = Amount(total = o.getLong("total"), currency = Fixtures.str(o, "currency"))
+        val expected = PapayContract(
+            mchid = d.getString("mchid"), contractId = d.getString("contract_id"), appid = d.getString("appid"),
+            planId = d.getLong("plan_id").toULong(), outContractCode = d.getString("out_contract_code"),
+            contractDisplayAccount = d.getString("contract_display_account"), contractState = d.getString("contract_state"),
+            contractSignedTime = d.getString("contract_signed_time"), contractExpiredTime = d.getString("contract_expired_time"),
+            openid = d.getString("openid"),
+            contractTerminateInfo = ContractTerminateInfo(
+                contractTerminationMode = info.getString("contract_termination_mode"),
+                contractTerminatedTime = info.getString("contract_terminated_time"),
+                contractTerminationRemark = info.getString("contract_termination_remark"),
+            ),
+            outUserCode = d.getString("out_user_code"),
+            deductSchedule = DeductSchedule(
+                estimatedDeductDate = schedule.getString("estimated_deduct_date"),
+                estimatedDeductAmount = amount(schedule.getJSONObject("estimated_deduct_amount")),
+                scheduleState = schedule.getString("schedule_state"),
+                scheduledAmount = amount(schedule.getJSONObject("scheduled_amount")),
+                deductAmount = amount(schedule.getJSONObject("deduct_amount")),
+                deductDate = schedule.getString("deduct_date"),
+            ),
+        )
+        assertEquals(AnyOutput.PapayContract(expected), parsed.data)
     }
 
     @Test
@@ -123,7 +157,10 @@ class TypedApiTest {
         assertEquals("termination_note", assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminateGlobalPapayContract(emoji)) }.record.field)
         assertEquals("out_contract_code", assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminatePapayContract(papay.copy(outContractCode = ""))) }.record.field)
         assertEquals("nonce", assertThrows<WxpayException.InvalidInput> { client.prepare(AnyOperation.TerminatePapayContract(papay), nonce = "has space") }.record.field)
-        assertThrows<WxpayException.InvalidKey> { Client(ClientConfig(mchid = "1900007291", serialNo = "AB", privateKey = "not a key", platformCertificates = listOf(Fixtures.key("platform_cert_a.pem")))) }
+        val notAKey = assertThrows<WxpayException.InvalidKey> {
+            Client(ClientConfig(mchid = "1900007291", serialNo = "AB", privateKey = "not a key", platformCertificates = listOf(Fixtures.key("platform_cert_a.pem"))))
+        }
+        assertEquals("private_key", notAKey.record.field)
         val json = assertThrows<WxpayException.InvalidInput> { client.unsignedById("terminate_papay_contract", "{not json", null, null) }
         assertEquals("params", json.record.field)
         assertEquals(json.record.message, json.message)
@@ -141,17 +178,36 @@ class TypedApiTest {
         assertEquals("HTTP 500 SYSTEM_ERROR: 系统错误", e.message)
     }
 
+    /** SHA256withRSA through the JDK alone (java.security), over a PKCS#8 PEM key: no library code. */
+    private fun jdkSign(pkcs8Pem: String, message: ByteArray): String {
+        val der = Base64.getMimeDecoder().decode(pkcs8Pem.lines().filter { !it.startsWith("-----") }.joinToString(""))
+        val key = KeyFactory.getInstance("RSA").generatePrivate(PKCS8EncodedKeySpec(der))
+        return Base64.getEncoder().encodeToString(Signature.getInstance("SHA256withRSA").run { initSign(key); update(message); sign() })
+    }
+
     @Test
     fun keystoreStyleTwoPhaseSigning() {
         val keyless = Client(Fixtures.config(JSONObject(Fixtures.clients.getJSONObject("doc_pubkey").toString()).put("private_key", JSONObject.NULL)))
-        assertThrows<WxpayException.InvalidKey> { keyless.prepare(AnyOperation.TerminatePapayContract(papay)) }
-        assertThrows<WxpayException.InvalidKey> { keyless.sign(keyless.unsigned(AnyOperation.TerminatePapayContract(papay))) }
-        val unsigned = keyless.unsigned(AnyOperation.TerminatePapayContract(papay), 1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242")
-        assertEquals("terminate_papay_contract", unsigned.operation())
-        // Stand-in for Android Keystore / a KMS: SHA256withRSA with the same key, through the JDK.
-        val signature = signMessage(Fixtures.key("merchant_doc_pkcs8.pem"), unsigned.stringToSign())
+        val noKey = "no merchant private key is configured: pass one, or sign string_to_sign yourself"
+        assertEquals(noKey, assertThrows<WxpayException.InvalidKey> { keyless.prepare(AnyOperation.TerminatePapayContract(papay)) }.message)
+        assertEquals(noKey, assertThrows<WxpayException.InvalidKey> { keyless.sign(keyless.unsigned(AnyOperation.TerminatePapayContract(papay))) }.message)
+        // The vector of this very request (doc key, the doc's timestamp and nonce), signed by the oracle.
+        val case = JSONObject(File(Fixtures.vectors, "cases/request/papay_v1_timestamp_doc_pubkey.json").readText())
+        val expect = case.getJSONObject("expect")
+        val unsigned = keyless.unsigned(AnyOperation.TerminatePapayContract(papay), case.getLong("timestamp"), case.getString("nonce"))
+        assertEquals(case.getString("operation"), unsigned.operation())
+        assertEquals(expect.getString("string_to_sign"), String(unsigned.stringToSign(), Charsets.UTF_8))
+        // Stand-in for Android Keystore / a KMS: the JDK signs with the client's key file, and its
+        // signature is the oracle's (PKCS#1 v1.5 is deterministic).
+        val signature = jdkSign(Fixtures.key(Fixtures.clients.getJSONObject(case.getString("client")).getString("private_key")), unsigned.stringToSign())
+        assertEquals(expect.getString("signature"), signature)
         val completed = unsigned.complete(signature)
-        val direct = client.prepare(AnyOperation.TerminatePapayContract(papay), 1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242")
+        val want = expect.getJSONObject("request")
+        assertEquals(want.getString("method"), completed.method)
+        assertEquals(want.getString("url"), completed.url)
+        assertEquals(expect.getString("authorization"), completed.headers.single { it.name == "Authorization" }.value)
+        assertEquals(want.getString("body"), completed.body?.toString(Charsets.UTF_8))
+        val direct = client.prepare(AnyOperation.TerminatePapayContract(papay), case.getLong("timestamp"), case.getString("nonce"))
         assertEquals(direct.headers, completed.headers)
     }
 }
