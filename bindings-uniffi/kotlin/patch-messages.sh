@@ -55,3 +55,35 @@ if [ "$(grep -cF "$replacement" "$tmp")" -ne "$variants" ] || grep -qF "$pattern
 fi
 cat "$tmp" > "$file"
 echo "patch-messages: WxpayException.message is record.message in $variants variants ($file)"
+
+# ClientConfig is a data class whose generated toString() would print the private key and the
+# APIv3 key (KeyMaterial is a String in Kotlin). Every key-material field — the core names them
+# `…_key` and `platform_certificates` — prints as <redacted>; read from the fields themselves, so a
+# new option needs no edit here.
+file="$(grep -rl --include='*.kt' '^data class ClientConfig ($' "$dir" || true)"
+if [ -z "$file" ] || [ "$(printf '%s\n' "$file" | wc -l)" -ne 1 ]; then
+  echo "patch-messages: expected one file declaring ClientConfig under $dir, found: ${file:-none}" >&2
+  exit 1
+fi
+start="$(grep -n '^data class ClientConfig ($' "$file" | cut -d: -f1)"
+body="$(awk -v s="$start" 'NR > s && /^\)\{$/ { print NR; exit }' "$file")"
+if [ -z "$body" ]; then
+  echo "patch-messages: no '){' closing ClientConfig's constructor in $file" >&2
+  exit 1
+fi
+awk -v at="$body" '
+  { print }
+  NR == at {
+    print "    /** The options, with key material redacted: a config may be logged, its keys never. */"
+    print "    override fun toString(): String = javaClass.declaredFields"
+    print "        .filter { !java.lang.reflect.Modifier.isStatic(it.modifiers) }"
+    print "        .joinToString(\", \", \"ClientConfig(\", \")\") { f ->"
+    print "            f.isAccessible = true"
+    print "            val value = f.get(this)"
+    print "            val secret = f.name.endsWith(\"Key\") || f.name == \"platformCertificates\""
+    print "            f.name + \"=\" + if (secret && value != null) \"<redacted>\" else java.lang.String.valueOf(value)"
+    print "        }"
+  }
+' "$file" > "$tmp"
+cat "$tmp" > "$file"
+echo "patch-messages: ClientConfig.toString() redacts key material ($file)"
