@@ -22,7 +22,7 @@ const client = await Client.create({
   globalBaseUrl: URL,
 });
 const contracts = JSON.parse(readFileSync(env.SOAK_CONTRACTS, 'utf8'));
-const POLICY = { backoffInitialMs: 100, backoffMaxMs: 2000, maxTerminateSends: 8, maxQuerySends: 12 };
+const POLICY = { backoffInitialMs: 100, backoffMaxMs: 2000, maxTerminateSends: 12, maxQuerySends: 12 };
 const machines = new Map(); // out_contract_code → its machine, while undecided
 const seen = new Set();
 const notifications = { received: 0, unique: 0, rejected: 0, confirmed_a_contract: 0 };

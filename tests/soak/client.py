@@ -37,7 +37,7 @@ seen_notifications: set = set()
 notifications = {"received": 0, "unique": 0, "rejected": 0, "confirmed_a_contract": 0}
 requests_sent = [0]
 LOST = transport_errors()
-POLICY = {"backoff_initial_ms": 100, "backoff_max_ms": 2000, "max_terminate_sends": 8, "max_query_sends": 12}
+POLICY = {"backoff_initial_ms": 100, "backoff_max_ms": 2000, "max_terminate_sends": 12, "max_query_sends": 12}
 
 
 def rss_kb() -> int:

@@ -41,7 +41,7 @@ private val env: Map<String, String> = System.getenv()
 private fun setting(name: String): String = env[name] ?: error("$name is not set (tests/soak/run.py sets it)")
 
 /** The same policy as client.py. */
-private const val POLICY = """{"backoff_initial_ms": 100, "backoff_max_ms": 2000, "max_terminate_sends": 8, "max_query_sends": 12}"""
+private const val POLICY = """{"backoff_initial_ms": 100, "backoff_max_ms": 2000, "max_terminate_sends": 12, "max_query_sends": 12}"""
 
 private fun daemons(name: String) = ThreadFactory { work -> Thread(work, name).apply { isDaemon = true } }
 
