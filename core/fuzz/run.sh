@@ -62,6 +62,15 @@ for target in "${TARGETS[@]}"; do
     logs="$HERE/logs/$target"
     artifacts="$HERE/artifacts/$target"
     corpus="$HERE/corpus/$target"
+    # Past findings, committed: each must still pass before new fuzzing starts.
+    if compgen -G "$HERE/regressions/$target/*" >/dev/null; then
+        "$bin" "$HERE/regressions/$target"/* >"$HERE/regressions.log" 2>&1 || {
+            cat "$HERE/regressions.log" >&2
+            echo "run.sh: a committed regression input of $target fails again" >&2
+            exit 1
+        }
+        rm -f "$HERE/regressions.log"
+    fi
     if ((SMOKE)); then corpus="$HERE/logs/seeds/$target"; fi
     mkdir -p "$logs" "$artifacts" "$corpus"
     before=$(ls "$artifacts" | sort)
