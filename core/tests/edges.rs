@@ -67,7 +67,10 @@ fn the_catalog_json_describes_every_operation_and_event() {
     assert_eq!(papay["success_status"], 200);
     assert_eq!(papay["output"]["$ref"], "#/$defs/PapayContract");
     // A 204 endpoint has no result schema.
-    let campus = operations.iter().find(|o| o["id"] == "terminate_eduschoolpay_contract").unwrap();
+    let campus = operations
+        .iter()
+        .find(|o| o["id"] == "terminate_eduschoolpay_contract")
+        .unwrap();
     assert!(campus["output"].is_null() && campus["success_status"] == 204);
     let fields: Vec<(&str, &str)> = papay["fields"]
         .as_array()
