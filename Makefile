@@ -72,6 +72,7 @@ test-rust:
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test
 	$(CARGO) test -p wxpay-terminate --no-default-features --lib
+	$(CARGO) test -p wxpay-terminate --features schema --test edges
 	$(CARGO) test -p wxpay-terminate-conformance --features aws-lc
 	$(CARGO) clippy -p wxpay-terminate --features aws-lc --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps -p wxpay-terminate --all-features
