@@ -797,7 +797,9 @@ impl Termination {
         let jitter = if half == 0 {
             0
         } else {
-            u64::from(self.jitter_seed) % (half + 1)
+            u64::from(self.jitter_seed)
+                .checked_rem(half.saturating_add(1))
+                .unwrap_or(0)
         };
         self.not_before_ms = now_ms.saturating_add(to_i64(half.saturating_add(jitter)));
     }

@@ -310,7 +310,12 @@ fn serial_hex(bytes: &[u8]) -> String {
         .iter()
         .position(|&b| b != 0)
         .unwrap_or(bytes.len().saturating_sub(1));
-    bytes[start..].iter().map(|b| format!("{b:02X}")).collect()
+    bytes
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }
 
 fn check_size(bits: u32) -> Result<()> {
@@ -330,13 +335,15 @@ fn decode_pem(pem: &[u8]) -> Result<(String, Zeroizing<Vec<u8>>)> {
     let start = text
         .find("-----BEGIN ")
         .ok_or_else(|| Error::invalid_key("no PEM block found (expected `-----BEGIN …-----`)"))?;
-    let block = &text[start..];
+    let (_, block) = text.split_at(start);
     // Keep only up to the matching END line so trailing text or further blocks are ignored.
-    let end = block
-        .find("-----END ")
-        .and_then(|i| block[i + 9..].find("-----").map(|j| i + 9 + j + 5))
+    let (head, after_end) = block
+        .split_once("-----END ")
         .ok_or_else(|| Error::invalid_key("PEM block has no END line"))?;
-    let block = Zeroizing::new(block[..end].replace("\r\n", "\n"));
+    let (label, _) = after_end
+        .split_once("-----")
+        .ok_or_else(|| Error::invalid_key("PEM block has no END line"))?;
+    let block = Zeroizing::new(format!("{head}-----END {label}-----").replace("\r\n", "\n"));
     let (label, der) = x509_cert::der::pem::decode_vec(block.as_bytes())
         .map_err(|e| Error::invalid_key(format!("PEM could not be decoded ({e})")))?;
     Ok((label.to_owned(), Zeroizing::new(der)))

@@ -31,7 +31,27 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
+// Untrusted bytes reach most of this crate, so the panics clippy can see are refused outright:
+// `expect`, indexing and slicing (by byte or by string offset) and arithmetic that can overflow
+// (saturating, checked or wrapping forms say which is meant). The workspace already denies
+// `unwrap` and `panic!`. Tests may panic: that is how they fail.
+#![deny(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::arithmetic_side_effects
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::panic,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::string_slice,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();

@@ -224,11 +224,17 @@ impl Client {
     {
         check_timestamp(stamp.timestamp)?;
         check_nonce(stamp.nonce)?;
-        let mut url = String::with_capacity(target.origin.len() + target.template.len() + 64);
+        let mut url = String::with_capacity(
+            target
+                .origin
+                .len()
+                .saturating_add(target.template.len())
+                .saturating_add(64),
+        );
         url.push_str(target.origin);
         url::expand_path(target.template, target.path_params, &mut url)?;
         url::append_query(target.query, &mut url)?;
-        let canonical_url = &url[target.origin.len()..];
+        let canonical_url = url.get(target.origin.len()..).unwrap_or_default();
         let string_to_sign = protocol::request_string_to_sign(
             target.method.as_str(),
             canonical_url,

@@ -180,7 +180,7 @@ impl UnsignedRequest {
             .headers
             .iter()
             .position(|(name, _)| *name == header::ACCEPT)
-            .map_or(0, |i| i + 1);
+            .map_or(0, |i| i.saturating_add(1));
         self.request
             .headers
             .insert(after_accept, (header::AUTHORIZATION, authorization));

@@ -26,15 +26,15 @@ pub(crate) fn split_origin(template: &str) -> Result<(Option<&str>, &str)> {
             .get(..scheme.len())
             .is_some_and(|head| head.eq_ignore_ascii_case(scheme));
         if matches {
-            let rest = &template[scheme.len()..];
+            let (_, rest) = template.split_at(scheme.len());
             let slash = rest.find('/').ok_or_else(|| {
                 Error::invalid_input(
                     "template",
                     "an absolute template needs a path after the host",
                 )
             })?;
-            let origin_len = scheme.len() + slash;
-            return Ok((Some(&template[..origin_len]), &template[origin_len..]));
+            let (origin, path) = template.split_at(scheme.len().saturating_add(slash));
+            return Ok((Some(origin), path));
         }
     }
     // A relative reference cannot have `:` in its first segment (RFC 3986 §4.2): `ftp://…`,
@@ -75,7 +75,12 @@ where
     expand_into(template, params, out)?;
     // fetch, browsers and most HTTP stacks normalise `.`/`..` segments (WHATWG URL, also in
     // their `%2e` forms), so such a path would be sent somewhere other than where it was signed.
-    if out[start..].split('/').any(is_dot_segment) {
+    if out
+        .get(start..)
+        .unwrap_or_default()
+        .split('/')
+        .any(is_dot_segment)
+    {
         return Err(Error::invalid_input(
             "template",
             "the path holds a dot segment (`.`, `..` or a %2e form), which HTTP clients resolve away",
@@ -103,10 +108,10 @@ where
         let (literal, after) = rest.split_at(open);
         check_literal(literal)?;
         out.push_str(literal);
-        let close = after
-            .find('}')
+        let (name, after_close) = after
+            .strip_prefix('{')
+            .and_then(|inside| inside.split_once('}'))
             .ok_or_else(|| Error::invalid_input("template", "unclosed `{` in the path template"))?;
-        let name = &after[1..close];
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return Err(Error::invalid_input(
                 "template",
@@ -131,8 +136,8 @@ where
             ));
         }
         encode_component(value, out);
-        used += 1;
-        rest = &after[close + 1..];
+        used = used.saturating_add(1);
+        rest = after_close;
     }
     check_literal(rest)?;
     out.push_str(rest);

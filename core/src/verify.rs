@@ -366,7 +366,7 @@ pub(crate) fn finish(
         ))
         .with_serial(pending.serial.clone()));
     }
-    let skew = i128::from(now) - i128::from(pending.timestamp);
+    let skew = i128::from(now).saturating_sub(i128::from(pending.timestamp));
     if skew.abs() > i128::from(MAX_CLOCK_SKEW_SECS) {
         return Err(Error::new(
             ErrorKind::ClockSkew,

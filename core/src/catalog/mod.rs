@@ -255,6 +255,11 @@ pub(crate) const fn first_id(ids: &[&'static str]) -> Option<&'static str> {
 /// Whether `snake` is the snake_case spelling of the CamelCase `camel` (`TerminatePapayContract`
 /// ↔ `terminate_papay_contract`): checked at compile time for every operation, so an id can never
 /// drift from its type name.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "const fn run only at compile time on the catalog's own names (slice `get` is not const); bounds checked above each index"
+)]
 pub const fn is_snake_case_of(camel: &str, snake: &str) -> bool {
     let (c, s) = (camel.as_bytes(), snake.as_bytes());
     let (mut i, mut j) = (0, 0);
