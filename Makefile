@@ -188,21 +188,28 @@ demo: python-wheel wasm-pkg kotlin-bindings
 	@echo
 	$(PY) tests/sandbox/with_sandbox.py $(PY) examples/demo.py
 
-# One run, one machine: Rust (both backends), Python, Node (WebCrypto and WASM), Kotlin, the peer
-# SDKs wechatpayv3 and wechatpay-axios-plugin, and `openssl speed` as the limit → docs/benchmarks.md.
+# One run, one machine: every figure interleaved with its references in one process (tests/bench/common.py
+# describes the scheme): Rust core vs OpenSSL and aws-lc (tests/bench/rust, its own workspace: it calls the
+# system libcrypto), Python vs wechatpayv3 and cryptography, Node (node:crypto, WebCrypto, WASM) vs
+# wechatpay-axios-plugin and node:crypto, Kotlin vs the JDK and OpenSSL via JNA, then cold starts as
+# interleaved process launches → target/bench/*.json (every round) → docs/benchmarks.md. About 10 minutes
+# on 2 cores. Other builds share the machine: run it as `flock /tmp/wxpay-build.lock make bench`.
 bench: python-wheel wasm-pkg kotlin-bindings
-	rm -rf target/criterion target/bench
-	$(CARGO) bench -p wxpay-terminate --bench core -- --warm-up-time 1 --measurement-time 4
-	$(CARGO) bench -p wxpay-terminate --bench core --features aws-lc -- --warm-up-time 1 --measurement-time 4
+	rm -rf target/criterion target/bench && mkdir -p target/bench/node
+	date +%s > target/bench/started && cut -d' ' -f1-3 /proc/loadavg > target/bench/loadavg-start
+	cp Cargo.lock tests/bench/rust/Cargo.lock
+	$(CARGO) build --quiet --release --manifest-path tests/bench/rust/Cargo.toml --target-dir target
+	target/release/wxpay-terminate-bench
 	$(PY) -m pip install --quiet wechatpayv3==2.0.4
 	cd tests/bench && ../../$(PY) python_bench.py
-	mkdir -p target/bench/node
 	cd bindings-wasm && npm pack --silent --pack-destination ../target/bench/node >/dev/null
 	cp tests/bench/node_bench.mjs target/bench/node/
 	cd target/bench/node && echo '{"private": true, "type": "module"}' > package.json && \
 	  npm install --no-audit --no-fund --silent ./wxpay-terminate-*.tgz wechatpay-axios-plugin@0.9.6 && \
-	  WXPAY_REPO_ROOT=$(CURDIR) node node_bench.mjs
+	  WXPAY_REPO_ROOT=$(CURDIR) taskset -c 1 node node_bench.mjs
+	node bindings-wasm/scripts/sizes.mjs target/bench/node/wxpay-terminate-*.tgz bindings-wasm/pkg/wxpay_terminate_wasm_bg.wasm > target/bench/sizes.json
 	cd bindings-uniffi/kotlin && $(MVN) -q test-compile exec:java -Dexec.main=com.wxpayterminate.BenchKt
+	cd tests/bench && ../../$(PY) cold_start.py
 	$(PY) tests/bench/report.py
 
 vectors:

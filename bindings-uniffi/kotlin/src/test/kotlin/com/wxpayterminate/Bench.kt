@@ -28,17 +28,20 @@ import org.json.JSONObject
  * AES/GCM/NoPadding), org.json for JSON, and OpenSSL through JNA ([BenchOpenSsl]). The scheme
  * is tests/bench/common.py's: per figure a first estimate of calls per slice, discarded warm-up
  * rounds (C2 compiles; they set calls per slice), then ROUNDS rounds alternating the variants
- * slice by slice; µs per call per round as wall time and process CPU time (every thread, as
- * `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`). Rounds are longer than elsewhere (0.4 s per
- * variant): GC pauses land in them at random, and more of them per round average out.
+ * slice by slice; µs per call per round as wall time, CPU time of this thread (the figure used
+ * for the ratios) and CPU time of the process (kept in the JSON). This thread, not the process:
+ * JNA frees the binding's native buffers on its cleaner thread, which on two busy cores falls
+ * behind (millions of pending `Memory` cleaners, a 1–1.6 GB live heap within seconds, young-GC
+ * pauses of 100–300 ms every second), and those pauses and that thread's work land at random on
+ * whichever variant runs. GC pause time per figure is recorded next to it.
  * Writes target/bench/kotlin.json, and the test classpath for the cold-start runs.
  */
 private val env = System.getenv()
 private val ROUNDS = env["WXPAY_BENCH_ROUNDS"]?.toInt() ?: 15
-private val BATCH = env["WXPAY_BENCH_BATCH_S"]?.toDouble() ?: 0.4
+private val BATCH = env["WXPAY_BENCH_BATCH_S"]?.toDouble() ?: 0.3
 private val SLICE = env["WXPAY_BENCH_SLICE_S"]?.toDouble() ?: 0.01
 private val WARMUP = env["WXPAY_BENCH_WARMUP_S"]?.toDouble() ?: 1.0
-private val WARMUP_ROUNDS = env["WXPAY_BENCH_WARMUP_ROUNDS"]?.toInt() ?: 5
+private val WARMUP_ROUNDS = env["WXPAY_BENCH_WARMUP_ROUNDS"]?.toInt() ?: 3
 
 private object Clock {
     private val clockGettime = NativeLibrary.getInstance("c").getFunction("clock_gettime")
@@ -55,20 +58,18 @@ private object Clock {
 @Volatile
 private var sink: Any? = null
 
-/**
- * One slice: `calls` calls, timed; then (untimed) 1 ms asleep, as a server idles between bursts.
- * JNA frees the binding's native buffers on its cleaner thread; in a loop that never pauses, on
- * two busy cores, that thread falls behind (millions of pending `Memory` cleaners, a 1 GB live
- * heap within seconds, 100–300 ms young-GC pauses landing on whichever variant runs).
- */
-private fun slice(fn: () -> Any?, calls: Int): Pair<Long, Long> {
-    val cpu = Clock.cpuNs()
+private val threads = java.lang.management.ManagementFactory.getThreadMXBean()
+
+/** Wall, this thread's CPU and the process's CPU (ns) of `calls` calls. */
+private fun slice(fn: () -> Any?, calls: Int): Triple<Long, Long, Long> {
+    val process = Clock.cpuNs()
+    val thread = threads.currentThreadCpuTime
     val wall = System.nanoTime()
     for (i in 0 until calls) sink = fn()
-    val timed = (System.nanoTime() - wall) to (Clock.cpuNs() - cpu)
-    Thread.sleep(1)
-    return timed
+    return Triple(System.nanoTime() - wall, threads.currentThreadCpuTime - thread, Clock.cpuNs() - process)
 }
+
+private fun gcMillis(): Long = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().sumOf { maxOf(0L, it.collectionTime) }
 
 private fun interleave(title: String, command: String, variants: LinkedHashMap<String, () -> Any?>): JSONObject {
     val names = variants.keys.toList()
@@ -85,22 +86,24 @@ private fun interleave(title: String, command: String, variants: LinkedHashMap<S
         }
         maxOf(1, Math.round(SLICE / ((System.nanoTime() - start) / 1e9 / n)).toInt())
     }
-    fun round(r: Int): Pair<Map<String, Long>, Map<String, Long>> {
+    fun round(r: Int): Triple<Map<String, Long>, Map<String, Long>, Map<String, Long>> {
         val wall = names.associateWith { 0L }.toMutableMap()
         val cpu = names.associateWith { 0L }.toMutableMap()
+        val process = names.associateWith { 0L }.toMutableMap()
         for (j in 0 until slices) {
             for (i in 0 until k) {
                 val name = names[(i + r + j) % k]
-                val (w, c) = slice(variants.getValue(name), perSlice.getValue(name))
+                val (w, c, p) = slice(variants.getValue(name), perSlice.getValue(name))
                 wall[name] = wall.getValue(name) + w
                 cpu[name] = cpu.getValue(name) + c
+                process[name] = process.getValue(name) + p
             }
         }
-        return wall to cpu
+        return Triple(wall, cpu, process)
     }
     // Warm-up rounds, discarded: the JIT settles in the interleaved regime; calls per slice from the last.
     for (r in 0 until WARMUP_ROUNDS) {
-        val (wall, _) = round(r)
+        val (wall, _, _) = round(r)
         if (r == WARMUP_ROUNDS - 1) {
             perSlice = names.associateWith { n ->
                 maxOf(1, Math.round(SLICE * 1e9 / (wall.getValue(n).toDouble() / (perSlice.getValue(n) * slices))).toInt())
@@ -109,18 +112,25 @@ private fun interleave(title: String, command: String, variants: LinkedHashMap<S
     }
     val wallUs = names.associateWith { mutableListOf<Double>() }
     val cpuUs = names.associateWith { mutableListOf<Double>() }
+    val processUs = names.associateWith { mutableListOf<Double>() }
     val first = mutableListOf<String>()
+    val gcBefore = gcMillis()
+    val started = System.nanoTime()
     for (r in 0 until ROUNDS) {
-        val (wall, cpu) = round(r)
+        val (wall, cpu, process) = round(r)
         for (name in names) {
             val calls = perSlice.getValue(name).toDouble() * slices
             wallUs.getValue(name) += wall.getValue(name) / calls / 1000
             cpuUs.getValue(name) += cpu.getValue(name) / calls / 1000
+            processUs.getValue(name) += process.getValue(name) / calls / 1000
         }
         first += names[r % k]
     }
+    val gcMs = gcMillis() - gcBefore
+    val roundsMs = (System.nanoTime() - started) / 1_000_000
     val median = { xs: List<Double> -> xs.sorted()[xs.size / 2] }
-    println("$title: " + names.joinToString { "$it ${"%.2f".format(median(cpuUs.getValue(it)))} µs" } + " (CPU, median)")
+    println("$title: " + names.joinToString { "$it ${"%.2f".format(median(cpuUs.getValue(it)))} µs" } +
+        " (thread CPU, median); GC pauses ${gcMs} ms in ${roundsMs} ms")
     val out = JSONObject()
     out.put("title", title)
     out.put("command", command)
@@ -130,10 +140,13 @@ private fun interleave(title: String, command: String, variants: LinkedHashMap<S
             .put("calls_per_slice", perSlice.getValue(name))
             .put("slices", slices)
             .put("us", JSONArray(wallUs.getValue(name)))
-            .put("cpu_us", JSONArray(cpuUs.getValue(name))))
+            .put("cpu_us", JSONArray(cpuUs.getValue(name)))
+            .put("process_cpu_us", JSONArray(processUs.getValue(name))))
     }
     out.put("variants", vs)
     out.put("first", JSONArray(first))
+    out.put("gc_pause_ms", gcMs)
+    out.put("rounds_ms", roundsMs)
     return out
 }
 
