@@ -549,7 +549,7 @@ def prepare_journal(journal: Journal, input_path: Path, policy: Optional[Mapping
                 f"{input_path}): use a new --journal for a new input", field="journal")
         counts = journal.counts()
         return sum(counts.values()), 0
-    prepared = []
+    prepared: List[Tuple[Row, Optional[str], Optional[str]]] = []
     invalid = 0
     for row in rows:
         try:

@@ -127,6 +127,12 @@ class Done:
 Step = Union[SendStep, Wait, Done]
 
 
+
+def _native_client(client: Client) -> Any:
+    """The client's native half. Through getattr: the public stub of `Client` (what a type
+    checker sees in the installed package) keeps this private attribute out."""
+    return getattr(client, "_native")
+
 class Termination:
     """One contract's terminate-and-confirm machine (sans-IO; the Rust core's ``Termination``).
 
@@ -189,7 +195,7 @@ class Termination:
 
     def next(self, client: Client, *, now_ms: Optional[int] = None, nonce: Optional[str] = None) -> Step:
         """What to do now: :class:`SendStep`, :class:`Wait` or :class:`Done`."""
-        step = self._native.next(client._native, _now_ms() if now_ms is None else now_ms, nonce or generate_nonce())
+        step = self._native.next(_native_client(client), _now_ms() if now_ms is None else now_ms, nonce or generate_nonce())
         if step[0] == "send":
             return SendStep(request=step[1], purpose=step[2], attempt=step[3])
         if step[0] == "wait":
@@ -199,7 +205,7 @@ class Termination:
     def on_response(self, client: Client, status: int, headers: Any, body: bytes, *, now_ms: Optional[int] = None) -> None:
         """Verifies the answer to the request in flight with ``client`` and reports it."""
         self._native.on_response(
-            client._native,
+            _native_client(client),
             status,
             _header_pairs(headers),
             _body_bytes(body, "requests/httpx: r.content"),
