@@ -49,7 +49,7 @@ ALREADY = 20  # per language, seeded as already terminated by the user
 
 CLIENTS = {
     "python": [sys.executable, str(ROOT / "tests" / "soak" / "client.py")],
-    "node": ["node", str(ROOT / "target" / "soak" / "node" / "client.mjs")],
+    "node": ["node", "--expose-gc", str(ROOT / "target" / "soak" / "node" / "client.mjs")],
     "kotlin": ["mvn", "-B", "-q", "--no-transfer-progress", "-Dkotlin.compiler.daemon=false",
                "-f", str(ROOT / "bindings-uniffi" / "kotlin" / "pom.xml"), "exec:java",
                "-Dexec.classpathScope=test", "-Dexec.mainClass=com.wxpayterminate.SoakKt"],
