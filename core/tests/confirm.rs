@@ -245,6 +245,32 @@ fn rate_limits_back_off_and_resend_the_same_signed_request_while_fresh() {
     assert_eq!(run.purposes(), [Terminate, Terminate, Terminate]);
 }
 
+/// FNV-1a (32-bit) of a nonce: the machine draws its back-off jitter from the host's nonces (it
+/// reads no RNG), so a run replayed with the same nonces waits exactly the same.
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811C_9DC5, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+#[test]
+fn back_off_is_equal_jitter_drawn_from_the_nonces_exactly() {
+    // Default policy: 1 s, doubling. Each wait is half the base plus (seed mod half + 1), the
+    // seed folding in the nonce of every `next` that went past a wait (rotate 7, xor).
+    let mut run = Run::new(papay_termination());
+    run.send(); // nonce 1
+    let mut seed = fnv1a(&format!("N{:031}", 1));
+    run.answer(api_error(429, "RATELIMIT_EXCEEDED"));
+    let before = run.now_ms;
+    run.send(); // nonce 2: a wait; nonce 3: the resend
+    assert_eq!(run.now_ms - before, 500 + i64::from(seed % 501));
+    seed = seed.rotate_left(7) ^ fnv1a(&format!("N{:031}", 3));
+    run.answer(api_error(500, "SYSTEM_ERROR"));
+    let before = run.now_ms;
+    run.send(); // nonce 4: a wait; nonce 5: the resend
+    assert_eq!(run.now_ms - before, 1_000 + i64::from(seed % 1_001));
+}
+
 #[test]
 fn a_stale_signed_request_is_signed_again() {
     let policy = ConfirmPolicy {
