@@ -159,7 +159,7 @@ uniffi-lib:
 kotlin-bindings: uniffi-lib
 	rm -rf $(KOTLIN_GEN)
 	target/debug/uniffi-bindgen generate --library $(UNIFFI_LIB) --language kotlin --no-format --out-dir $(KOTLIN_GEN)
-	bindings-uniffi/kotlin/patch-messages.sh $(KOTLIN_GEN)
+	bindings-uniffi/kotlin/patch-generated.sh $(KOTLIN_GEN)
 
 # Swift: generated and committed; no Swift toolchain here, so the check is that generation
 # succeeds and the committed sources are current.

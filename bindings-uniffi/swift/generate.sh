@@ -15,7 +15,7 @@ trap 'rm -rf "$scratch"' EXIT
 # WxpayError's `errorDescription` is exactly the error record's message. uniffi 0.32 writes
 # `String(reflecting: self)` (a dump of the case and its record); every case holds one
 # `record: ErrorRecord`, reachable through the exported `record()`. Like
-# kotlin/patch-messages.sh, this fails unless the pattern occurs exactly once, inside WxpayError.
+# kotlin/patch-generated.sh, this fails unless the pattern occurs exactly once, inside WxpayError.
 swift="$scratch/WxpayTerminate.swift"
 pattern='String(reflecting: self)'
 in_enum="$(awk -v pat="$pattern" '

@@ -2462,7 +2462,7 @@ public func FfiConverterTypeTerminationStep_lower(_ value: TerminationStep) -> R
  * Every error of the library: one variant per core error kind, each holding the one
  * [`ErrorRecord`], plus `Other` for a kind this list lacks. Kotlin: `WxpayException.InvalidInput`,
  * … with `e.record.field`, `e.record.status`, … and `e.message` exactly `record.message`
- * (kotlin/patch-messages.sh rewrites uniffi's `"record=…"`); Swift: `WxpayError.InvalidInput(record:)`,
+ * (kotlin/patch-generated.sh rewrites uniffi's `"record=…"`); Swift: `WxpayError.InvalidInput(record:)`,
  * … whose `errorDescription` is `record().message` (swift/generate.sh patches it likewise).
  */
 public 

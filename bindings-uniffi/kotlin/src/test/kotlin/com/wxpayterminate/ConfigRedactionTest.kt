@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 
 /**
- * A ClientConfig may be logged; its key material never is (patch-messages.sh gives the generated
+ * A ClientConfig may be logged; its key material never is (patch-generated.sh gives the generated
  * data class a redacting toString). The other options still show, so a log stays useful.
  */
 class ConfigRedactionTest {

@@ -45,7 +45,7 @@ class TypedApiTest {
         val e = assertThrows<WxpayException.InvalidInput> {
             client.prepare(AnyOperation.TerminatePapayContract(papay.copy(outContractCode = "")))
         }
-        // Not uniffi's "record=ErrorRecord(…)": exactly the core's message (kotlin/patch-messages.sh).
+        // Not uniffi's "record=ErrorRecord(…)": exactly the core's message (kotlin/patch-generated.sh).
         assertEquals(e.record.message, e.message)
         assertTrue(!e.message.startsWith("record="), e.message)
         assertEquals("invalid_input", e.record.kind)
@@ -53,6 +53,32 @@ class TypedApiTest {
         assertEquals(e.record, e.record())
         // The stack trace header is still the class and the message.
         assertEquals("com.wxpayterminate.WxpayException\$InvalidInput: ${e.record.message}", e.toString())
+    }
+
+    @Test
+    fun reusedCallStatusesKeepErrorsAndResultsApartAcrossThreads() {
+        // Call statuses are reused per thread (kotlin/patch-generated.sh): a status left holding an
+        // error would turn the next good call on that thread into an exception, and a status shared
+        // between threads would swap outcomes. Errors and successes alternate on 4 threads at once.
+        val expected = client.prepare(AnyOperation.TerminatePapayContract(papay), 1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242")
+        val failures = java.util.concurrent.ConcurrentLinkedQueue<String>()
+        val threads = (0 until 4).map { t ->
+            Thread {
+                repeat(500) { i ->
+                    try {
+                        client.prepare(AnyOperation.TerminatePapayContract(papay.copy(outContractCode = "")), 1554208460L, "N$t$i")
+                        failures.add("thread $t call $i: bad input was accepted")
+                    } catch (e: WxpayException.InvalidInput) {
+                        if (e.record.field != "out_contract_code") failures.add("thread $t call $i: field ${e.record.field}")
+                    }
+                    val good = client.prepare(AnyOperation.TerminatePapayContract(papay), 1554208460L, "593BEC0C930BF1AFEB40B4A08C8FB242")
+                    if (good.headers != expected.headers) failures.add("thread $t call $i: another request's headers")
+                    if (client.certificatesRefreshDue(1554208460L)) failures.add("thread $t call $i: refresh due")
+                }
+            }.apply { start() }
+        }
+        threads.forEach { it.join() }
+        assertEquals(emptyList<String>(), failures.toList())
     }
 
     @Test
