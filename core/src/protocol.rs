@@ -91,6 +91,15 @@ pub fn authorization(
 mod tests {
     use super::*;
 
+    #[test]
+    fn messages_are_allocated_once_at_their_exact_size() {
+        // The size hint is the parts' sum, saturating rather than overflowing.
+        assert_eq!(capacity(&[3, 4, 5]), 12);
+        assert_eq!(capacity(&[usize::MAX, 2]), usize::MAX);
+        let m = response_string_to_verify("1624523846", "A1B2", b"{}");
+        assert_eq!((m.len(), m.capacity()), (19, 19));
+    }
+
     // Golden strings published by wechatpay-axios-plugin and wechatpay-go in their own test suites.
     #[test]
     fn empty_body_ends_with_two_line_feeds() {

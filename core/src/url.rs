@@ -274,6 +274,16 @@ mod tests {
     }
 
     #[test]
+    fn a_lower_case_scheme_is_kept_as_is_and_an_upper_case_one_lowered() {
+        // Every request checks its origin: one already in lower case (nearly all) is not copied.
+        let kept = lower_case_scheme("https://api.mch.weixin.qq.com");
+        assert!(matches!(kept, std::borrow::Cow::Borrowed(_)));
+        assert_eq!(kept, "https://api.mch.weixin.qq.com");
+        assert_eq!(lower_case_scheme("HTTPs://API.x"), "https://API.x");
+        assert_eq!(lower_case_scheme("no scheme"), "no scheme");
+    }
+
+    #[test]
     fn origins() {
         assert_eq!(
             normalize_origin("base_url", "https://api2.mch.weixin.qq.com/").expect("ok"),
