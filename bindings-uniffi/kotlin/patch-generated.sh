@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Post-generation step for the Kotlin bindings: makes `WxpayException.message` exactly the error
-# record's message.
+# Post-generation step for the Kotlin bindings, three patches, each failing loudly unless uniffi's
+# template is exactly the one expected: `WxpayException.message` is the error record's message;
+# `ClientConfig.toString()` redacts key material; calls into Rust reuse per-thread call statuses.
+#
+# 1. The message.
 #
 # uniffi 0.32's Kotlin template gives every variant of a non-flat error a
 #     override val message
