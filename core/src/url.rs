@@ -89,10 +89,19 @@ where
     Ok(())
 }
 
-/// `.` or `..`, also spelt with `%2e`/`%2E`.
+/// `.` or `..`, also spelt with `%2e`/`%2E`. Checked without allocating: it runs for every
+/// segment of every request.
 fn is_dot_segment(segment: &str) -> bool {
-    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
-    decoded == "." || decoded == ".."
+    let mut rest = segment.as_bytes();
+    let mut dots: u8 = 0;
+    while let Some(after) = rest.strip_prefix(b".").or_else(|| {
+        let (head, tail) = rest.split_at_checked(3)?;
+        head.eq_ignore_ascii_case(b"%2e").then_some(tail)
+    }) {
+        rest = after;
+        dots = dots.saturating_add(1);
+    }
+    rest.is_empty() && (dots == 1 || dots == 2)
 }
 
 fn expand_into<'a, I>(template: &str, params: I, out: &mut String) -> Result<()>
@@ -267,6 +276,10 @@ mod tests {
             "/v3/x/a..b"
         );
         assert_eq!(expand("/v3/x/{id}", &[("id", "...")]).unwrap(), "/v3/x/...");
+        assert_eq!(
+            expand("/v3/x/{id}", &[("id", "%2E%2e%2E")]).unwrap(),
+            "/v3/x/%252E%252e%252E"
+        );
         assert_eq!(
             expand("/v3/x/{id}", &[("id", "a/..")]).unwrap(),
             "/v3/x/a%2F.."
