@@ -13,7 +13,7 @@ KOTLIN_GEN := bindings-uniffi/kotlin/target/generated-sources/uniffi
 MVN := mvn -B --no-transfer-progress -Dkotlin.compiler.daemon=false
 
 WASM_TARGET_DIR := target/wasm
-WASM_FILE := $(WASM_TARGET_DIR)/wasm32-unknown-unknown/release/wxpay_terminate_wasm.wasm
+WASM_FILE := $(WASM_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/wxpay_terminate_wasm.wasm
 WASM_BINDGEN_VERSION := 0.2.130
 # rustup's wasm32-unknown-unknown target where it is installed (macOS, a stock Linux); otherwise
 # Debian's rustc-web, which builds std from source (this project's CI machine, whose rustup
@@ -124,12 +124,15 @@ endif
 	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" || \
 	  $(CARGO) install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
 
-# The npm package's build output: pkg/ (wasm-bindgen, web target) and dist/index.cjs (CommonJS).
+# The npm package's build output: pkg/ (wasm-bindgen, web target; the .wasm through wasm-opt -Os, which
+# strips the name section and shrinks the code without slowing it) and dist/index.cjs (CommonJS).
 wasm-pkg: wasm-toolchain
-	$(WASM_CARGO) build --release -p wxpay-terminate-wasm --target wasm32-unknown-unknown $(WASM_BUILD_STD) --target-dir $(WASM_TARGET_DIR)
+	$(WASM_CARGO) build --profile wasm-release -p wxpay-terminate-wasm --target wasm32-unknown-unknown $(WASM_BUILD_STD) --target-dir $(WASM_TARGET_DIR)
 	rm -rf bindings-wasm/pkg
 	wasm-bindgen --target web --out-dir bindings-wasm/pkg $(WASM_FILE)
-	cd bindings-wasm && npm ci --no-audit --no-fund --silent && npm run --silent build:cjs
+	cd bindings-wasm && npm ci --no-audit --no-fund --silent
+	cd bindings-wasm && npx --no-install wasm-opt -Os pkg/wxpay_terminate_wasm_bg.wasm -o pkg/wxpay_terminate_wasm_bg.wasm
+	cd bindings-wasm && npm run --silent build:cjs
 
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

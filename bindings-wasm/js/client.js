@@ -48,12 +48,6 @@ export function isEvent(notification, eventType) {
   return typeof notification === 'object' && notification !== null && notification.event_type === eventType;
 }
 
-function base64(bytes) {
-  let text = '';
-  for (const b of bytes) text += String.fromCharCode(b);
-  return btoa(text);
-}
-
 function sameBytes(a, b) {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
@@ -73,7 +67,9 @@ const STALE = 'Invalid stale object from previous Wasm instance';
 
 /** The same object with camelCase keys (records from the core are snake_case). */
 function camelKeys(record) {
-  return Object.fromEntries(Object.entries(record).map(([key, value]) => [camel(key), value]));
+  const out = {};
+  for (const key of Object.keys(record)) out[key.includes('_') ? camel(key) : key] = record[key];
+  return out;
 }
 
 function deepFreeze(value) {
@@ -102,6 +98,45 @@ function headerPairs(headers, fail) {
       .flatMap(([n, v]) => (Array.isArray(v) ? v.map((x) => [n, String(x)]) : [[n, String(v)]]));
   }
   throw fail('headers', 'headers must be a Headers object, a plain object or [name, value] pairs');
+}
+
+const UTF8 = new TextEncoder();
+
+/** Header pairs as UTF-8 JSON: one copy of bytes into the core, however many headers. */
+function headerJson(headers, fail) {
+  return UTF8.encode(JSON.stringify(headerPairs(headers, fail)));
+}
+
+/**
+ * An object of API field names → its JSON text for the core (one string across the boundary).
+ * A value JSON cannot carry (bytes, a BigInt, a function) is refused here, naming its field;
+ * `undefined` goes as null, so the core names a field given without a value.
+ */
+function paramsJson(params, what, fail) {
+  if (params === undefined || params === null) return '{}';
+  if (typeof params !== 'object' || Array.isArray(params) || isBytes(params)) throw fail(what, `${what} must be an object of API field names`);
+  let copy = null;
+  for (const name of Object.keys(params)) {
+    const value = params[name];
+    const type = typeof value;
+    if (value === undefined) (copy ??= { ...params })[name] = null;
+    else if (type === 'object' && value !== null && isBytes(value)) throw fail(name, `\`${name}\` must be a string, not bytes`);
+    else if (type === 'bigint' || type === 'function' || type === 'symbol') throw fail(name, `\`${name}\` is not representable as JSON`);
+  }
+  try {
+    return JSON.stringify(copy ?? params);
+  } catch {
+    // A BigInt or a cycle deeper inside a value: name its field.
+    const name = Object.keys(params).find((key) => {
+      try {
+        JSON.stringify(params[key]);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw fail(name ?? what, `\`${name ?? what}\` is not representable as JSON`);
+  }
 }
 
 /**
@@ -276,12 +311,12 @@ export function makeApi(wasm, hosts = {}) {
     }
     /** The signature as base64 text or raw bytes. */
     complete(signature) {
-      const text = typeof signature === 'string' ? signature : base64(toBytes(signature, 'signature'));
+      const bytes = typeof signature === 'string' ? null : toBytes(signature, 'signature');
       if (this.#epoch !== bridge.epoch) {
         this.#native = this.#rebuild();
         this.#epoch = bridge.epoch;
       }
-      return makeRequest(native(() => this.#native.complete(text)));
+      return makeRequest(native(() => (bytes === null ? this.#native.complete(signature) : this.#native.completeBytes(bytes))));
     }
   }
 
@@ -297,7 +332,7 @@ export function makeApi(wasm, hosts = {}) {
     }
     /** Any operation by its catalog id (see OPERATIONS). */
     prepare(operation, params = {}, options = {}) {
-      return (this.#owner ?? this)[BUILD](this.#sign, (n, ts, nonce) => n.unsignedById(operation, params, ts, nonce), options);
+      return (this.#owner ?? this)[BUILD](this.#sign, (n, ts, nonce) => n.unsignedById(operation, paramsJson(params, 'params', fail), ts, nonce), options);
     }
     /**
      * The platform-certificate download: `GET /v3/certificates?algorithm_type=RSA` on the main
@@ -452,7 +487,7 @@ export function makeApi(wasm, hosts = {}) {
             epoch = bridge.epoch;
             if (!sameBytes(native(() => unsigned.stringToSign), message)) throw fail(null, 'the request changed while it was signed', 'internal');
           }
-          return makeRequest(native(() => unsigned.complete(base64(signature))));
+          return makeRequest(native(() => unsigned.completeBytes(signature)));
         } finally {
           // An object of a replaced instance must not be freed: its pointer means nothing now.
           if (epoch === bridge.epoch) unsigned.free();
@@ -497,11 +532,11 @@ export function makeApi(wasm, hosts = {}) {
       let body;
       if (response && typeof response.arrayBuffer === 'function' && typeof response.status === 'number') {
         status = response.status;
-        headers = headerPairs(response.headers, fail);
+        headers = headerJson(response.headers, fail);
         body = new Uint8Array(await response.arrayBuffer());
       } else if (response && typeof response === 'object') {
         status = response.status;
-        headers = headerPairs(response.headers, fail);
+        headers = headerJson(response.headers, fail);
         body = toBytes(response.body, 'body');
       } else {
         throw fail('response', 'response must be a fetch Response or { status, headers, body }');
@@ -539,12 +574,12 @@ export function makeApi(wasm, hosts = {}) {
       let body;
       let options;
       if (request && typeof request.arrayBuffer === 'function' && request.headers) {
-        headers = headerPairs(request.headers, fail);
+        headers = headerJson(request.headers, fail);
         body = new Uint8Array(await request.arrayBuffer());
         options = rest[0];
       } else {
         if (rest[0] === undefined) throw fail('body', 'parseNotification takes a fetch Request, or (headers, raw body bytes)');
-        headers = headerPairs(request, fail);
+        headers = headerJson(request, fail);
         body = toBytes(rest[0], 'body');
         options = rest[1];
       }
@@ -615,7 +650,7 @@ export function makeApi(wasm, hosts = {}) {
     if (!(client instanceof Client)) throw fail('client', 'pass a Client from `await Client.create(options)`');
     return client[HOST]();
   };
-  const { Termination, terminateAndConfirm } = makeConfirm({ wasm, bridge, native, makeError, makeRequest, fail, hostOf, generateNonce });
+  const { Termination, terminateAndConfirm } = makeConfirm({ wasm, bridge, native, makeError, makeRequest, fail, hostOf, generateNonce, paramsJson });
 
   return {
     Client,

@@ -48,7 +48,7 @@ function deadline(timeoutMs, signal) {
   return controller.signal;
 }
 
-export function makeConfirm({ wasm, bridge, native, makeError, makeRequest, fail, hostOf, generateNonce }) {
+export function makeConfirm({ wasm, bridge, native, makeError, makeRequest, fail, hostOf, generateNonce, paramsJson }) {
   // The core names the query's params `query_params`; JS callers write `queryParams`.
   const spell = (field) => (field === 'query_params' ? 'queryParams' : field);
   const call = (work) => native(work, spell);
@@ -126,7 +126,8 @@ export function makeConfirm({ wasm, bridge, native, makeError, makeRequest, fail
         return;
       }
       if (typeof operation !== 'string') throw fail('operation', 'operation must be a termination id, e.g. terminate_papay_contract');
-      this.#adopt(call(() => new wasm.NativeTermination(operation, params, queryParams, corePolicy(policy))));
+      const query = queryParams === undefined || queryParams === null ? 'null' : paramsJson(queryParams, 'queryParams', fail);
+      this.#adopt(call(() => new wasm.NativeTermination(operation, paramsJson(params, 'params', fail), query, corePolicy(policy))));
     }
 
     #adopt(machine) {

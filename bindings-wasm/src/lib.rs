@@ -54,10 +54,13 @@ fn input_err(field: &str, message: String) -> JsValue {
     ))
 }
 
-/// Rust values → plain JS values (objects, not Maps; `None` as `null`).
+/// Rust values → plain JS values (objects, not Maps; `None` as `null`): serialised to JSON text
+/// here and parsed by the engine's own `JSON.parse`, one crossing instead of one per field.
 fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    // Plain records with string keys: serialising cannot fail, nor parsing what serde_json wrote.
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
         .unwrap_or(JsValue::NULL)
 }
 
@@ -66,7 +69,8 @@ fn request_value(request: Request) -> JsValue {
     to_js(&RequestRecord::from(request))
 }
 
-/// JS value → JSON, naming the field when JSON cannot carry it.
+/// JS value → JSON through the engine's `JSON.stringify` (one crossing), naming the field when
+/// JSON cannot carry it.
 fn from_js(value: JsValue, field: &str) -> Result<Value, JsValue> {
     if value.is_undefined() {
         return Ok(Value::Null);
@@ -77,33 +81,32 @@ fn from_js(value: JsValue, field: &str) -> Result<Value, JsValue> {
             format!("`{field}` must be a string, not bytes"),
         ));
     }
-    serde_wasm_bindgen::from_value(value).map_err(|e| {
+    let unrepresentable = || {
         input_err(
             field,
-            format!("`{field}` is not representable as JSON ({e})"),
+            format!("`{field}` is not representable as JSON"),
         )
-    })
+    };
+    let text = json_of(&value).ok_or_else(unrepresentable)?;
+    serde_json::from_str(&text).map_err(|_| unrepresentable())
 }
 
-/// An operation's params object, converted field by field so a bad value names its field.
-fn params_from_js(params: JsValue) -> Result<Value, JsValue> {
-    if params.is_undefined() || params.is_null() {
-        return Ok(Value::Object(serde_json::Map::new()));
+/// The engine's `JSON.stringify`; `None` for a BigInt or a cycle (it throws) and for a function
+/// or a symbol (it gives `undefined`).
+fn json_of(value: &JsValue) -> Option<String> {
+    js_sys::JSON::stringify(value).ok()?.as_string()
+}
+
+/// An operation's params as JSON text of an object (`js/client.js` `paramsJson` writes it,
+/// naming the field of a value JSON cannot carry).
+fn params_from_text(params: &str, field: &str) -> Result<Value, JsValue> {
+    match serde_json::from_str(params) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        _ => Err(input_err(
+            field,
+            format!("{field} must be an object of API field names"),
+        )),
     }
-    if !params.is_object() || Array::is_array(&params) || params.is_instance_of::<Uint8Array>() {
-        return Err(input_err(
-            "params",
-            "params must be an object of API field names".to_owned(),
-        ));
-    }
-    let mut map = serde_json::Map::new();
-    for entry in Object::entries(params.unchecked_ref::<Object>()).iter() {
-        let entry: Array = entry.unchecked_into();
-        let name = entry.get(0).as_string().unwrap_or_default();
-        let value = from_js(entry.get(1), &name)?;
-        map.insert(name, value);
-    }
-    Ok(Value::Object(map))
 }
 
 /// Unix seconds from a JS number: an integer within the safe range.
@@ -124,10 +127,23 @@ fn pairs(value: JsValue, field: &str) -> Result<Vec<(String, String)>, JsValue> 
     if value.is_undefined() || value.is_null() {
         return Ok(Vec::new());
     }
-    serde_wasm_bindgen::from_value(value).map_err(|_| {
+    json_of(&value)
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| {
+            input_err(
+                field,
+                format!("`{field}` must be [name, value] pairs of strings"),
+            )
+        })
+}
+
+/// Response or notification headers: `[name, value]` pairs as UTF-8 JSON (`js/client.js`
+/// `headerJson`), a copy of bytes instead of a string the glue re-encodes.
+fn header_pairs(json: &[u8]) -> Result<Vec<(String, String)>, JsValue> {
+    serde_json::from_slice(json).map_err(|_| {
         input_err(
-            field,
-            format!("`{field}` must be [name, value] pairs of strings"),
+            "headers",
+            "`headers` must be [name, value] pairs of strings".to_owned(),
         )
     })
 }
@@ -206,6 +222,12 @@ impl NativeUnsigned {
             .map_err(js_err)?;
         Ok(request_value(request))
     }
+
+    /// The same with the signature as raw bytes, base64-encoded here.
+    #[wasm_bindgen(js_name = completeBytes)]
+    pub fn complete_bytes(&self, signature: &[u8]) -> Result<JsValue, JsValue> {
+        self.complete(&base64::engine::general_purpose::STANDARD.encode(signature))
+    }
 }
 
 /// A response or notification awaiting the host's RSA verification.
@@ -251,12 +273,7 @@ impl NativeClient {
     /// PKCS#8 by [`NativeClient::take_private_key_pkcs8`] for the host's crypto to import.
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue, host_signs: bool) -> Result<NativeClient, JsValue> {
-        let json: Value = serde_wasm_bindgen::from_value(config).map_err(|e| {
-            input_err(
-                "config",
-                format!("the client options are not representable as JSON ({e})"),
-            )
-        })?;
+        let json = from_js(config, "config")?;
         let mut config = ClientConfig::from_json(json).map_err(js_err)?;
         let host_key = if host_signs {
             config.private_key.take()
@@ -281,12 +298,7 @@ impl NativeClient {
     /// over again), and the host signer in place as [`NativeClient::new`] set it up.
     #[wasm_bindgen(js_name = withHostKey)]
     pub fn with_host_key(config: JsValue) -> Result<NativeClient, JsValue> {
-        let json: Value = serde_wasm_bindgen::from_value(config).map_err(|e| {
-            input_err(
-                "config",
-                format!("the client options are not representable as JSON ({e})"),
-            )
-        })?;
+        let json = from_js(config, "config")?;
         let config = ClientConfig::from_json(json).map_err(js_err)?;
         let signer = Arc::new(HostSigner::default());
         let inner = Client::new(&config)
@@ -331,15 +343,16 @@ impl NativeClient {
     }
 
     /// Builds an operation by catalog id, for signing by [`NativeClient::sign`] or the host.
+    /// `params_json`: the params object as JSON text.
     #[wasm_bindgen(js_name = unsignedById)]
     pub fn unsigned_by_id(
         &self,
         operation: &str,
-        params: JsValue,
+        params_json: &str,
         timestamp: f64,
         nonce: &str,
     ) -> Result<NativeUnsigned, JsValue> {
-        let params = params_from_js(params)?;
+        let params = params_from_text(params_json, "params")?;
         let inner = self
             .inner
             .unsigned_by_id(operation, params, seconds(timestamp, "timestamp")?, nonce)
@@ -394,11 +407,11 @@ impl NativeClient {
     pub fn parse_certificates(
         &self,
         status: u16,
-        headers: JsValue,
+        headers_json: &[u8],
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
-        let headers = pairs(headers, "headers")?;
+        let headers = header_pairs(headers_json)?;
         let set = self
             .inner
             .parse_certificates(status, headers, body, seconds(now, "now")?)
@@ -409,7 +422,8 @@ impl NativeClient {
     /// Replaces the client's platform certificates with a set `parseCertificates` returned.
     #[wasm_bindgen(js_name = updateCertificates)]
     pub fn update_certificates(&self, set: JsValue, now: f64) -> Result<(), JsValue> {
-        let set: CertificateSet = serde_wasm_bindgen::from_value(set).map_err(|_| {
+        let set: Option<CertificateSet> = json_of(&set).and_then(|text| serde_json::from_str(&text).ok());
+        let set = set.ok_or_else(|| {
             input_err(
                 "certificates",
                 "pass the set parseCertificates returned: {certificates: [{serial_no, not_before, not_after, pem}]}".to_owned(),
@@ -442,11 +456,11 @@ impl NativeClient {
         &self,
         operation: Option<String>,
         status: u16,
-        headers: JsValue,
+        headers_json: &[u8],
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
-        let headers = pairs(headers, "headers")?;
+        let headers = header_pairs(headers_json)?;
         let parsed = self
             .inner
             .parse_by_id(
@@ -467,11 +481,11 @@ impl NativeClient {
         &self,
         operation: Option<String>,
         status: u16,
-        headers: JsValue,
+        headers_json: &[u8],
         body: &[u8],
     ) -> Result<NativePending, JsValue> {
         check_operation(operation.as_deref())?;
-        let headers = pairs(headers, "headers")?;
+        let headers = header_pairs(headers_json)?;
         let inner = self
             .inner
             .begin_verification(status, headers, body)
@@ -515,11 +529,11 @@ impl NativeClient {
     #[wasm_bindgen(js_name = parseNotification)]
     pub fn parse_notification(
         &self,
-        headers: JsValue,
+        headers_json: &[u8],
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
-        let headers = pairs(headers, "headers")?;
+        let headers = header_pairs(headers_json)?;
         let notification = self
             .inner
             .parse_notification(headers, body, seconds(now, "now")?)
@@ -531,10 +545,10 @@ impl NativeClient {
     #[wasm_bindgen(js_name = beginNotification)]
     pub fn begin_notification(
         &self,
-        headers: JsValue,
+        headers_json: &[u8],
         body: &[u8],
     ) -> Result<NativePending, JsValue> {
-        let headers = pairs(headers, "headers")?;
+        let headers = header_pairs(headers_json)?;
         let inner = self
             .inner
             .begin_notification(headers, body)
@@ -687,28 +701,20 @@ pub struct NativeTermination {
 
 #[wasm_bindgen]
 impl NativeTermination {
-    /// `params`/`queryParams`: objects of API field names; `policy`: `ConfirmPolicy` fields
-    /// (snake_case; the JS layer converts). Everything is validated here, nothing is signed.
+    /// `params_json`/`query_params_json`: objects of API field names as JSON text (`null` for
+    /// no query params); `policy`: `ConfirmPolicy` fields (snake_case; the JS layer converts).
+    /// Everything is validated here, nothing is signed.
     #[wasm_bindgen(constructor)]
     pub fn new(
         operation: &str,
-        params: JsValue,
-        query_params: JsValue,
+        params_json: &str,
+        query_params_json: &str,
         policy: JsValue,
     ) -> Result<NativeTermination, JsValue> {
-        let params = params_from_js(params)?;
-        let query_params = if query_params.is_undefined() || query_params.is_null() {
-            None
-        } else if !query_params.is_object()
-            || Array::is_array(&query_params)
-            || query_params.is_instance_of::<Uint8Array>()
-        {
-            return Err(input_err(
-                "query_params",
-                "query_params must be an object of API field names".to_owned(),
-            ));
-        } else {
-            Some(params_from_js(query_params)?)
+        let params = params_from_text(params_json, "params")?;
+        let query_params = match query_params_json {
+            "null" => None,
+            text => Some(params_from_text(text, "query_params")?),
         };
         let policy = match from_js(policy, "policy")? {
             Value::Null => ConfirmPolicy::default(),
@@ -1001,9 +1007,10 @@ pub fn confirm_policy_defaults() -> String {
     json_text(&ConfirmPolicy::default())
 }
 
+/// The core's `catalog_json()`, written by build.rs (so schemars is not in the `.wasm`).
 #[wasm_bindgen(js_name = catalogJson)]
 pub fn catalog_json() -> String {
-    wxpay_terminate::catalog_json().to_string()
+    include_str!(concat!(env!("OUT_DIR"), "/catalog.json")).to_owned()
 }
 
 #[wasm_bindgen(js_name = errorKinds)]

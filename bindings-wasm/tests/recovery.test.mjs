@@ -76,7 +76,7 @@ test('the trapped instance is replaced, not reused: an object of the old one is 
   const dir = dirname(createRequire(import.meta.url).resolve('wxpay-terminate/package.json'));
   const glue = await import(pathToFileURL(join(dir, 'pkg/wxpay_terminate_wasm.js')).href);
   const client = await wt.Client.create(options(data.clients.doc_pubkey, 'wasm', data.keys));
-  const machine = new glue.NativeTermination('terminate_papay_contract', { plan_id: 12535, out_contract_code: 'x', contract_termination_remark: 'r' }, undefined, undefined);
+  const machine = new glue.NativeTermination('terminate_papay_contract', JSON.stringify({ plan_id: 12535, out_contract_code: 'x', contract_termination_remark: 'r' }), 'null', undefined);
   assert.equal(machine.operation, 'terminate_papay_contract');
   assert.throws(() => client._panicForTest(), wt.InternalError);
   assert.throws(() => machine.operation, /stale object from previous Wasm instance/);
