@@ -97,7 +97,10 @@ echo "patch-generated: ClientConfig.toString() redacts key material ($file)"
 # pending cleaners and the collector's pauses dominate the call (the JVM's unsigned build measured
 # 94 µs, a no-op call 31 µs). Here each thread keeps its own small stack of call statuses: a call
 # takes one (reset to success), a nested call — Rust calling back into Kotlin that calls Rust —
-# takes another, and each goes back when its call returns or throws. Same rules as the message
+# takes another, and each goes back when its call returns or throws. The statuses are not
+# synchronised by JNA (`autoSynch` off): by default every call writes all four fields into native
+# memory and reads them back by reflection; here only the code byte is reset before the call and
+# read after it, and the whole structure only when the call failed. Same rules as the message
 # patch: the template must appear exactly once per generated file that defines the helper.
 old_call='    var status = UniffiRustCallStatus()
     val return_value = callback(status)
@@ -107,6 +110,7 @@ old_call='    var status = UniffiRustCallStatus()
 new_call='    val status = UniffiCallStatusPool.take()
     try {
         val return_value = callback(status)
+        if (status.pointer.getByte(0) != UNIFFI_CALL_SUCCESS) status.read()
         uniffiCheckCallStatus(errorHandler, status)
         return return_value
     } finally {
@@ -119,11 +123,13 @@ private object UniffiCallStatusPool {
     private val free = ThreadLocal.withInitial { java.util.ArrayDeque<UniffiRustCallStatus>(4) }
 
     fun take(): UniffiRustCallStatus {
-        val status = free.get().pollLast() ?: UniffiRustCallStatus()
+        val status = free.get().pollLast() ?: UniffiRustCallStatus().also { it.setAutoSynch(false) }
         status.code = UNIFFI_CALL_SUCCESS
         status.error_buf.capacity = 0
         status.error_buf.len = 0
         status.error_buf.data = null
+        // Rust writes the error buffer only with a failure code: the code is all it reads.
+        status.pointer.setByte(0, UNIFFI_CALL_SUCCESS)
         return status
     }
 
