@@ -17,7 +17,7 @@ import time
 from common import OUT, ROOT, save
 
 PAIRS = int(os.environ.get("WXPAY_BENCH_COLD_PAIRS", "15"))
-JVM_PAIRS = int(os.environ.get("WXPAY_BENCH_JVM_PAIRS", "10"))
+JVM_PAIRS = int(os.environ.get("WXPAY_BENCH_JVM_PAIRS", "15"))
 KEYS = ROOT / "tests" / "vectors" / "keys"
 PATH = "/v3/papay/sign/contracts/plan-id/12535/out-contract-code/wxwtdk20200910100000/terminate"
 

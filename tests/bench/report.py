@@ -125,7 +125,8 @@ def verdict(value, bound, strict=False):
     if value is None or bound is None:
         return "–"
     ok = value < bound if strict else value <= bound
-    return "met" if ok else f"**missed** by {value / bound - 1:.0%}"
+    miss = value / bound - 1
+    return "met" if ok else f"**missed** by {miss:.1%}" if miss < 0.1 else f"**missed** by {miss:.0%}"
 
 
 def ratio_table(section: str, summary: dict) -> list:
