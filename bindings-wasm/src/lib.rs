@@ -81,12 +81,7 @@ fn from_js(value: JsValue, field: &str) -> Result<Value, JsValue> {
             format!("`{field}` must be a string, not bytes"),
         ));
     }
-    let unrepresentable = || {
-        input_err(
-            field,
-            format!("`{field}` is not representable as JSON"),
-        )
-    };
+    let unrepresentable = || input_err(field, format!("`{field}` is not representable as JSON"));
     let text = json_of(&value).ok_or_else(unrepresentable)?;
     serde_json::from_str(&text).map_err(|_| unrepresentable())
 }
@@ -422,7 +417,8 @@ impl NativeClient {
     /// Replaces the client's platform certificates with a set `parseCertificates` returned.
     #[wasm_bindgen(js_name = updateCertificates)]
     pub fn update_certificates(&self, set: JsValue, now: f64) -> Result<(), JsValue> {
-        let set: Option<CertificateSet> = json_of(&set).and_then(|text| serde_json::from_str(&text).ok());
+        let set: Option<CertificateSet> =
+            json_of(&set).and_then(|text| serde_json::from_str(&text).ok());
         let set = set.ok_or_else(|| {
             input_err(
                 "certificates",
