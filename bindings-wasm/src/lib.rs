@@ -82,14 +82,14 @@ fn from_js(value: JsValue, field: &str) -> Result<Value, JsValue> {
         ));
     }
     let unrepresentable = || input_err(field, format!("`{field}` is not representable as JSON"));
-    let text = json_of(&value).ok_or_else(unrepresentable)?;
-    serde_json::from_str(&text).map_err(|_| unrepresentable())
+    parsed_from_js(&value).ok_or_else(unrepresentable)
 }
 
-/// The engine's `JSON.stringify`; `None` for a BigInt or a cycle (it throws) and for a function
-/// or a symbol (it gives `undefined`).
-fn json_of(value: &JsValue) -> Option<String> {
-    js_sys::JSON::stringify(value).ok()?.as_string()
+/// A JS value through the engine's `JSON.stringify` into `T`; `None` for a BigInt or a cycle (it
+/// throws), a function or a symbol (it gives `undefined`), or JSON that is not a `T`.
+fn parsed_from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// An operation's params as JSON text of an object (`js/client.js` `paramsJson` writes it,
@@ -122,14 +122,12 @@ fn pairs(value: JsValue, field: &str) -> Result<Vec<(String, String)>, JsValue> 
     if value.is_undefined() || value.is_null() {
         return Ok(Vec::new());
     }
-    json_of(&value)
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .ok_or_else(|| {
-            input_err(
-                field,
-                format!("`{field}` must be [name, value] pairs of strings"),
-            )
-        })
+    parsed_from_js(&value).ok_or_else(|| {
+        input_err(
+            field,
+            format!("`{field}` must be [name, value] pairs of strings"),
+        )
+    })
 }
 
 /// Response or notification headers: `[name, value]` pairs as UTF-8 JSON (`js/client.js`
@@ -417,9 +415,7 @@ impl NativeClient {
     /// Replaces the client's platform certificates with a set `parseCertificates` returned.
     #[wasm_bindgen(js_name = updateCertificates)]
     pub fn update_certificates(&self, set: JsValue, now: f64) -> Result<(), JsValue> {
-        let set: Option<CertificateSet> =
-            json_of(&set).and_then(|text| serde_json::from_str(&text).ok());
-        let set = set.ok_or_else(|| {
+        let set: CertificateSet = parsed_from_js(&set).ok_or_else(|| {
             input_err(
                 "certificates",
                 "pass the set parseCertificates returned: {certificates: [{serial_no, not_before, not_after, pem}]}".to_owned(),
