@@ -526,6 +526,27 @@ fn response(v: &Value) -> Outcome {
         format!("{two_phase:?}"),
         format!("{result:?}"),
     )?;
+    // The JSON-text form (what the npm package takes) must reach the same outcome and JSON.
+    let as_text = client.parse_by_id_text(
+        v["operation"].as_str(),
+        status,
+        &headers,
+        &body,
+        i64_at(v, "now")?,
+    );
+    match (&as_text, &result) {
+        (Ok(text), Ok(parsed)) => check_eq(
+            "data as JSON text",
+            &serde_json::from_str::<Value>(&text.data)?,
+            &parsed.data,
+        )?,
+        (Err(text_err), Err(err)) => check_eq(
+            "JSON-text outcome",
+            format!("{text_err:?}"),
+            format!("{err:?}"),
+        )?,
+        _ => check_eq("JSON-text outcome", as_text.is_ok(), result.is_ok())?,
+    }
     let expect = &v["expect"];
     match (result, expect.get("ok"), expect.get("error")) {
         (Ok(parsed), Some(ok), None) => {
@@ -683,7 +704,14 @@ fn notification(v: &Value) -> Outcome {
     )?;
     let expect = &v["expect"];
     match (result, expect.get("ok"), expect.get("error")) {
-        (Ok(parsed), Some(ok), None) => check_eq("notification", &parsed.to_json(), ok),
+        (Ok(parsed), Some(ok), None) => {
+            check_eq("notification", &parsed.to_json(), ok)?;
+            check_eq(
+                "notification as JSON text",
+                &serde_json::from_str::<Value>(&parsed.to_json_text())?,
+                ok,
+            )
+        }
         (Err(err), None, Some(want)) => {
             let text = format!("{err} {err:?}");
             if body.len() > 16 && text.contains(String::from_utf8_lossy(&body).as_ref()) {

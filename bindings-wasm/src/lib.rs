@@ -130,15 +130,22 @@ fn pairs(value: JsValue, field: &str) -> Result<Vec<(String, String)>, JsValue> 
     })
 }
 
-/// Response or notification headers: `[name, value]` pairs as UTF-8 JSON (`js/client.js`
-/// `headerJson`), a copy of bytes instead of a string the glue re-encodes.
-fn header_pairs(json: &[u8]) -> Result<Vec<(String, String)>, JsValue> {
-    serde_json::from_slice(json).map_err(|_| {
-        input_err(
-            "headers",
-            "`headers` must be [name, value] pairs of strings".to_owned(),
-        )
-    })
+/// Response or notification headers as `name NUL value NUL …` (`js/client.js` `headerText`,
+/// which refuses a NUL inside a name or value, as HTTP and fetch do): one string, split here
+/// without copying. JSON would cost more than the signature check's share of the work.
+fn header_pairs(text: &str) -> Result<Vec<(&str, &str)>, JsValue> {
+    let mut parts = text.split_terminator('\0');
+    let mut pairs = Vec::with_capacity(16);
+    while let Some(name) = parts.next() {
+        let Some(value) = parts.next() else {
+            return Err(input_err(
+                "headers",
+                "`headers` must be name and value pairs".to_owned(),
+            ));
+        };
+        pairs.push((name, value));
+    }
+    Ok(pairs)
 }
 
 /// A generic call object `{method, template, pathParams, query, json}` (pairs already listed).
@@ -162,12 +169,12 @@ fn api_call(call: &JsValue) -> Result<ApiCall, JsValue> {
     Ok(call_spec)
 }
 
-/// The core's own error for an operation id the catalog does not have (`decode_by_id` looks the
-/// id up before anything else).
+/// The core's own error for an operation id the catalog does not have (`decode_text_by_id`
+/// looks the id up before anything else).
 fn check_operation(operation: Option<&str>) -> Result<(), JsValue> {
     match operation {
         Some(id) if wxpay_terminate::operation(id).is_none() => {
-            Err(wxpay_terminate::decode_by_id(Some(id), b"")
+            Err(wxpay_terminate::decode_text_by_id(Some(id), b"")
                 .err()
                 .map_or(JsValue::NULL, js_err))
         }
@@ -175,8 +182,15 @@ fn check_operation(operation: Option<&str>) -> Result<(), JsValue> {
     }
 }
 
-fn parsed_value(parsed: &Parsed<Value>) -> JsValue {
-    to_js(parsed)
+/// `{status, requestId, data}`: `data` is the core's JSON text of the typed result, spliced in
+/// as it is, so the result is written once (in Rust) and parsed once (by the engine).
+fn parsed_value(parsed: &Parsed<String>) -> JsValue {
+    let request_id = serde_json::to_string(&parsed.request_id).unwrap_or_else(|_| "null".into());
+    let text = format!(
+        r#"{{"status":{},"requestId":{request_id},"data":{}}}"#,
+        parsed.status, parsed.data
+    );
+    js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
 }
 
 fn reply_value(reply: &NotificationReply) -> JsValue {
@@ -184,7 +198,7 @@ fn reply_value(reply: &NotificationReply) -> JsValue {
 }
 
 fn notification_value(notification: &Notification) -> JsValue {
-    to_js(&notification.to_json())
+    js_sys::JSON::parse(&notification.to_json_text()).unwrap_or(JsValue::NULL)
 }
 
 /// A request whose signature the JS layer computes (WebCrypto, node:crypto) or the caller's
@@ -400,11 +414,11 @@ impl NativeClient {
     pub fn parse_certificates(
         &self,
         status: u16,
-        headers_json: &[u8],
+        headers: &str,
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
-        let headers = header_pairs(headers_json)?;
+        let headers = header_pairs(headers)?;
         let set = self
             .inner
             .parse_certificates(status, headers, body, seconds(now, "now")?)
@@ -443,19 +457,19 @@ impl NativeClient {
         Ok(request_value(request))
     }
 
-    /// Verifies (RSA in WASM) and decodes a response: `{status, request_id, data}`.
+    /// Verifies (RSA in WASM) and decodes a response: `{status, requestId, data}`.
     pub fn parse(
         &self,
         operation: Option<String>,
         status: u16,
-        headers_json: &[u8],
+        headers: &str,
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
-        let headers = header_pairs(headers_json)?;
+        let headers = header_pairs(headers)?;
         let parsed = self
             .inner
-            .parse_by_id(
+            .parse_by_id_text(
                 operation.as_deref(),
                 status,
                 headers,
@@ -473,11 +487,11 @@ impl NativeClient {
         &self,
         operation: Option<String>,
         status: u16,
-        headers_json: &[u8],
+        headers: &str,
         body: &[u8],
     ) -> Result<NativePending, JsValue> {
         check_operation(operation.as_deref())?;
-        let headers = header_pairs(headers_json)?;
+        let headers = header_pairs(headers)?;
         let inner = self
             .inner
             .begin_verification(status, headers, body)
@@ -488,7 +502,7 @@ impl NativeClient {
         })
     }
 
-    /// Completes [`NativeClient::begin_verification`] and decodes: `{status, request_id, data}`.
+    /// Completes [`NativeClient::begin_verification`] and decodes: `{status, requestId, data}`.
     #[wasm_bindgen(js_name = finishParse)]
     pub fn finish_parse(
         &self,
@@ -509,7 +523,8 @@ impl NativeClient {
             .inner
             .finish_verification(pending.inner, signature_valid, now)
             .map_err(js_err)?;
-        let data = wxpay_terminate::decode_by_id(operation.as_deref(), body).map_err(js_err)?;
+        let data =
+            wxpay_terminate::decode_text_by_id(operation.as_deref(), body).map_err(js_err)?;
         Ok(parsed_value(&Parsed {
             status,
             request_id,
@@ -521,11 +536,11 @@ impl NativeClient {
     #[wasm_bindgen(js_name = parseNotification)]
     pub fn parse_notification(
         &self,
-        headers_json: &[u8],
+        headers: &str,
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
-        let headers = header_pairs(headers_json)?;
+        let headers = header_pairs(headers)?;
         let notification = self
             .inner
             .parse_notification(headers, body, seconds(now, "now")?)
@@ -535,12 +550,8 @@ impl NativeClient {
 
     /// Every check of a notification but RSA (the APIv3 key must be configured).
     #[wasm_bindgen(js_name = beginNotification)]
-    pub fn begin_notification(
-        &self,
-        headers_json: &[u8],
-        body: &[u8],
-    ) -> Result<NativePending, JsValue> {
-        let headers = header_pairs(headers_json)?;
+    pub fn begin_notification(&self, headers: &str, body: &[u8]) -> Result<NativePending, JsValue> {
+        let headers = header_pairs(headers)?;
         let inner = self
             .inner
             .begin_notification(headers, body)

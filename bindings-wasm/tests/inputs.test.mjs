@@ -60,6 +60,12 @@ for (const crypto of ['node', 'webcrypto', 'wasm']) {
     await assert.rejects(client.parse('terminate_papay_contract', { status: 200, headers: {}, body: '{}' }), (e) => e instanceof wt.InvalidInputError && e.field === 'body');
     await assert.rejects(client.parse('terminate_papay_contract', { status: 'x', headers: {}, body: new Uint8Array() }), (e) => e instanceof wt.InvalidInputError && e.field === 'status');
     await assert.rejects(client.parse('terminate_papay_contract', { status: 204, headers: {}, body: new Uint8Array() }), wt.UnsignedResponseError);
+    // HTTP and fetch forbid NUL in header names and values; the core takes headers NUL-separated,
+    // so one inside a value would otherwise forge a header (the first case splits evenly).
+    const nul = (e) => e instanceof wt.InvalidInputError && e.field === 'headers' && !e.message.includes('evil');
+    await assert.rejects(client.parse('terminate_papay_contract', { status: 200, headers: [['Wechatpay-Nonce', 'evil\0Wechatpay-Serial\0X']], body: new Uint8Array() }), nul);
+    await assert.rejects(client.parse('terminate_papay_contract', { status: 200, headers: { 'evil\0name': 'v' }, body: new Uint8Array() }), nul);
+    await assert.rejects(client.parseNotification([['Wechatpay-Nonce', 'evil\0']], new TextEncoder().encode('{}')), nul);
   });
 
   test(`[${crypto}] a client without a private key signs only through unsigned`, async () => {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::catalog::{self, Operation, ResponseBody};
 use crate::config::{self, Apiv3Key, ClientConfig};
 use crate::crypto::Signer;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::verify::{
     self, HeaderPair, PendingVerification, SignedHeaders, TrustedKeys, signed_headers,
 };
@@ -201,13 +201,47 @@ impl Client {
         body: &[u8],
         now: i64,
     ) -> Result<Parsed<serde_json::Value>> {
+        self.parse_by_id_with(
+            operation_id,
+            status,
+            headers,
+            body,
+            now,
+            catalog::decode_with,
+        )
+    }
+
+    /// [`Client::parse_by_id`] with `data` as JSON text (the same JSON), for hosts that parse
+    /// JSON natively: written straight from the typed result, without a `serde_json::Value`.
+    pub fn parse_by_id_text(
+        &self,
+        operation_id: Option<&str>,
+        status: u16,
+        headers: impl IntoIterator<Item = impl HeaderPair>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Parsed<String>> {
+        self.parse_by_id_with(operation_id, status, headers, body, now, |entry, body| {
+            json_text(catalog::decode_text_with(entry, body)?)
+        })
+    }
+
+    fn parse_by_id_with<T>(
+        &self,
+        operation_id: Option<&str>,
+        status: u16,
+        headers: impl IntoIterator<Item = impl HeaderPair>,
+        body: &[u8],
+        now: i64,
+        decode: impl FnOnce(Option<&catalog::OperationEntry>, &[u8]) -> Result<T>,
+    ) -> Result<Parsed<T>> {
         // An unknown id is the caller's mistake, whatever the response says.
         let entry = operation_id.map(catalog::lookup).transpose()?;
         let request_id = self.verify(status, headers, body, now)?;
         Ok(Parsed {
             status,
             request_id,
-            data: catalog::decode_with(entry, body)?,
+            data: decode(entry, body)?,
         })
     }
 
@@ -246,4 +280,15 @@ impl Client {
 pub fn decode_by_id(operation_id: Option<&str>, body: &[u8]) -> Result<serde_json::Value> {
     let entry = operation_id.map(catalog::lookup).transpose()?;
     catalog::decode_with(entry, body)
+}
+
+/// [`decode_by_id`] as JSON text (the same JSON), for hosts that parse JSON natively.
+pub fn decode_text_by_id(operation_id: Option<&str>, body: &[u8]) -> Result<String> {
+    let entry = operation_id.map(catalog::lookup).transpose()?;
+    json_text(catalog::decode_text_with(entry, body)?)
+}
+
+fn json_text(bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes)
+        .map_err(|_| Error::new(ErrorKind::Decode, "the success body is not UTF-8"))
 }

@@ -65,6 +65,7 @@ pub mod crypto;
 mod error;
 #[cfg(feature = "http")]
 mod http_compat;
+mod json_text;
 pub mod notification;
 mod prepare;
 pub mod protocol;
@@ -75,7 +76,7 @@ pub mod verify;
 
 pub use catalog::*;
 pub use certificates::{CertificateSet, DownloadedCertificate};
-pub use client::{Client, Parsed, decode_by_id};
+pub use client::{Client, Parsed, decode_by_id, decode_text_by_id};
 pub use config::{ClientConfig, KeyMaterial};
 pub use confirm::{
     ConfirmPolicy, Evidence, EvidenceSource, Outcome, OutcomeKind, Purpose, Step, Termination,

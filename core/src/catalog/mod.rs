@@ -156,6 +156,13 @@ pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
 
 /// Decodes JSON into `T`; a mismatch names `what` and the field path, never a value.
 pub(crate) fn decode_json_as<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
+    // Tracking the path costs as much as the decoding itself, so natively it is done only to
+    // describe a body that failed. Not in WASM: a second decoder per type there costs ~200 KB of
+    // .wasm for ~4 µs per parse.
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| decode_error(what, Some(e.path().to_string()), e.inner()))?;
@@ -462,7 +469,6 @@ pub struct OperationEntry {
     /// The endpoint declaration.
     pub spec: &'static EndpointSpec,
     pub(crate) from_json: fn(serde_json::Value) -> Result<BuiltParams>,
-    pub(crate) decode: fn(&[u8]) -> Result<serde_json::Value>,
     pub(crate) decode_output: fn(&[u8]) -> Result<AnyOutput>,
     #[cfg(feature = "schema")]
     pub(crate) output_schema: fn(&mut schemars::SchemaGenerator) -> Option<schemars::Schema>,
@@ -481,7 +487,6 @@ impl OperationEntry {
         OperationEntry {
             spec: T::SPEC,
             from_json: params_from_json::<T>,
-            decode: decode_to_json::<T>,
             decode_output: decode_to_output::<T>,
             #[cfg(feature = "schema")]
             output_schema: <T::Output as ResponseBody>::schema,
@@ -558,18 +563,6 @@ fn decode_to_output<T: Operation>(body: &[u8]) -> Result<AnyOutput> {
     T::Output::decode(body).map(Into::into)
 }
 
-fn decode_to_json<T: Operation>(body: &[u8]) -> Result<serde_json::Value> {
-    let output = T::Output::decode(body)?;
-    let mut value = serde_json::to_value(&output).map_err(|e| {
-        Error::new(
-            ErrorKind::Decode,
-            format!("typed output could not be re-encoded ({e})"),
-        )
-    })?;
-    drop_nulls(&mut value);
-    Ok(value)
-}
-
 /// Absent optional output fields are left out rather than sent to bindings as null.
 pub(crate) fn drop_nulls(value: &mut serde_json::Value) {
     match value {
@@ -597,15 +590,45 @@ pub(crate) fn lookup(id: &str) -> Result<&'static OperationEntry> {
     })
 }
 
-/// A verified body as the operation's typed result in JSON, or as raw JSON for a generic call.
+/// A verified body as the operation's typed result in JSON (absent optional fields left out),
+/// or as raw JSON for a generic call.
 pub(crate) fn decode_with(
     entry: Option<&OperationEntry>,
     body: &[u8],
 ) -> Result<serde_json::Value> {
     match entry {
-        Some(entry) => (entry.decode)(body),
+        Some(entry) => {
+            let output = (entry.decode_output)(body)?;
+            let mut value = serde_json::to_value(&output).map_err(|e| {
+                Error::new(
+                    ErrorKind::Decode,
+                    format!("typed output could not be re-encoded ({e})"),
+                )
+            })?;
+            drop_nulls(&mut value);
+            Ok(value)
+        }
         None if body.is_empty() => Ok(serde_json::Value::Null),
         None => decode_json(body),
+    }
+}
+
+/// [`decode_with`] as JSON text, for hosts that parse JSON natively: the same JSON, written
+/// straight from the typed result; a generic call's body is checked and passed through.
+pub(crate) fn decode_text_with(entry: Option<&OperationEntry>, body: &[u8]) -> Result<Vec<u8>> {
+    match entry {
+        Some(entry) => Ok(crate::json_text::to_text_without_nulls(&(entry
+            .decode_output)(
+            body
+        )?)),
+        None if body.is_empty() => Ok(b"null".to_vec()),
+        None => {
+            decode_json::<serde::de::IgnoredAny>(body)?;
+            // serde_json skips ignored strings without checking their UTF-8.
+            std::str::from_utf8(body)
+                .map_err(|_| Error::new(ErrorKind::Decode, "the success body is not UTF-8"))?;
+            Ok(body.to_vec())
+        }
     }
 }
 

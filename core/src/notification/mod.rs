@@ -74,6 +74,16 @@ macro_rules! termination_events {
                 crate::catalog::drop_nulls(&mut value);
                 value
             }
+
+            /// [`NotificationResource::to_json`] as JSON text, written straight from the typed
+            /// event (the plaintext as it came for `Other`).
+            pub fn to_json_text(&self) -> String {
+                let text = match self {
+                    $(NotificationResource::$ty(event) => crate::json_text::to_text_without_nulls(event),)*
+                    NotificationResource::Other { plaintext_json } => return plaintext_json.clone(),
+                };
+                String::from_utf8(text).unwrap_or_default()
+            }
         }
 
         /// JSON Schemas of the typed resources, for the bindings' stub generators.
@@ -137,6 +147,33 @@ impl Notification {
         }
         object.insert("resource".into(), self.resource.to_json());
         serde_json::Value::Object(object)
+    }
+
+    /// [`Notification::to_json`] as JSON text (the same JSON), for hosts that parse JSON natively.
+    pub fn to_json_text(&self) -> String {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            id: &'a str,
+            create_time: &'a str,
+            event_type: &'a str,
+            resource_type: &'a str,
+            summary: Option<&'a str>,
+            original_type: Option<&'a str>,
+        }
+        let mut text = crate::json_text::to_text_without_nulls(&Envelope {
+            id: &self.id,
+            create_time: &self.create_time,
+            event_type: &self.event_type,
+            resource_type: &self.resource_type,
+            summary: self.summary.as_deref(),
+            original_type: self.original_type.as_deref(),
+        });
+        // `{"id":…}` becomes `{"id":…,"resource":…}`: the resource is JSON text already.
+        text.pop();
+        text.extend_from_slice(b",\"resource\":");
+        text.extend_from_slice(self.resource.to_json_text().as_bytes());
+        text.push(b'}');
+        String::from_utf8(text).unwrap_or_default()
     }
 
     /// Rebuilds a notification from its [`Notification::to_json`] form, as bindings hand it
