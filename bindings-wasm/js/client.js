@@ -100,6 +100,19 @@ function headerPairs(headers, fail) {
   throw fail('headers', 'headers must be a Headers object, a plain object or [name, value] pairs');
 }
 
+const UTF8 = new TextEncoder();
+const scratch = new Uint8Array(16384);
+
+/**
+ * `text` as UTF-8 for a native call made at once, in the same expression: a view of one shared
+ * buffer, overwritten by the next call. The glue copies a string argument character by character
+ * (~2 µs for a response's headers); `encodeInto` does it in ~0.1 µs.
+ */
+function utf8Now(text) {
+  const { read, written } = UTF8.encodeInto(text, scratch);
+  return read === text.length ? scratch.subarray(0, written) : UTF8.encode(text);
+}
+
 /**
  * Header pairs as one string, `name NUL value NUL …`: a single crossing into the core, far
  * cheaper than JSON. HTTP and fetch forbid NUL in names and values, so one is refused here.
@@ -561,10 +574,10 @@ export function makeApi(wasm, hosts = {}) {
       const nowSeconds = now ?? Math.floor(Date.now() / 1000);
       let parsed;
       if (this.#provider === null) {
-        parsed = native(() => this.#live().parse(operation, status, headers, body, nowSeconds));
+        parsed = native(() => this.#live().parse(operation, status, utf8Now(headers), body, nowSeconds));
       } else {
         parsed = await this.#hostVerified(
-          (n) => n.beginVerification(operation, status, headers, body),
+          (n) => n.beginVerification(operation, status, utf8Now(headers), body),
           (n, pending, valid) => n.finishParse(pending, valid, body, nowSeconds),
         );
       }
@@ -592,10 +605,10 @@ export function makeApi(wasm, hosts = {}) {
       const nowSeconds = options?.now ?? Math.floor(Date.now() / 1000);
       let notification;
       if (this.#provider === null) {
-        notification = native(() => this.#live().parseNotification(headers, body, nowSeconds));
+        notification = native(() => this.#live().parseNotification(utf8Now(headers), body, nowSeconds));
       } else {
         notification = await this.#hostVerified(
-          (n) => n.beginNotification(headers, body),
+          (n) => n.beginNotification(utf8Now(headers), body),
           (n, pending, valid) => n.finishNotification(pending, valid, body, nowSeconds),
         );
       }
@@ -611,7 +624,7 @@ export function makeApi(wasm, hosts = {}) {
     async parseCertificates(response, { now } = {}) {
       const { status, headers, body } = await this.#readResponse(response);
       const nowSeconds = now ?? Math.floor(Date.now() / 1000);
-      return deepFreeze(native(() => this.#live().parseCertificates(status, headers, body, nowSeconds)));
+      return deepFreeze(native(() => this.#live().parseCertificates(status, utf8Now(headers), body, nowSeconds)));
     }
 
     /** Replaces the client's platform certificates with a set from `parseCertificates` (the public key stays). */

@@ -130,20 +130,21 @@ fn pairs(value: JsValue, field: &str) -> Result<Vec<(String, String)>, JsValue> 
     })
 }
 
-/// Response or notification headers as `name NUL value NUL …` (`js/client.js` `headerText`,
-/// which refuses a NUL inside a name or value, as HTTP and fetch do): one string, split here
-/// without copying. JSON would cost more than the signature check's share of the work.
-fn header_pairs(text: &str) -> Result<Vec<(&str, &str)>, JsValue> {
+/// Response or notification headers as UTF-8 `name NUL value NUL …` (`js/client.js`
+/// `headerText`, which refuses a NUL inside a name or value, as HTTP and fetch do; bytes because
+/// the glue copies a long string character by character): split here without copying.
+fn header_pairs(bytes: &[u8]) -> Result<Vec<(&str, &str)>, JsValue> {
+    let malformed = || {
+        input_err(
+            "headers",
+            "`headers` must be name and value pairs".to_owned(),
+        )
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| malformed())?;
     let mut parts = text.split_terminator('\0');
     let mut pairs = Vec::with_capacity(16);
     while let Some(name) = parts.next() {
-        let Some(value) = parts.next() else {
-            return Err(input_err(
-                "headers",
-                "`headers` must be name and value pairs".to_owned(),
-            ));
-        };
-        pairs.push((name, value));
+        pairs.push((name, parts.next().ok_or_else(malformed)?));
     }
     Ok(pairs)
 }
@@ -414,7 +415,7 @@ impl NativeClient {
     pub fn parse_certificates(
         &self,
         status: u16,
-        headers: &str,
+        headers: &[u8],
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
@@ -462,7 +463,7 @@ impl NativeClient {
         &self,
         operation: Option<String>,
         status: u16,
-        headers: &str,
+        headers: &[u8],
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
@@ -487,7 +488,7 @@ impl NativeClient {
         &self,
         operation: Option<String>,
         status: u16,
-        headers: &str,
+        headers: &[u8],
         body: &[u8],
     ) -> Result<NativePending, JsValue> {
         check_operation(operation.as_deref())?;
@@ -536,7 +537,7 @@ impl NativeClient {
     #[wasm_bindgen(js_name = parseNotification)]
     pub fn parse_notification(
         &self,
-        headers: &str,
+        headers: &[u8],
         body: &[u8],
         now: f64,
     ) -> Result<JsValue, JsValue> {
@@ -550,7 +551,11 @@ impl NativeClient {
 
     /// Every check of a notification but RSA (the APIv3 key must be configured).
     #[wasm_bindgen(js_name = beginNotification)]
-    pub fn begin_notification(&self, headers: &str, body: &[u8]) -> Result<NativePending, JsValue> {
+    pub fn begin_notification(
+        &self,
+        headers: &[u8],
+        body: &[u8],
+    ) -> Result<NativePending, JsValue> {
         let headers = header_pairs(headers)?;
         let inner = self
             .inner
