@@ -351,7 +351,7 @@ export function makeApi(wasm, hosts = {}) {
     }
     /** Any operation by its catalog id (see OPERATIONS). */
     prepare(operation, params = {}, options = {}) {
-      return (this.#owner ?? this)[BUILD](this.#sign, (n, ts, nonce) => n.unsignedById(operation, paramsJson(params, 'params', fail), ts, nonce), options);
+      return (this.#owner ?? this)[BUILD](this.#sign, (n, ts, nonce) => n.unsignedById(operation, utf8Now(paramsJson(params, 'params', fail)), ts, nonce), options);
     }
     /**
      * The platform-certificate download: `GET /v3/certificates?algorithm_type=RSA` on the main

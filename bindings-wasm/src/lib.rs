@@ -94,8 +94,8 @@ fn parsed_from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> 
 
 /// An operation's params as JSON text of an object (`js/client.js` `paramsJson` writes it,
 /// naming the field of a value JSON cannot carry).
-fn params_from_text(params: &str, field: &str) -> Result<Value, JsValue> {
-    match serde_json::from_str(params) {
+fn params_from_text(params: &[u8], field: &str) -> Result<Value, JsValue> {
+    match serde_json::from_slice(params) {
         Ok(value @ Value::Object(_)) => Ok(value),
         _ => Err(input_err(
             field,
@@ -356,7 +356,7 @@ impl NativeClient {
     pub fn unsigned_by_id(
         &self,
         operation: &str,
-        params_json: &str,
+        params_json: &[u8],
         timestamp: f64,
         nonce: &str,
     ) -> Result<NativeUnsigned, JsValue> {
@@ -719,10 +719,10 @@ impl NativeTermination {
         query_params_json: &str,
         policy: JsValue,
     ) -> Result<NativeTermination, JsValue> {
-        let params = params_from_text(params_json, "params")?;
+        let params = params_from_text(params_json.as_bytes(), "params")?;
         let query_params = match query_params_json {
             "null" => None,
-            text => Some(params_from_text(text, "query_params")?),
+            text => Some(params_from_text(text.as_bytes(), "query_params")?),
         };
         let policy = match from_js(policy, "policy")? {
             Value::Null => ConfirmPolicy::default(),
