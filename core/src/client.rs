@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::catalog::{self, Operation, ResponseBody};
 use crate::config::{self, Apiv3Key, ClientConfig};
 use crate::crypto::Signer;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Result};
 use crate::verify::{
     self, HeaderPair, PendingVerification, SignedHeaders, TrustedKeys, signed_headers,
 };
@@ -221,9 +221,14 @@ impl Client {
         body: &[u8],
         now: i64,
     ) -> Result<Parsed<String>> {
-        self.parse_by_id_with(operation_id, status, headers, body, now, |entry, body| {
-            json_text(catalog::decode_text_with(entry, body)?)
-        })
+        self.parse_by_id_with(
+            operation_id,
+            status,
+            headers,
+            body,
+            now,
+            catalog::decode_text_with,
+        )
     }
 
     fn parse_by_id_with<T>(
@@ -285,10 +290,5 @@ pub fn decode_by_id(operation_id: Option<&str>, body: &[u8]) -> Result<serde_jso
 /// [`decode_by_id`] as JSON text (the same JSON), for hosts that parse JSON natively.
 pub fn decode_text_by_id(operation_id: Option<&str>, body: &[u8]) -> Result<String> {
     let entry = operation_id.map(catalog::lookup).transpose()?;
-    json_text(catalog::decode_text_with(entry, body)?)
-}
-
-fn json_text(bytes: Vec<u8>) -> Result<String> {
-    String::from_utf8(bytes)
-        .map_err(|_| Error::new(ErrorKind::Decode, "the success body is not UTF-8"))
+    catalog::decode_text_with(entry, body)
 }

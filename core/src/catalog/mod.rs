@@ -615,19 +615,19 @@ pub(crate) fn decode_with(
 
 /// [`decode_with`] as JSON text, for hosts that parse JSON natively: the same JSON, written
 /// straight from the typed result; a generic call's body is checked and passed through.
-pub(crate) fn decode_text_with(entry: Option<&OperationEntry>, body: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn decode_text_with(entry: Option<&OperationEntry>, body: &[u8]) -> Result<String> {
     match entry {
         Some(entry) => Ok(crate::json_text::to_text_without_nulls(&(entry
             .decode_output)(
             body
         )?)),
-        None if body.is_empty() => Ok(b"null".to_vec()),
+        None if body.is_empty() => Ok("null".to_owned()),
         None => {
             decode_json::<serde::de::IgnoredAny>(body)?;
             // serde_json skips ignored strings without checking their UTF-8.
-            std::str::from_utf8(body)
+            let text = std::str::from_utf8(body)
                 .map_err(|_| Error::new(ErrorKind::Decode, "the success body is not UTF-8"))?;
-            Ok(body.to_vec())
+            Ok(text.to_owned())
         }
     }
 }

@@ -78,11 +78,17 @@ macro_rules! termination_events {
             /// [`NotificationResource::to_json`] as JSON text, written straight from the typed
             /// event (the plaintext as it came for `Other`).
             pub fn to_json_text(&self) -> String {
-                let text = match self {
-                    $(NotificationResource::$ty(event) => crate::json_text::to_text_without_nulls(event),)*
-                    NotificationResource::Other { plaintext_json } => return plaintext_json.clone(),
-                };
-                String::from_utf8(text).unwrap_or_default()
+                let mut text = Vec::with_capacity(256);
+                self.write_json_text(&mut text);
+                crate::json_text::into_text(text)
+            }
+
+            /// [`NotificationResource::to_json_text`], appended to `out`.
+            fn write_json_text(&self, out: &mut Vec<u8>) {
+                match self {
+                    $(NotificationResource::$ty(event) => crate::json_text::write_without_nulls(event, out),)*
+                    NotificationResource::Other { plaintext_json } => out.extend_from_slice(plaintext_json.as_bytes()),
+                }
             }
         }
 
@@ -160,20 +166,24 @@ impl Notification {
             summary: Option<&'a str>,
             original_type: Option<&'a str>,
         }
-        let mut text = crate::json_text::to_text_without_nulls(&Envelope {
-            id: &self.id,
-            create_time: &self.create_time,
-            event_type: &self.event_type,
-            resource_type: &self.resource_type,
-            summary: self.summary.as_deref(),
-            original_type: self.original_type.as_deref(),
-        });
-        // `{"id":…}` becomes `{"id":…,"resource":…}`: the resource is JSON text already.
+        let mut text = Vec::with_capacity(512);
+        crate::json_text::write_without_nulls(
+            &Envelope {
+                id: &self.id,
+                create_time: &self.create_time,
+                event_type: &self.event_type,
+                resource_type: &self.resource_type,
+                summary: self.summary.as_deref(),
+                original_type: self.original_type.as_deref(),
+            },
+            &mut text,
+        );
+        // `{"id":…}` becomes `{"id":…,"resource":…}`, the resource written in place.
         text.pop();
         text.extend_from_slice(b",\"resource\":");
-        text.extend_from_slice(self.resource.to_json_text().as_bytes());
+        self.resource.write_json_text(&mut text);
         text.push(b'}');
-        String::from_utf8(text).unwrap_or_default()
+        crate::json_text::into_text(text)
     }
 
     /// Rebuilds a notification from its [`Notification::to_json`] form, as bindings hand it
