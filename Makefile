@@ -191,27 +191,35 @@ demo: python-wheel wasm-pkg kotlin-bindings
 	@echo
 	$(PY) tests/sandbox/with_sandbox.py $(PY) examples/demo.py
 
-# One run, one machine: every figure interleaved with its references in one process (tests/bench/common.py
+# One run, one machine: every figure interleaved with its references in the same process (tests/bench/common.py
 # describes the scheme): Rust core vs OpenSSL and aws-lc (tests/bench/rust, its own workspace: it calls the
 # system libcrypto), Python vs wechatpayv3 and cryptography, Node (node:crypto, WebCrypto, WASM) vs
 # wechatpay-axios-plugin and node:crypto, Kotlin vs the JDK and OpenSSL via JNA, then cold starts as
 # interleaved process launches → target/bench/*.json (every round) → docs/benchmarks.md. About 5 minutes
 # on 2 cores. Other builds share the machine: run it as `flock /tmp/wxpay-build.lock make bench`.
+# Each harness runs in BENCH_PROCESSES fresh processes of BENCH_ROUNDS rounds each (report.py pools them:
+# a process's code and heap placement moves a ratio for its whole life, so one process is one sample).
+BENCH_PROCESSES ?= 3
+BENCH_ROUNDS ?= 7
+# $(call bench_processes,command,name): run a harness that writes target/bench/name.json once per process.
+bench_processes = for i in $$(seq $(BENCH_PROCESSES)); do $(1) && mv $(CURDIR)/target/bench/$(2).json $(CURDIR)/target/bench/$(2).$$i.json || exit 1; done
+bench: export WXPAY_BENCH_ROUNDS = $(BENCH_ROUNDS)
 bench: python-wheel wasm-pkg kotlin-bindings
 	rm -rf target/criterion target/bench && mkdir -p target/bench/node
 	date +%s > target/bench/started && cut -d' ' -f1-3 /proc/loadavg > target/bench/loadavg-start
 	cp Cargo.lock tests/bench/rust/Cargo.lock
 	$(CARGO) build --quiet --release --manifest-path tests/bench/rust/Cargo.toml --target-dir target
-	target/release/wxpay-terminate-bench
+	$(call bench_processes,target/release/wxpay-terminate-bench,rust)
 	$(PY) -m pip install --quiet wechatpayv3==2.0.4
-	cd tests/bench && ../../$(PY) python_bench.py
+	cd tests/bench && $(call bench_processes,../../$(PY) python_bench.py,python)
 	cd bindings-wasm && npm pack --silent --pack-destination ../target/bench/node >/dev/null
 	cp tests/bench/node_bench.mjs target/bench/node/
 	cd target/bench/node && echo '{"private": true, "type": "module"}' > package.json && \
 	  npm install --no-audit --no-fund --silent ./wxpay-terminate-*.tgz wechatpay-axios-plugin@0.9.6 && \
-	  WXPAY_REPO_ROOT=$(CURDIR) taskset -c 1 node node_bench.mjs
+	  $(call bench_processes,WXPAY_REPO_ROOT=$(CURDIR) taskset -c 1 node node_bench.mjs,node)
 	node bindings-wasm/scripts/sizes.mjs target/bench/node/wxpay-terminate-*.tgz bindings-wasm/pkg/wxpay_terminate_wasm_bg.wasm > target/bench/sizes.json
-	cd bindings-uniffi/kotlin && $(MVN) -q test-compile exec:java -Dexec.main=com.wxpayterminate.BenchKt
+	cd bindings-uniffi/kotlin && $(MVN) -q test-compile && \
+	  $(call bench_processes,$(MVN) -q exec:java -Dexec.main=com.wxpayterminate.BenchKt,kotlin)
 	cd tests/bench && ../../$(PY) cold_start.py
 	$(PY) tests/bench/report.py
 
