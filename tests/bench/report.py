@@ -249,7 +249,9 @@ def jvm_section() -> list:
              "Ratios above use the benchmark thread's CPU time. The whole process (GC threads, JNA's cleaner thread,",
              "JIT) and the GC pauses of the same rounds, for the record: the binding's native buffers are JNA `Memory`",
              "objects freed by one cleaner thread, which in a tight loop falls behind (millions of pending cleaners,",
-             "a live heap above 1 GB within seconds), so young-GC pauses grow to 100–300 ms.", "",
+             "a live heap above 1 GB within seconds), so young-GC pauses grow to 100–300 ms. The benchmark JVMs run",
+             "with a fixed 256 MB young generation (`-Xmn256m`): with G1's adaptive sizing some processes went 10 s",
+             "without a young GC and ran every variant of a figure about twice as slow, which moved the ratios too.", "",
              "| figure | GC pauses / measured time | ours / reference | ratio, process CPU: median (min–max) |",
              "|---|---:|---|---:|"]
     for figure, v in figs.items():
