@@ -195,16 +195,19 @@ demo: python-wheel wasm-pkg kotlin-bindings
 # describes the scheme): Rust core vs OpenSSL and aws-lc (tests/bench/rust, its own workspace: it calls the
 # system libcrypto), Python vs wechatpayv3 and cryptography, Node (node:crypto, WebCrypto, WASM) vs
 # wechatpay-axios-plugin and node:crypto, Kotlin vs the JDK and OpenSSL via JNA, then cold starts as
-# interleaved process launches → target/bench/*.json (every round) → docs/benchmarks.md. About 12 minutes
+# interleaved process launches → target/bench/*.json (every round) → docs/benchmarks.md. About 15 minutes
 # on 2 cores. Other builds share the machine: run it as `flock /tmp/wxpay-build.lock make bench`.
 # Each harness runs in BENCH_PROCESSES fresh processes of BENCH_ROUNDS rounds each (report.py pools them:
 # a process's code and heap placement moves a ratio for its whole life, so one process is one sample).
 BENCH_PROCESSES ?= 5
 BENCH_ROUNDS ?= 5
-# The JVMs get a fixed young generation: G1's adaptive sizing left some without a young GC for 10 s and
-# every variant of a figure about twice as slow, others not.
-# $(call bench_processes,command,name): run a harness that writes target/bench/name.json once per process.
-bench_processes = for i in $$(seq $(BENCH_PROCESSES)); do $(1) && mv $(CURDIR)/target/bench/$(2).json $(CURDIR)/target/bench/$(2).$$i.json || exit 1; done
+# JVMs differ more from one another (each JIT-compiles its own way: the Kotlin parse ratio's process
+# medians span ±7 %), so more of them, with fewer rounds each. They get a fixed young generation: G1's
+# adaptive sizing left some without a young GC for 10 s and every variant of a figure about twice as slow.
+BENCH_JVM_PROCESSES ?= 10
+BENCH_JVM_ROUNDS ?= 3
+# $(call bench_processes,command,name[,count]): run a harness that writes target/bench/name.json once per process.
+bench_processes = for i in $$(seq $(or $(3),$(BENCH_PROCESSES))); do $(1) && mv $(CURDIR)/target/bench/$(2).json $(CURDIR)/target/bench/$(2).$$i.json || exit 1; done
 bench: export WXPAY_BENCH_ROUNDS = $(BENCH_ROUNDS)
 bench: python-wheel wasm-pkg kotlin-bindings
 	rm -rf target/criterion target/bench && mkdir -p target/bench/node
@@ -221,7 +224,7 @@ bench: python-wheel wasm-pkg kotlin-bindings
 	  $(call bench_processes,WXPAY_REPO_ROOT=$(CURDIR) taskset -c 1 node node_bench.mjs,node)
 	node bindings-wasm/scripts/sizes.mjs target/bench/node/wxpay-terminate-*.tgz bindings-wasm/pkg/wxpay_terminate_wasm_bg.wasm > target/bench/sizes.json
 	cd bindings-uniffi/kotlin && $(MVN) -q test-compile && \
-	  $(call bench_processes,MAVEN_OPTS=-Xmn256m $(MVN) -q exec:java -Dexec.main=com.wxpayterminate.BenchKt,kotlin)
+	  $(call bench_processes,WXPAY_BENCH_ROUNDS=$(BENCH_JVM_ROUNDS) MAVEN_OPTS=-Xmn256m $(MVN) -q exec:java -Dexec.main=com.wxpayterminate.BenchKt,kotlin,$(BENCH_JVM_PROCESSES))
 	cd tests/bench && ../../$(PY) cold_start.py
 	$(PY) tests/bench/report.py
 

@@ -362,7 +362,9 @@ def main() -> None:
     any_lang = next((d for d in DATA.values() if d.get("rounds") and d.get("language") != "cold_start"), {})
     first = (any_lang.get("per_process") or [any_lang])[0]
     rounds, batch, slice_s = first.get("rounds", 15), first.get("batch_seconds", 0.2), first.get("slice_seconds", 0.01)
+    jvm = DATA["kotlin"].get("per_process") or [{}]
     processes = any_lang.get("processes", 1)
+    jvm_processes, jvm_rounds = DATA["kotlin"].get("processes", 1), jvm[0].get("rounds", rounds)
     lines = [
         "# Benchmarks",
         "",
@@ -384,7 +386,8 @@ def main() -> None:
         f"calibrated once to a number of calls per {slice_s * 1000:.0f} ms slice; then {rounds} rounds, each alternating the variants",
         f"slice by slice (A B A B …, the order rotating every slice and every round) until each has run {batch:.1f} s. Each round gives",
         "µs per call for every variant; a ratio is taken **per round** (ours / reference, both from the same round).",
-        f"Each language's harness runs in **{processes} fresh processes** one after the other (`BENCH_PROCESSES`), and the",
+        f"Each language's harness runs in **{processes} fresh processes** one after the other (`BENCH_PROCESSES`; the JVM's in",
+        f"{jvm_processes} of {jvm_rounds} rounds each, `BENCH_JVM_PROCESSES`, as JVMs differ more from one another), and the",
         "table shows the median of the ratios of all their rounds with their min–max, each process's own median, and each",
         "side's median µs. Several processes because where code and heap land differs from process to process (address",
         "layout, JIT decisions) and moves a ratio by up to ~5 % for the whole life of a process, more than the rounds of",
