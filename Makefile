@@ -195,7 +195,7 @@ demo: python-wheel wasm-pkg kotlin-bindings
 # describes the scheme): Rust core vs OpenSSL and aws-lc (tests/bench/rust, its own workspace: it calls the
 # system libcrypto), Python vs wechatpayv3 and cryptography, Node (node:crypto, WebCrypto, WASM) vs
 # wechatpay-axios-plugin and node:crypto, Kotlin vs the JDK and OpenSSL via JNA, then cold starts as
-# interleaved process launches → target/bench/*.json (every round) → docs/benchmarks.md. About 15 minutes
+# interleaved process launches → target/bench/*.json (every round) → docs/benchmarks.md. About 11 minutes
 # on 2 cores. Other builds share the machine: run it as `flock /tmp/wxpay-build.lock make bench`.
 # Each harness runs in BENCH_PROCESSES fresh processes of BENCH_ROUNDS rounds each (report.py pools them:
 # a process's code and heap placement moves a ratio for its whole life, so one process is one sample).
